@@ -1,0 +1,1 @@
+"""Composition root: configuration, CLI, app factory, middlewares, the outbox sender."""

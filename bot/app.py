@@ -1,0 +1,102 @@
+"""The app factory: one place builds bot, dispatcher, middlewares, sender — for run, demo, tests and bench."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.base import BaseSession
+from aiogram.client.telegram import TelegramAPIServer
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.middlewares import UnitOfWorkMiddleware
+from bot.nlu import BuiltinClassifier
+from bot.sender import OutboxSender
+from domain.model import UserRef
+from domain.ports import Classifier
+from domain.services import GeoCache
+from handlers import get_routers
+from storage.db import create_engine, session_factory
+from storage.outbox import OutboxStore
+
+# Demo and tests run without a real token; this one has the right shape and reaches nothing.
+OFFLINE_TOKEN = "1234567890:OFFLINE-gridbot-token-for-tests-and-demo"  # noqa: S105 - not a secret
+
+
+def utcnow() -> datetime:
+    """Aware UTC now."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class App:
+    """Everything wired."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    bot: Bot
+    dp: Dispatcher
+    sender: OutboxSender
+    store: OutboxStore
+    uow: UnitOfWorkMiddleware
+    classifier: Classifier
+
+    async def close(self) -> None:
+        """Release the HTTP session and the database pool."""
+        await self.bot.session.close()
+        await self.engine.dispose()
+
+
+def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
+    """A Bot for the configured (or a custom / self-hosted) Bot API server."""
+    if session is None:
+        session = (
+            AiohttpSession(api=TelegramAPIServer.from_base(str(settings.telegram_api_url).rstrip("/")))
+            if settings.telegram_api_url
+            else AiohttpSession()
+        )
+    token = settings.bot_token.get_secret_value() if settings.bot_token else OFFLINE_TOKEN
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=None))
+
+
+def create_dispatcher(
+    sessions: async_sessionmaker[AsyncSession],
+    classifier: Classifier,
+    settings: Settings,
+    geo: GeoCache,
+    clock: Callable[[], datetime],
+    on_outbox: Callable[[], None],
+) -> tuple[Dispatcher, UnitOfWorkMiddleware]:
+    """A dispatcher with fresh routers and the unit-of-work middleware."""
+    dp = Dispatcher()
+    admins = frozenset(UserRef("telegram", str(i)) for i in settings.admin_ids)
+    uow = UnitOfWorkMiddleware(sessions, geo, clock, admins, settings.default_locale, on_outbox)
+    dp.update.outer_middleware(uow)
+    dp["classifier"] = classifier
+    dp.include_routers(*get_routers())
+    return dp, uow
+
+
+def create_app(
+    settings: Settings,
+    bot_session: BaseSession | None = None,
+    classifier: Classifier | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    engine: AsyncEngine | None = None,
+) -> App:
+    """Build the whole app; tests pass a recording session, a clock and maybe a shared engine."""
+    engine = engine or create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    bot = create_bot(settings, bot_session)
+    store = OutboxStore(sessions, clock)
+    sender = OutboxSender(bot, store, concurrency=settings.sender_concurrency)
+    classifier = classifier or BuiltinClassifier()
+    geo = GeoCache(settings.community_radius_m, settings.street_radius_m)
+    dp, uow = create_dispatcher(sessions, classifier, settings, geo, clock, sender.wake)
+    return App(settings, engine, sessions, bot, dp, sender, store, uow, classifier)

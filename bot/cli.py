@@ -1,0 +1,168 @@
+"""`gridbot` command line: run, db upgrade, grids import, demo, nlu."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import ValidationError
+
+from bot.config import Settings
+
+app = typer.Typer(help="gridbot: hazard reports to grid cases, on Telegram.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+grids_app = typer.Typer(help="The street / community / grid hierarchy.", no_args_is_help=True)
+nlu_app = typer.Typer(help="The message classifier.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(grids_app, name="grids")
+app.add_typer(nlu_app, name="nlu")
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One clear line on stderr, then exit."""
+    typer.echo(f"gridbot: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def load_settings(require_token: bool = False) -> Settings:
+    """Settings from the environment; malformed or missing config is one line and exit 2."""
+    try:
+        settings = Settings()
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = ".".join(str(x) for x in err["loc"]).upper()
+        fail(f"config error: GRIDBOT_{field}: {err['msg']}")
+    if require_token and settings.bot_token is None:
+        fail("config error: GRIDBOT_BOT_TOKEN is not set (get one from @BotFather)")
+    return settings
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the latest version."""
+    from storage.db import create_engine
+    from storage.migrate import upgrade
+
+    settings = load_settings()
+
+    async def go() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
+    typer.echo("database is up to date")
+
+
+@grids_app.command("import")
+def grids_import(file: Annotated[Path, typer.Argument(help="GeoJSON FeatureCollection")]) -> None:
+    """Import or update units from GeoJSON; a bad file is refused whole, every problem listed."""
+    from bot.grids import import_file
+
+    settings = load_settings()
+    try:
+        created, updated = asyncio.run(import_file(settings.database_url, file))
+    except ValueError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"imported {created} new and {updated} updated units from {file}")
+
+
+@app.command()
+def run(
+    webhook: Annotated[str | None, typer.Option(help="Public HTTPS URL; without it, long polling")] = None,
+    host: Annotated[str, typer.Option(help="Webhook listen address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Webhook listen port")] = 8080,
+) -> None:
+    """Run the bot (long polling, or a webhook server with a secret token)."""
+    from bot.runner import run_polling, run_webhook
+
+    settings = load_settings(require_token=True)
+    _logging()
+    if webhook:
+        if not webhook.startswith("https://") and not webhook.startswith("http://127.0.0.1"):
+            fail("--webhook must be an https:// URL")
+        asyncio.run(run_webhook(settings, webhook, host, port))
+    else:
+        asyncio.run(run_polling(settings))
+
+
+@app.command()
+def demo(
+    db: Annotated[Path, typer.Option(help="SQLite file for the demo (recreated)")] = Path("var/demo.db"),
+) -> None:
+    """Play the scripted report loop through the real dispatcher and outbox; print the transcript."""
+    from bot.demo import run_demo
+
+    sys.exit(asyncio.run(run_demo(db)))
+
+
+@nlu_app.command("evaluate")
+def nlu_evaluate(
+    file: Annotated[Path, typer.Argument(help="CSV text,intent,category (or Rasa NLU YAML)")],
+    as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line of the headline numbers")] = False,
+) -> None:
+    """Score the built-in classifier on a labelled file that was not used for training."""
+    from intents.evaluate import evaluate, report_text, summary_json
+    from intents.model import DATA, load_or_train
+    from intents.rasa import load_any, load_nlu
+
+    if not file.exists():
+        fail(f"no such file: {file}")
+    try:
+        rows = load_any(file)
+    except (ValueError, KeyError) as e:
+        fail(f"cannot read {file}: {e}")
+    train_texts = {e.text for e in load_nlu(DATA)}
+    overlap = [r.text for r in rows if r.text in train_texts]
+    if overlap:
+        fail(f"{len(overlap)} evaluation text(s) also appear in the training data, e.g. {overlap[0]!r}")
+    intent, category = evaluate(load_or_train(), rows)
+    typer.echo(report_text(intent, category))
+    if as_json:
+        typer.echo(json.dumps(summary_json(intent, category)))
+
+
+@nlu_app.command("cross-validate")
+def nlu_cross_validate(
+    file: Annotated[Path | None, typer.Argument(help="CSV or Rasa NLU YAML; default: the training data")] = None,
+    folds: Annotated[int, typer.Option(help="Number of folds")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line of the headline numbers")] = False,
+) -> None:
+    """Stratified k-fold scores of the built-in pipeline on the training data or on any labelled file."""
+    from intents.evaluate import cross_validate, report_text, summary_json
+    from intents.model import DATA
+    from intents.rasa import load_any
+
+    path = file or DATA
+    if not path.exists():
+        fail(f"no such file: {path}")
+    intent, category = cross_validate(load_any(path), folds)
+    typer.echo(report_text(intent, category))
+    if as_json:
+        typer.echo(json.dumps(summary_json(intent, category)))
+
+
+@nlu_app.command("train")
+def nlu_train() -> None:
+    """Train the built-in model from the data files and cache it."""
+    from intents.model import load_or_train
+
+    model = load_or_train()
+    typer.echo(f"trained {model.version}")
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

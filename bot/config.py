@@ -1,0 +1,66 @@
+"""Settings from the environment (prefix GRIDBOT_) or a .env file."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TOKEN_PATTERN = r"^\d{3,}:[A-Za-z0-9_-]{20,}$"  # noqa: S105 - a pattern, not a secret
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="GRIDBOT_", env_file=".env", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    database_url: str = "sqlite+aiosqlite:///var/gridbot.db"
+    telegram_api_url: AnyHttpUrl | None = None
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    default_locale: str = "zh-CN"
+    webhook_secret: SecretStr | None = None
+    community_radius_m: float = 1500.0
+    street_radius_m: float = 5000.0
+    sender_concurrency: int = 8
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [int(x) for x in value.replace(";", ",").split(",") if x.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        import re
+
+        if value is not None and not re.match(TOKEN_PATTERN, value.get_secret_value()):
+            raise ValueError("does not look like a bot token (digits:secret from @BotFather)")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _db_scheme(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        if value not in ("zh-CN", "en"):
+            raise ValueError("must be zh-CN or en")
+        return value
+
+    def secret_for_webhook(self) -> str:
+        """The webhook secret token; derived from the bot token when not set, so it is stable."""
+        if self.webhook_secret is not None:
+            return self.webhook_secret.get_secret_value()
+        token = self.bot_token.get_secret_value() if self.bot_token else ""
+        return hashlib.sha256(f"gridbot-webhook:{token}".encode()).hexdigest()[:48]

@@ -1,0 +1,116 @@
+"""`gridbot demo`: the whole report loop, scripted, through the real dispatcher and outbox sender."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from bot.app import create_app
+from bot.config import Settings
+from bot.grids import import_units
+from bot.recording import RecordingSession
+from bot.scripted import Group, Person, Script
+from storage.migrate import upgrade
+
+DEMO_DIR = Path(__file__).parent / "demo"
+DISTRICT = DEMO_DIR / "district.geojson"
+PLACES = DEMO_DIR / "places.json"
+
+ADMIN = Person(900001, "街道管理员", "street_admin")
+WORKER = Person(900101, "王网格员", "wang_grid")
+COMMUNITY_STAFF = Person(900201, "李社区干事", "li_comm")
+RIDER = Person(900301, "骑手小刘", "liu_rider")
+RESIDENT = Person(900401, "张阿姨")
+STREET_GROUP = Group(-1001000000001, "青禾街道指挥中心")
+COMMUNITY_GROUP = Group(-1001000000011, "杏林社区工作群")
+GRID_GROUP = Group(-1001000000112, "杏林社区第二网格")
+
+
+def places() -> dict[str, dict[str, Any]]:
+    """Named demo coordinates."""
+    data: dict[str, dict[str, Any]] = json.loads(PLACES.read_text(encoding="utf-8"))
+    return data
+
+
+async def setup_district(script: Script) -> None:
+    """Import the demo district, bind three groups, appoint staff — all as the admin would, in chat."""
+    async with script.app.sessions.begin() as session:
+        await import_units(session, json.loads(DISTRICT.read_text(encoding="utf-8")))
+    await script.say(ADMIN, "/bind QH", group=STREET_GROUP)
+    await script.say(ADMIN, "/bind QH-01", group=COMMUNITY_GROUP)
+    await script.say(ADMIN, "/bind QH-01-02", group=GRID_GROUP)
+    await script.say(WORKER, "我是本网格网格员小王", group=GRID_GROUP)
+    reply = script.message_dict(WORKER, "我是本网格网格员小王", GRID_GROUP)
+    await script.say(ADMIN, "/staff add", group=GRID_GROUP, reply_to_message=reply)
+    await script.say(COMMUNITY_STAFF, "/start")
+    await script.say(ADMIN, "/staff add @li_comm", group=COMMUNITY_GROUP)
+    await script.say(WORKER, "/start")
+
+
+async def play(script: Script) -> None:
+    """The scenario of issue 2."""
+    spot = places()["rider_spot"]
+    await setup_district(script)
+    # A rider: /start, one tap for the role, then photo + caption, location, 提交.
+    await script.say(RIDER, "/start")
+    await script.press(RIDER, "骑手")
+    await script.photo(
+        RIDER, "AgACAgdemo-photo-stairwell", "3号楼2单元楼道有人给电动车充电，电线从窗户拉下来的 13912345678"
+    )
+    await script.location(RIDER, float(spot["lat"]), float(spot["lon"]))
+    await script.press(RIDER, "提交")
+    # A resident reports without a photo: text, then a venue.
+    await script.say(RESIDENT, "/start")
+    await script.press(RESIDENT, "居民")
+    await script.say(RESIDENT, "小区北门那个井盖松了 踩上去晃得厉害 晚上看不见太危险了")
+    await script.location(RESIDENT, float(spot["lat"]) + 0.0004, float(spot["lon"]) + 0.0003, "杏林路北门")
+    await script.press(RESIDENT, "提交")
+    # The grid worker handles the rider's case.
+    await script.press(WORKER, "接单", group=GRID_GROUP, on="电动车")
+    await script.press(WORKER, "到场", group=GRID_GROUP, on="电动车")
+    await script.press(WORKER, "办结", group=GRID_GROUP, on="电动车")
+    await script.say(WORKER, "已劝离充电车辆，拆除飞线，并告知物业加强巡查")
+    # Not good enough for the rider: rework.
+    await script.press(RIDER, "不满意")
+    await script.press(WORKER, "接单", group=GRID_GROUP, on="重办")
+    await script.press(WORKER, "到场", group=GRID_GROUP, on="重办")
+    await script.press(WORKER, "办结", group=GRID_GROUP, on="重办")
+    await script.photo(WORKER, "AgACAgdemo-photo-fixed", "已在楼下设置集中充电桩，楼道飞线全部清除")
+    await script.press(RIDER, "满意")
+    await script.say(RIDER, "📋 我的上报")
+
+
+async def run_demo(db: Path) -> int:
+    """Fresh SQLite file, migrate, play, print the transcript; 0 when the loop closed as scripted."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{db}",
+        admin_ids=[ADMIN.id],
+        bot_token=None,
+    )
+    session = RecordingSession()
+    app = create_app(settings, bot_session=session)
+    try:
+        await upgrade(app.engine)
+        script = Script(app, session)
+        try:
+            await play(script)
+        finally:
+            print("gridbot demo — 每个聊天里各人看到的内容（按时间顺序）")
+            print(script.render())
+        counts = await app.store.counts()
+        print(f"\noutbox: {counts}; Bot API calls: {len(session.calls)}")
+        from sqlalchemy import text
+
+        async with app.sessions() as s:
+            rows = (await s.execute(text("select number, state, rating, reopen_count from cases order by id"))).all()
+        for number, state, rating, reopened in rows:
+            print(f"case {number}: state={state} rating={rating} reopened={reopened}")
+        ok = rows and rows[0][1] == "closed" and rows[0][2] == "satisfied" and rows[0][3] == 1
+        ok = bool(ok) and counts.get("pending", 0) == 0 and counts.get("failed", 0) == 0
+        print("demo: the loop closed as scripted" if ok else "demo: FAILED — see transcript above")
+        return 0 if ok else 1
+    finally:
+        await app.close()

@@ -1,0 +1,110 @@
+"""One DB session and one set of domain services per update; duplicates skipped; refusals answered."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import Chat, TelegramObject, Update
+from aiogram.types import User as TgUser
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.errors import DomainError
+from domain.i18n import normalize_locale, t
+from domain.model import OutMessage, UserRef
+from domain.services import Context, GeoCache, Services
+from storage.outbox import claim_update
+from storage.repos import SqlRepos
+
+log = logging.getLogger(__name__)
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class UnitOfWorkMiddleware(BaseMiddleware):
+    """Outer update middleware: the whole update is one transaction, with its outbox messages."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        geo: GeoCache,
+        clock: Callable[[], datetime],
+        admins: frozenset[UserRef],
+        group_locale: str,
+        on_outbox: Callable[[], None],
+    ) -> None:
+        self.sessions = sessions
+        self.geo = geo
+        self.clock = clock
+        self.admins = admins
+        self.group_locale = group_locale
+        self.on_outbox = on_outbox
+        self.duplicates = 0
+
+    def _services(self, session: AsyncSession) -> tuple[SqlRepos, Services]:
+        repos = SqlRepos(session, self.clock)
+        return repos, Services(Context(repos, self.clock, self.geo, self.admins, self.group_locale))
+
+    async def _user(self, svc: Services, data: dict[str, Any]) -> Any:
+        tg: TgUser | None = data.get("event_from_user")
+        if tg is None:
+            return None
+        chat: Chat | None = data.get("event_chat")
+        private = chat.id if chat is not None and chat.type == "private" else None
+        return await svc.user(
+            UserRef("telegram", str(tg.id)),
+            tg.full_name or tg.username or str(tg.id),
+            tg.username,
+            normalize_locale(tg.language_code),
+            private,
+        )
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        """Run the handler inside one transaction; refusals roll back and are answered politely."""
+        assert isinstance(event, Update)
+        async with self.sessions() as session:
+            try:
+                async with session.begin():
+                    if not await claim_update(session, event.update_id, self.clock()):
+                        self.duplicates += 1
+                        log.info("update %s already processed; skipped", event.update_id)
+                        return None
+                    repos, svc = self._services(session)
+                    data["svc"] = svc
+                    data["user"] = await self._user(svc, data)
+                    result = await handler(event, data)
+                if repos.outbox.added:
+                    self.on_outbox()
+                return result
+            except DomainError as err:
+                await self._refuse(session, event, data, err)
+            except Exception:
+                log.exception("update %s failed", event.update_id)
+                await self._refuse(session, event, data, DomainError("internal"))
+        return None
+
+    async def _refuse(self, session: AsyncSession, update: Update, data: dict[str, Any], err: DomainError) -> None:
+        locale = normalize_locale(getattr(data.get("event_from_user"), "language_code", None))
+        chat: Chat | None = data.get("event_chat")
+        if chat is not None and chat.type != "private":
+            locale = self.group_locale
+        text = t(f"errors.{err.code}", locale, **err.params)
+        if text == f"errors.{err.code}":
+            text = t("errors.internal", locale)
+        try:
+            async with session.begin():
+                await claim_update(session, update.update_id, self.clock())
+                if update.callback_query is None and chat is not None:
+                    repos, _ = self._services(session)
+                    await repos.outbox.add(OutMessage(chat.id, text))
+            self.on_outbox()
+        except Exception:
+            log.exception("could not record refusal of update %s", update.update_id)
+        if update.callback_query is not None:
+            try:
+                await update.callback_query.answer(text, show_alert=True)
+            except TelegramAPIError as e:
+                log.warning("could not answer callback: %s", e)

@@ -1,0 +1,132 @@
+"""A Bot session that talks to no network: records every call, fakes Telegram's answers, injects faults."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import defaultdict, deque
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiogram.client.session.base import BaseSession
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
+from aiogram.types import Message, User
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+
+BOT_ID = 7000000001
+
+
+class UnexpectedNetworkUse(AssertionError):
+    """The code under test called a Bot API method the recording session does not emulate."""
+
+
+@dataclass
+class Call:
+    """One recorded Bot API call."""
+
+    method: str
+    params: dict[str, Any]
+    at: float = field(default_factory=time.time)
+    result: Any = None
+
+    @property
+    def chat_id(self) -> int | None:
+        """The chat the call addressed, if any."""
+        value = self.params.get("chat_id")
+        return int(value) if value is not None else None
+
+
+class RecordingSession(BaseSession):
+    """Records calls; answers sendMessage/sendPhoto/edit*/answerCallbackQuery/getMe like Telegram would."""
+
+    EMULATED = frozenset(
+        {
+            "getMe",
+            "sendMessage",
+            "sendPhoto",
+            "editMessageText",
+            "editMessageCaption",
+            "editMessageReplyMarkup",
+            "answerCallbackQuery",
+            "deleteWebhook",
+            "setMyCommands",
+            "sendChatAction",
+        }
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[Call] = []
+        self._ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
+        self._faults: dict[str, deque[Callable[[TelegramMethod[Any]], Exception]]] = defaultdict(deque)
+
+    def inject(self, api_method: str, make_error: Callable[[TelegramMethod[Any]], Exception]) -> None:
+        """The next call of `api_method` raises make_error(method) instead of succeeding."""
+        self._faults[api_method].append(make_error)
+
+    def by_method(self, *names: str) -> list[Call]:
+        """Recorded calls of these API methods."""
+        return [c for c in self.calls if c.method in names]
+
+    def clear(self) -> None:
+        """Forget recorded calls."""
+        self.calls.clear()
+
+    async def close(self) -> None:
+        """Nothing to close."""
+
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
+    ) -> TelegramType:
+        """Record and answer a call without network."""
+        name = method.__api_method__
+        if name not in self.EMULATED:
+            raise UnexpectedNetworkUse(f"unexpected Bot API call {name}")
+        # The same value preparation aiogram applies before a real request (defaults resolved, objects as dicts).
+        raw = method.model_dump(warnings=False)
+        params = {
+            k: v
+            for k, v in ((k, self.prepare_value(v, bot, {}, _dumps_json=False)) for k, v in raw.items())
+            if v is not None
+        }
+        if self._faults[name]:
+            self.calls.append(Call(name, params, result="error"))
+            raise self._faults[name].popleft()(method)
+        result = self._answer(bot, name, params)
+        self.calls.append(Call(name, params, result=result))
+        return result  # type: ignore[no-any-return]
+
+    def _answer(self, bot: Bot, name: str, params: dict[str, Any]) -> Any:
+        if name == "getMe":
+            return User(id=BOT_ID, is_bot=True, first_name="gridbot", username="gridbot_demo_bot")
+        if name in ("sendMessage", "sendPhoto"):
+            chat_id = int(params["chat_id"])
+            data: dict[str, Any] = {
+                "message_id": next(self._ids[chat_id]),
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup", "title": None},
+                "from": {"id": BOT_ID, "is_bot": True, "first_name": "gridbot"},
+            }
+            if name == "sendPhoto":
+                data["photo"] = [{"file_id": str(params["photo"]), "file_unique_id": "u", "width": 1, "height": 1}]
+                data["caption"] = params.get("caption")
+            else:
+                data["text"] = params.get("text")
+            return Message.model_validate(data, context={"bot": bot})
+        return True
+
+    async def stream_content(
+        self,
+        url: str,
+        headers: dict[str, Any] | None = None,
+        timeout: int = 30,
+        chunk_size: int = 65536,
+        raise_for_status: bool = True,
+    ) -> AsyncGenerator[bytes, None]:
+        """Downloads are network use too."""
+        raise UnexpectedNetworkUse(f"unexpected download {url}")
+        yield b""  # pragma: no cover

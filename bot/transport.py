@@ -1,0 +1,122 @@
+"""Turns an outbox envelope into one Bot API call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot
+from aiogram.types import (
+    ForceReply,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    LinkPreviewOptions,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    ReplyParameters,
+)
+
+from handlers.callbacks import pack
+from storage.outbox import Envelope, OutboxStore
+
+CAPTION_MAX = 1024
+TEXT_MAX = 4096
+
+
+class TargetNotReady(Exception):
+    """An edit or reply whose target has not been delivered yet (or failed for good)."""
+
+    def __init__(self, permanent: bool) -> None:
+        super().__init__("target failed" if permanent else "target not sent yet")
+        self.permanent = permanent
+
+
+def inline_markup(rows: list[list[dict[str, Any]]]) -> InlineKeyboardMarkup:
+    """Domain buttons → Telegram inline keyboard."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=b["text"], url=b["url"])
+                if b.get("url")
+                else InlineKeyboardButton(text=b["text"], callback_data=pack(b["cb"][0], b["cb"][1]))
+                for b in row
+            ]
+            for row in rows
+        ]
+    )
+
+
+def _markup(p: dict[str, Any]) -> Any:
+    if p.get("buttons"):
+        return inline_markup(p["buttons"])
+    if p.get("reply_keyboard") is not None or p.get("request_location"):
+        rows = [[KeyboardButton(text=x) for x in row] for row in p.get("reply_keyboard") or []]
+        if p.get("request_location"):
+            rows.insert(0, [KeyboardButton(text=p["request_location"], request_location=True)])
+        return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True)
+    if p.get("remove_keyboard"):
+        return ReplyKeyboardRemove()
+    if p.get("force_reply"):
+        return ForceReply(selective=True)
+    return None
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+async def deliver(bot: Bot, store: OutboxStore, env: Envelope) -> int | None:
+    """Send or edit; returns the Telegram message id of a sent message."""
+    p = env.payload
+    if env.edit_of is not None:
+        target = await store.target(env.edit_of)
+        if target is None or target[0] == "failed":
+            raise TargetNotReady(permanent=True)
+        state, message_id, has_photo = target
+        if state != "sent" or message_id is None:
+            raise TargetNotReady(permanent=False)
+        markup = inline_markup(p.get("buttons") or [])
+        if has_photo:
+            await bot.edit_message_caption(
+                chat_id=env.chat_id,
+                message_id=message_id,
+                caption=_clip(p["text"], CAPTION_MAX),
+                reply_markup=markup,
+                parse_mode="HTML",
+            )
+        else:
+            await bot.edit_message_text(
+                chat_id=env.chat_id,
+                message_id=message_id,
+                text=_clip(p["text"], TEXT_MAX),
+                reply_markup=markup,
+                parse_mode="HTML",
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        return None
+    reply_parameters = None
+    if p.get("reply_to"):
+        target = await store.target(int(p["reply_to"]))
+        if target is not None and target[1] is not None:
+            reply_parameters = ReplyParameters(message_id=target[1], allow_sending_without_reply=True)
+    sent: Message
+    if p.get("photo"):
+        sent = await bot.send_photo(
+            chat_id=env.chat_id,
+            photo=p["photo"],
+            caption=_clip(p["text"], CAPTION_MAX),
+            reply_markup=_markup(p),
+            parse_mode="HTML",
+            reply_parameters=reply_parameters,
+        )
+    else:
+        sent = await bot.send_message(
+            chat_id=env.chat_id,
+            text=_clip(p["text"], TEXT_MAX),
+            reply_markup=_markup(p),
+            parse_mode="HTML",
+            reply_parameters=reply_parameters,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+    return sent.message_id

@@ -1,0 +1,1 @@
+"""Domain rules and services of gridbot: plain Python, no chat platform, no SQL."""

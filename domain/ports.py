@@ -1,0 +1,160 @@
+"""What the domain needs from storage and from the classifier; storage and intents implement these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from domain.model import (
+    Case,
+    CaseEvent,
+    CaseState,
+    Classification,
+    Draft,
+    OutMessage,
+    Role,
+    Unit,
+    User,
+    UserRef,
+)
+
+
+class Users(Protocol):
+    """People known to the bot."""
+
+    async def upsert(
+        self,
+        ref: UserRef,
+        display_name: str,
+        username: str | None,
+        locale: str | None,
+        private_chat_id: int | None,
+    ) -> User: ...
+
+    async def get(self, user_id: int) -> User | None: ...
+
+    async def by_ref(self, ref: UserRef) -> User | None: ...
+
+    async def by_username(self, username: str) -> User | None: ...
+
+    async def set_role(self, user_id: int, role: Role) -> None: ...
+
+
+class Units(Protocol):
+    """The street / community / grid hierarchy and the chats bound to it."""
+
+    async def all(self) -> list[Unit]: ...
+
+    async def get(self, code: str) -> Unit | None: ...
+
+    async def by_chat(self, chat_id: int) -> Unit | None: ...
+
+    async def replace_all(self, units: list[Unit]) -> tuple[int, int]: ...
+
+    async def bind_chat(self, code: str, chat_id: int) -> None: ...
+
+    async def unbind_chat(self, chat_id: int) -> list[str]: ...
+
+    async def revision(self) -> int: ...
+
+
+class Staff(Protocol):
+    """Who works for which unit."""
+
+    async def add(self, unit_code: str, user_id: int, added_by: int | None) -> bool: ...
+
+    async def remove(self, unit_code: str, user_id: int) -> bool: ...
+
+    async def units_of(self, user_id: int) -> list[str]: ...
+
+    async def members(self, unit_code: str) -> list[User]: ...
+
+
+class Cases(Protocol):
+    """Cases and their timelines."""
+
+    async def next_seq(self, day: str) -> int: ...
+
+    async def add(self, case: Case) -> Case: ...
+
+    async def get(self, case_id: int) -> Case | None: ...
+
+    async def transition(
+        self,
+        case_id: int,
+        expected: CaseState,
+        rev: int,
+        to: CaseState,
+        **changes: object,
+    ) -> bool: ...
+
+    async def set_fields(self, case_id: int, **changes: object) -> None: ...
+
+    async def add_event(self, event: CaseEvent) -> None: ...
+
+    async def events(self, case_id: int) -> list[CaseEvent]: ...
+
+    async def by_reporter(self, user_id: int, limit: int) -> list[Case]: ...
+
+
+class Drafts(Protocol):
+    """One draft report per user."""
+
+    async def get(self, user_id: int) -> Draft | None: ...
+
+    async def save(self, draft: Draft) -> None: ...
+
+    async def delete(self, user_id: int) -> None: ...
+
+
+class Pending(Protocol):
+    """A reply the bot waits for from a user (e.g. the resolve note)."""
+
+    async def set(self, user_id: int, kind: str, case_id: int, prompt_outbox_id: int | None) -> None: ...
+
+    async def get(self, user_id: int) -> tuple[str, int, int | None] | None: ...
+
+    async def clear(self, user_id: int) -> None: ...
+
+
+class Outbox(Protocol):
+    """Messages to deliver, written in the same transaction as the change that causes them."""
+
+    async def add(self, message: OutMessage) -> int: ...
+
+
+class Classifier(Protocol):
+    """Turns a text into intent and category."""
+
+    def classify(self, text: str) -> Classification: ...
+
+
+class Clock(Protocol):
+    """Now, injectable for tests."""
+
+    def __call__(self) -> datetime: ...
+
+
+class Repos(Protocol):
+    """The repositories of one unit of work (one DB session)."""
+
+    @property
+    def users(self) -> Users: ...
+
+    @property
+    def units(self) -> Units: ...
+
+    @property
+    def staff(self) -> Staff: ...
+
+    @property
+    def cases(self) -> Cases: ...
+
+    @property
+    def drafts(self) -> Drafts: ...
+
+    @property
+    def pending(self) -> Pending: ...
+
+    @property
+    def outbox(self) -> Outbox: ...

@@ -1,0 +1,628 @@
+"""The report loop: drafts become cases, cases are routed, claimed, resolved, rated and reopened."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domain import render
+from domain.errors import Conflict, Forbidden, Invalid, NotFound
+from domain.geo import GridIndex, Location, valid_coordinates
+from domain.i18n import t
+from domain.model import (
+    CATEGORIES,
+    Case,
+    CaseEvent,
+    CaseState,
+    Classification,
+    Draft,
+    Level,
+    OutMessage,
+    Rating,
+    Role,
+    Unit,
+    User,
+    UserRef,
+)
+from domain.ports import Repos, Units
+
+MAX_TEXT = 2000
+
+
+class GeoCache:
+    """Keeps one GridIndex per process and rebuilds it when the unit table's revision moves."""
+
+    def __init__(self, community_radius_m: float = 1500.0, street_radius_m: float = 5000.0) -> None:
+        self.community_radius_m = community_radius_m
+        self.street_radius_m = street_radius_m
+        self._rev = -1
+        self._index: GridIndex | None = None
+
+    async def index(self, units: Units) -> GridIndex:
+        """The current index, rebuilt only after an import or bind changed the units."""
+        rev = await units.revision()
+        if self._index is None or rev != self._rev:
+            self._index = GridIndex(await units.all(), self.community_radius_m, self.street_radius_m)
+            self._rev = rev
+        return self._index
+
+
+@dataclass
+class Context:
+    """What every service of one unit of work shares."""
+
+    repos: Repos
+    clock: Callable[[], datetime]
+    geo: GeoCache
+    admins: frozenset[UserRef] = field(default_factory=frozenset)
+    group_locale: str = "zh-CN"
+
+
+class OrgService:
+    """Hierarchy, chat binding and staff membership; answers who may act where."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.repos = ctx.repos
+
+    def is_admin(self, user: User) -> bool:
+        """A gridbot administrator from config."""
+        return user.ref in self.ctx.admins
+
+    async def lineage(self, code: str) -> list[Unit]:
+        """The unit and its ancestors, bottom up."""
+        out: list[Unit] = []
+        unit = await self.repos.units.get(code)
+        while unit is not None and len(out) < 8:
+            out.append(unit)
+            unit = await self.repos.units.get(unit.parent_code) if unit.parent_code else None
+        return out
+
+    async def may_handle(self, user: User, code: str) -> bool:
+        """Staff of the unit or of any ancestor, or an admin."""
+        if self.is_admin(user):
+            return True
+        mine = set(await self.repos.staff.units_of(user.id))
+        return any(u.code in mine for u in await self.lineage(code))
+
+    async def bind(self, user: User, code: str, chat_id: int) -> Unit:
+        """Make a group chat the group of a unit; admins, or staff of an ancestor level, only."""
+        unit = await self.repos.units.get(code.strip())
+        if unit is None:
+            raise NotFound("unknown_unit", code=code)
+        allowed = self.is_admin(user)
+        if not allowed and unit.parent_code:
+            allowed = await self.may_handle(user, unit.parent_code)
+        if not allowed:
+            raise Forbidden("bind_forbidden", unit=unit.name)
+        await self.repos.units.unbind_chat(chat_id)
+        await self.repos.units.bind_chat(unit.code, chat_id)
+        unit.chat_id = chat_id
+        return unit
+
+    async def chat_unit(self, chat_id: int) -> Unit:
+        """The unit a group is bound to."""
+        unit = await self.repos.units.by_chat(chat_id)
+        if unit is None:
+            raise NotFound("chat_not_bound")
+        return unit
+
+    async def add_staff(self, actor: User, chat_id: int, target: User) -> tuple[Unit, bool]:
+        """Add someone to the staff of this group's unit (by an admin or staff of that level or above)."""
+        unit = await self.chat_unit(chat_id)
+        if not await self.may_handle(actor, unit.code):
+            raise Forbidden("staff_forbidden")
+        return unit, await self.repos.staff.add(unit.code, target.id, actor.id)
+
+    async def remove_staff(self, actor: User, chat_id: int, target: User) -> tuple[Unit, bool]:
+        """Remove someone from the staff of this group's unit."""
+        unit = await self.chat_unit(chat_id)
+        if not await self.may_handle(actor, unit.code):
+            raise Forbidden("staff_forbidden")
+        return unit, await self.repos.staff.remove(unit.code, target.id)
+
+    async def route_chat(self, code: str) -> tuple[Unit, Unit | None]:
+        """The unit and the nearest unit up the hierarchy that has a bound group (None: nobody bound)."""
+        lineage = await self.lineage(code)
+        if not lineage:
+            raise NotFound("unknown_unit", code=code)
+        for unit in lineage:
+            if unit.chat_id is not None:
+                return lineage[0], unit
+        return lineage[0], None
+
+    async def bot_removed(self, chat_id: int) -> list[str]:
+        """The bot left or was removed from a group: its bindings end so cases route upwards."""
+        return await self.repos.units.unbind_chat(chat_id)
+
+
+class CaseService:
+    """Case transitions, each recorded, each telling the reporter, each updating the group post."""
+
+    def __init__(self, ctx: Context, org: OrgService) -> None:
+        self.ctx = ctx
+        self.repos = ctx.repos
+        self.org = org
+
+    async def get(self, case_id: int) -> Case:
+        """A case or NotFound."""
+        case = await self.repos.cases.get(case_id)
+        if case is None:
+            raise NotFound("case_not_found")
+        return case
+
+    async def post(self, case: Case, note_key: str | None = None) -> None:
+        """Post the case to the group responsible for its unit (or the nearest bound ancestor)."""
+        unit, target = await self.org.route_chat(case.unit_code)
+        loc = self.ctx.group_locale
+        if target is None:
+            await self._tell_admins("admin.no_group", number=case.number, unit=unit.name)
+            return
+        text = render.case_post(case, unit, loc, render.state_label(case.state, loc))
+        if note_key:
+            text = t(note_key, loc) + "\n" + text
+        if target.code != unit.code:
+            text += "\n" + t("case.posted_above", loc, unit=unit.name)
+        post_id = await self.repos.outbox.add(
+            OutMessage(
+                chat_id=target.chat_id or 0,
+                text=text,
+                photo=case.photo_file_id,
+                buttons=render.case_buttons(case, unit, loc),
+            )
+        )
+        await self.repos.cases.set_fields(case.id, post_outbox_id=post_id)
+        case.post_outbox_id = post_id
+
+    async def refresh_post(self, case: Case, actor: User | None, extra: str | None = None) -> None:
+        """Edit the group post to show the new state and who acted."""
+        if case.post_outbox_id is None:
+            return
+        unit = await self.repos.units.get(case.unit_code)
+        if unit is None:
+            return
+        loc = self.ctx.group_locale
+        text = render.case_post(
+            case, unit, loc, render.state_label(case.state, loc), actor.display_name if actor else None
+        )
+        if extra:
+            text += "\n" + extra
+        await self.repos.outbox.add(
+            OutMessage(
+                chat_id=0,
+                text=text,
+                photo=case.photo_file_id,
+                buttons=render.case_buttons(case, unit, loc),
+                edit_outbox_id=case.post_outbox_id,
+            )
+        )
+
+    async def _tell_admins(self, key: str, **params: object) -> None:
+        for ref in self.ctx.admins:
+            admin = await self.repos.users.by_ref(ref)
+            if admin and admin.private_chat_id:
+                await self.repos.outbox.add(OutMessage(admin.private_chat_id, t(key, admin.locale, **params)))
+
+    async def tell_reporter(self, case: Case, key: str, **params: object) -> None:
+        """A private message to the reporter, in their language."""
+        reporter = await self.repos.users.get(case.reporter_id)
+        if reporter and reporter.private_chat_id:
+            await self.repos.outbox.add(
+                OutMessage(reporter.private_chat_id, t(key, reporter.locale, number=case.number, **params))
+            )
+
+    async def _move(
+        self,
+        case: Case,
+        actor: User | None,
+        to: CaseState,
+        action: str,
+        note: str | None = None,
+        photo: str | None = None,
+        **changes: object,
+    ) -> Case:
+        ok = await self.repos.cases.transition(case.id, case.state, case.rev, to, **changes)
+        if not ok:
+            await self._conflict(case.id)
+        await self.repos.cases.add_event(
+            CaseEvent(case.id, actor.id if actor else None, self.ctx.clock(), case.state, to, action, note, photo)
+        )
+        fresh = await self.repos.cases.get(case.id)
+        assert fresh is not None
+        return fresh
+
+    async def _conflict(self, case_id: int) -> None:
+        current = await self.repos.cases.get(case_id)
+        if current is None:
+            raise NotFound("case_not_found")
+        who = None
+        if current.assignee_id:
+            assignee = await self.repos.users.get(current.assignee_id)
+            who = assignee.display_name if assignee else None
+        raise Conflict(
+            "case_changed",
+            state=render.state_label(current.state, self.ctx.group_locale),
+            who=who or "-",
+        )
+
+    async def act(self, case_id: int, action: str, rev: int, actor: User) -> Case:
+        """A staff button press: claim, on site, resolve (asks for a note), not ours."""
+        case = await self.get(case_id)
+        if not await self.org.may_handle(actor, case.unit_code):
+            raise Forbidden("not_your_case")
+        if case.rev != rev:
+            await self._conflict(case_id)
+        if action == "claim":
+            self._expect(case, CaseState.NEW)
+            case = await self._move(case, actor, CaseState.CLAIMED, action, assignee_id=actor.id)
+            await self.tell_reporter(case, "notify.claimed", who=actor.display_name)
+        elif action == "onsite":
+            self._expect(case, CaseState.CLAIMED)
+            case = await self._move(case, actor, CaseState.ON_SITE, action)
+            await self.tell_reporter(case, "notify.onsite", who=actor.display_name)
+        elif action == "resolve":
+            self._expect(case, CaseState.ON_SITE)
+            await self._ask_resolve_note(case, actor)
+            return case
+        elif action == "reject":
+            case = await self._reject(case, actor)
+            return case
+        else:
+            raise Invalid("unknown_action")
+        await self.refresh_post(case, actor)
+        return case
+
+    def _expect(self, case: Case, *states: CaseState) -> None:
+        if case.state not in states:
+            raise Conflict("case_changed", state=render.state_label(case.state, self.ctx.group_locale), who="-")
+
+    async def _ask_resolve_note(self, case: Case, actor: User) -> None:
+        if actor.private_chat_id:
+            chat, locale, force = actor.private_chat_id, actor.locale, False
+        else:
+            _, target = await self.org.route_chat(case.unit_code)
+            chat, locale, force = (target.chat_id if target and target.chat_id else 0), self.ctx.group_locale, True
+        prompt = await self.repos.outbox.add(
+            OutMessage(
+                chat_id=chat,
+                text=t("resolve.ask", locale, number=case.number, who=actor.display_name),
+                force_reply=force,
+                reply_to_outbox_id=case.post_outbox_id if force else None,
+            )
+        )
+        await self.repos.pending.set(actor.id, "resolve", case.id, prompt)
+
+    async def pending_resolve(self, actor: User) -> int | None:
+        """The case this staff member was asked to write a resolve note for."""
+        got = await self.repos.pending.get(actor.id)
+        return got[1] if got and got[0] == "resolve" else None
+
+    async def resolve(self, actor: User, note: str, photo: str | None) -> Case:
+        """Finish the resolve: record the note (and photo), tell the reporter, ask for a rating."""
+        case_id = await self.pending_resolve(actor)
+        if case_id is None:
+            raise NotFound("nothing_pending")
+        note = note.strip()
+        if not note and not photo:
+            raise Invalid("resolve_note_empty")
+        if len(note) > MAX_TEXT:
+            raise Invalid("text_too_long", max=MAX_TEXT)
+        case = await self.get(case_id)
+        if not await self.org.may_handle(actor, case.unit_code):
+            raise Forbidden("not_your_case")
+        self._expect(case, CaseState.ON_SITE)
+        await self.repos.pending.clear(actor.id)
+        case = await self._move(case, actor, CaseState.RESOLVED, "resolve", note or None, photo)
+        await self.refresh_post(case, actor)
+        reporter = await self.repos.users.get(case.reporter_id)
+        if reporter and reporter.private_chat_id:
+            await self.repos.outbox.add(
+                OutMessage(
+                    reporter.private_chat_id,
+                    t("notify.resolved", reporter.locale, number=case.number, note=note or "-"),
+                    photo=photo,
+                    buttons=render.rating_buttons(case, reporter.locale),
+                )
+            )
+        return case
+
+    async def _reject(self, case: Case, actor: User) -> Case:
+        self._expect(case, CaseState.NEW, CaseState.CLAIMED)
+        unit = await self.repos.units.get(case.unit_code)
+        if unit is None or unit.level is not Level.GRID or not unit.parent_code:
+            raise Invalid("reject_not_grid")
+        old_post = case.post_outbox_id
+        case = await self._move(case, actor, CaseState.NEW, "reject", unit_code=unit.parent_code, assignee_id=None)
+        parent = await self.repos.units.get(unit.parent_code)
+        note = t("case.rejected_to", self.ctx.group_locale, unit=parent.name if parent else unit.parent_code)
+        if old_post is not None:
+            await self.repos.outbox.add(
+                OutMessage(
+                    chat_id=0,
+                    text=render.case_post(case, unit, self.ctx.group_locale, note, actor.display_name),
+                    photo=case.photo_file_id,
+                    edit_outbox_id=old_post,
+                )
+            )
+        await self.post(case, "case.redispatch_tag")
+        await self.tell_reporter(case, "notify.redispatch")
+        return case
+
+    async def dispatch_options(self, case_id: int, actor: User) -> tuple[Case, list[Unit]]:
+        """Grids under the case's community that it may be dispatched to."""
+        case = await self.get(case_id)
+        if not await self.org.may_handle(actor, case.unit_code):
+            raise Forbidden("not_your_case")
+        units = await self.repos.units.all()
+        below = {case.unit_code}
+        changed = True
+        while changed:
+            changed = False
+            for u in units:
+                if u.parent_code in below and u.code not in below:
+                    below.add(u.code)
+                    changed = True
+        return case, sorted((u for u in units if u.code in below and u.level is Level.GRID), key=lambda u: u.code)
+
+    async def dispatch(self, case_id: int, rev: int, grid_code: str, actor: User) -> Case:
+        """Community or street staff send a case down to a grid."""
+        case, options = await self.dispatch_options(case_id, actor)
+        if case.rev != rev:
+            await self._conflict(case_id)
+        self._expect(case, CaseState.NEW)
+        grid = next((g for g in options if g.code == grid_code), None)
+        if grid is None:
+            raise Invalid("unknown_unit", code=grid_code)
+        old_post = case.post_outbox_id
+        old_unit = await self.repos.units.get(case.unit_code)
+        case = await self._move(case, actor, CaseState.NEW, "dispatch", grid.code, unit_code=grid.code, fallback=False)
+        if old_post is not None and old_unit is not None:
+            await self.repos.outbox.add(
+                OutMessage(
+                    chat_id=0,
+                    text=render.case_post(
+                        case,
+                        old_unit,
+                        self.ctx.group_locale,
+                        t("case.dispatched_to", self.ctx.group_locale, unit=grid.name),
+                        actor.display_name,
+                    ),
+                    photo=case.photo_file_id,
+                    edit_outbox_id=old_post,
+                )
+            )
+        await self.post(case)
+        return case
+
+    async def rate(self, case_id: int, rev: int, rating: str, actor: User) -> Case:
+        """The reporter's rating: closes the case, or reopens it for rework when unsatisfied."""
+        case = await self.get(case_id)
+        if case.reporter_id != actor.id:
+            raise Forbidden("not_your_report")
+        try:
+            verdict = Rating(rating)
+        except ValueError:
+            raise Invalid("unknown_action") from None
+        if case.state is not CaseState.RESOLVED or case.rev != rev:
+            raise Conflict("already_rated")
+        if verdict is Rating.UNSATISFIED:
+            case = await self._move(
+                case,
+                actor,
+                CaseState.NEW,
+                "reopen",
+                t("rating.unsatisfied", self.ctx.group_locale),
+                rating=None,
+                assignee_id=None,
+                reopen_count=case.reopen_count + 1,
+            )
+            await self.refresh_post(case, actor, t("case.reopened_note", self.ctx.group_locale))
+            # The old post's buttons were removed by the refresh; the rework gets a fresh post.
+            await self.post(case, "case.rework_banner")
+            await self.tell_reporter(case, "notify.reopened")
+        else:
+            case = await self._move(
+                case,
+                actor,
+                CaseState.CLOSED,
+                "rate",
+                t(f"rating.{verdict.value}", self.ctx.group_locale),
+                rating=verdict.value,
+            )
+            await self.refresh_post(
+                case,
+                None,
+                t("case.rated", self.ctx.group_locale, rating=t(f"rating.{verdict.value}", self.ctx.group_locale)),
+            )
+            await self.tell_reporter(case, "notify.thanks")
+        return case
+
+    async def timeline(self, case_id: int, user: User) -> tuple[Case, list[CaseEvent]]:
+        """A case and its history, for its reporter or its staff."""
+        case = await self.get(case_id)
+        if case.reporter_id != user.id and not await self.org.may_handle(user, case.unit_code):
+            raise Forbidden("not_your_report")
+        return case, await self.repos.cases.events(case_id)
+
+    async def mine(self, user: User, limit: int = 10) -> list[Case]:
+        """The reporter's latest cases."""
+        return await self.repos.cases.by_reporter(user.id, limit)
+
+
+class ReportService:
+    """A private-chat draft that becomes a case once it has a description and a place."""
+
+    def __init__(self, ctx: Context, org: OrgService, cases: CaseService) -> None:
+        self.ctx = ctx
+        self.repos = ctx.repos
+        self.org = org
+        self.cases = cases
+
+    async def draft(self, user: User) -> Draft | None:
+        """The user's open draft."""
+        return await self.repos.drafts.get(user.id)
+
+    async def _draft(self, user: User) -> Draft:
+        return await self.repos.drafts.get(user.id) or Draft(user_id=user.id)
+
+    def _apply_classification(self, draft: Draft, cls: Classification | None) -> None:
+        if cls is None:
+            return
+        draft.model_version = cls.model_version
+        if cls.category in CATEGORIES and draft.confidence != 1.0:
+            draft.category = cls.category
+            draft.confidence = cls.category_confidence
+
+    async def start(self, user: User) -> Draft:
+        """Open (or keep) a draft."""
+        draft = await self._draft(user)
+        await self.repos.drafts.save(draft)
+        return draft
+
+    async def add_text(self, user: User, text: str, cls: Classification | None) -> Draft:
+        """Add a description; a second text extends the first."""
+        text = text.strip()
+        if not text:
+            raise Invalid("empty_text")
+        draft = await self._draft(user)
+        combined = f"{draft.text}\n{text}" if draft.text else text
+        if len(combined) > MAX_TEXT:
+            raise Invalid("text_too_long", max=MAX_TEXT)
+        draft.text = combined
+        self._apply_classification(draft, cls)
+        await self.repos.drafts.save(draft)
+        return draft
+
+    async def add_photo(self, user: User, file_id: str, caption: str | None, cls: Classification | None) -> Draft:
+        """Attach a photo (the latest one wins) and its caption."""
+        draft = await self._draft(user)
+        draft.photo_file_id = file_id
+        await self.repos.drafts.save(draft)
+        if caption and caption.strip():
+            return await self.add_text(user, caption, cls)
+        return draft
+
+    async def add_location(self, user: User, lat: float, lon: float, address: str | None) -> tuple[Draft, Location]:
+        """Fix the place by coordinates; a place outside the district is refused and not stored."""
+        if not valid_coordinates(lat, lon):
+            raise Invalid("bad_coordinates")
+        index = await self.ctx.geo.index(self.repos.units)
+        where = index.locate(lat, lon)
+        if where is None:
+            raise Invalid("outside_area")
+        draft = await self._draft(user)
+        draft.lat, draft.lon, draft.unit_code = lat, lon, where.unit_code
+        draft.address = address.strip()[:200] if address and address.strip() else None
+        await self.repos.drafts.save(draft)
+        return draft, where
+
+    async def choose_unit(self, user: User, code: str) -> Draft:
+        """Fix the place by picking a grid (or community) from buttons."""
+        unit = await self.repos.units.get(code)
+        if unit is None or unit.level is Level.STREET:
+            raise Invalid("unknown_unit", code=code)
+        draft = await self._draft(user)
+        draft.unit_code = unit.code
+        draft.lat = draft.lon = None
+        await self.repos.drafts.save(draft)
+        return draft
+
+    async def choose_category(self, user: User, category: str) -> Draft:
+        """The reporter (or a photo-only report) picks the category."""
+        if category not in CATEGORIES:
+            raise Invalid("unknown_category")
+        draft = await self.repos.drafts.get(user.id)
+        if draft is None:
+            raise NotFound("no_draft")
+        draft.category = category
+        draft.confidence = 1.0
+        await self.repos.drafts.save(draft)
+        return draft
+
+    async def cancel(self, user: User) -> bool:
+        """Drop the draft."""
+        had = await self.repos.drafts.get(user.id) is not None
+        await self.repos.drafts.delete(user.id)
+        return had
+
+    async def set_role(self, user: User, role: Role) -> None:
+        """Rider or resident: how the reporter is shown to staff."""
+        await self.repos.users.set_role(user.id, role)
+        user.role = role
+
+    async def units_for_choice(self, parent: str | None) -> list[Unit]:
+        """Communities (parent None) or the grids of one community, for place buttons."""
+        units = await self.repos.units.all()
+        if parent is None:
+            return sorted((u for u in units if u.level is Level.COMMUNITY), key=lambda u: u.code)
+        return sorted((u for u in units if u.parent_code == parent and u.level is Level.GRID), key=lambda u: u.code)
+
+    async def submit(self, user: User) -> Case:
+        """Turn a complete draft into a case, post it to the responsible group and tell the reporter."""
+        draft = await self.repos.drafts.get(user.id)
+        if draft is None:
+            raise NotFound("no_draft")
+        if not draft.has_description:
+            raise Invalid("draft_needs_description")
+        if not draft.has_place or draft.unit_code is None:
+            raise Invalid("draft_needs_place")
+        unit = await self.repos.units.get(draft.unit_code)
+        if unit is None:
+            raise Invalid("draft_needs_place")
+        now = self.ctx.clock()
+        day = now.astimezone(render.CHINA_TZ).strftime("%Y%m%d")
+        seq = await self.repos.cases.next_seq(day)
+        category = draft.category or "other"
+        case = await self.repos.cases.add(
+            Case(
+                id=0,
+                number=f"SB{day}-{seq:04d}",
+                reporter_id=user.id,
+                reporter_role=user.role or Role.RESIDENT,
+                description=draft.text or t(f"category.{category}", self.ctx.group_locale),
+                category=category,
+                unit_code=unit.code,
+                state=CaseState.NEW,
+                rev=1,
+                created_at=now,
+                photo_file_id=draft.photo_file_id,
+                lat=draft.lat,
+                lon=draft.lon,
+                address=draft.address,
+                fallback=unit.level is not Level.GRID,
+                confidence=draft.confidence,
+                model_version=draft.model_version,
+            )
+        )
+        await self.repos.cases.add_event(
+            CaseEvent(case.id, user.id, now, None, CaseState.NEW, "submit", None, draft.photo_file_id)
+        )
+        await self.repos.drafts.delete(user.id)
+        await self.cases.post(case)
+        return case
+
+
+class Services:
+    """The domain services of one unit of work."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.org = OrgService(ctx)
+        self.cases = CaseService(ctx, self.org)
+        self.reports = ReportService(ctx, self.org, self.cases)
+
+    async def send(self, message: OutMessage) -> int:
+        """Queue a reply through the outbox (same transaction as whatever caused it)."""
+        return await self.ctx.repos.outbox.add(message)
+
+    async def user(
+        self,
+        ref: UserRef,
+        display_name: str,
+        username: str | None = None,
+        locale: str | None = None,
+        private_chat_id: int | None = None,
+    ) -> User:
+        """Find or register the acting person, refreshing what the platform tells us of them."""
+        return await self.ctx.repos.users.upsert(ref, display_name, username, locale, private_chat_id)

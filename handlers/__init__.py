@@ -1,0 +1,12 @@
+"""aiogram routers: translate Telegram updates into domain calls; no SQL, no business rules."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+
+def get_routers() -> list[Router]:
+    """Fresh routers (a router can belong to one dispatcher only), in priority order."""
+    from handlers import fallback, group, private
+
+    return [private.router(), group.router(), fallback.router()]

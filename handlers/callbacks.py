@@ -1,0 +1,61 @@
+"""Typed callback data. Domain buttons name a prefix and fields; `pack` turns them into these."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class CaseCb(CallbackData, prefix="case"):
+    """A staff button on a group post: claim / onsite / resolve / reject / dispatch."""
+
+    a: str
+    id: int
+    rev: int
+
+
+class RateCb(CallbackData, prefix="rate"):
+    """The reporter's rating of a resolved case."""
+
+    id: int
+    r: str
+    rev: int
+
+
+class DispatchCb(CallbackData, prefix="disp"):
+    """Community staff send a case to one grid."""
+
+    id: int
+    rev: int
+    g: str
+
+
+class DraftCb(CallbackData, prefix="d"):
+    """Draft actions: submit, cats, cat, comm, grids, place, cancel."""
+
+    a: str
+    v: str = ""
+
+
+class RoleCb(CallbackData, prefix="role"):
+    """Rider or resident, chosen once."""
+
+    r: str
+
+
+class MyCaseCb(CallbackData, prefix="my"):
+    """Open one of my cases."""
+
+    id: int
+
+
+CALLBACKS: dict[str, type[CallbackData]] = {
+    cls.__prefix__: cls  # type: ignore[attr-defined]
+    for cls in (CaseCb, RateCb, DispatchCb, DraftCb, RoleCb, MyCaseCb)
+}
+
+
+def pack(prefix: str, fields: dict[str, Any]) -> str:
+    """Callback data string for a domain button."""
+    return CALLBACKS[prefix](**fields).pack()

@@ -1,0 +1,126 @@
+"""Character n-gram TF-IDF + logistic regression: one model for intent, one for report category."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline, make_pipeline
+
+from intents.rasa import REPORT, Example, load_nlu
+
+DATA = Path(__file__).parent / "data" / "nlu.yml"
+PIPELINE_NAME = "tfidf-char-lr"
+# Bump when the features or estimator change, so cached models built by older code are not reused.
+PIPELINE_REV = "1"
+_DIGITS = re.compile(r"\d+")
+
+
+def normalize(text: str) -> str:
+    """Full-width to half-width, lower case, every number → 0 (building numbers carry no class signal)."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    return _DIGITS.sub("0", " ".join(text.split()))
+
+
+@dataclass
+class Prediction:
+    """Classifier output."""
+
+    intent: str
+    confidence: float
+    category: str | None
+    category_confidence: float
+    ranking: list[tuple[str, float]] = field(default_factory=list)
+    category_ranking: list[tuple[str, float]] = field(default_factory=list)
+    version: str = ""
+
+
+def _pipeline() -> Pipeline:
+    return make_pipeline(
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, min_df=1),
+        LogisticRegression(C=20.0, max_iter=3000),
+    )
+
+
+def _ranking(model: Pipeline, text: str) -> list[tuple[str, float]]:
+    proba = model.predict_proba([text])[0]
+    order = np.argsort(-proba)
+    classes = model.classes_
+    return [(str(classes[i]), float(proba[i])) for i in order]
+
+
+class NluModel:
+    """A trained pair of classifiers."""
+
+    def __init__(self, intent_model: Pipeline, category_model: Pipeline | None, version: str) -> None:
+        self.intent_model = intent_model
+        self.category_model = category_model
+        self.version = version
+
+    def predict(self, text: str) -> Prediction:
+        """Intent, category (always predicted, meaningful for reports) and their runners-up."""
+        norm = normalize(text)
+        ranking = _ranking(self.intent_model, norm)
+        cat_ranking = _ranking(self.category_model, norm) if self.category_model is not None else []
+        category, cat_conf = cat_ranking[0] if cat_ranking else (None, 0.0)
+        intent, conf = ranking[0]
+        return Prediction(intent, conf, category, cat_conf, ranking[:3], cat_ranking[:3], self.version)
+
+
+def data_hash(examples: list[Example]) -> str:
+    """Content hash of training data and pipeline revision: the cache key and model version."""
+    h = hashlib.sha256(f"{PIPELINE_NAME}:{PIPELINE_REV}".encode())
+    for ex in examples:
+        h.update(f"{ex.text}\t{ex.intent}\t{ex.category or ''}\n".encode())
+    return h.hexdigest()[:12]
+
+
+def train(examples: list[Example]) -> NluModel:
+    """Fit both classifiers."""
+    if len({ex.intent for ex in examples}) < 2:
+        raise ValueError("training data needs at least two intents")
+    intent_model = _pipeline().fit([normalize(e.text) for e in examples], [e.intent for e in examples])
+    reports = [e for e in examples if e.intent == REPORT and e.category]
+    category_model = None
+    if len({e.category for e in reports}) >= 2:
+        category_model = _pipeline().fit([normalize(e.text) for e in reports], [e.category for e in reports])
+    return NluModel(intent_model, category_model, f"{PIPELINE_NAME}-{data_hash(examples)}")
+
+
+def cache_dir() -> Path:
+    """Where trained models are kept between runs."""
+    base = os.environ.get("GRIDBOT_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "gridbot")
+    return Path(base)
+
+
+def load_or_train(examples: list[Example] | None = None, cache: Path | None = None) -> NluModel:
+    """The model for these examples (default: the shipped data), from cache when the hash matches."""
+    examples = examples if examples is not None else load_nlu(DATA)
+    folder = cache or cache_dir()
+    path = folder / f"nlu-{data_hash(examples)}.pkl"
+    if path.exists():
+        try:
+            with path.open("rb") as fh:
+                model = pickle.load(fh)  # noqa: S301 - our own cache file, keyed by content hash
+            if isinstance(model, NluModel):
+                return model
+        except Exception:  # noqa: BLE001, S110 - a corrupt or incompatible cache is simply rebuilt
+            pass
+    model = train(examples)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(model, fh)
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only home still gets a working (uncached) model
+    return model

@@ -1,0 +1,1 @@
+"""Persistence: ORM tables, repositories returning domain objects, migrations."""

@@ -1,0 +1,149 @@
+"""The sender's side of the outbox: pick due messages per chat, mark them in flight, sent or failed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.orm import OutboxRow, ProcessedUpdateRow
+from storage.repos import utc
+
+
+@dataclass
+class Envelope:
+    """One outbox row as the sender sees it."""
+
+    id: int
+    chat_id: int
+    payload: dict[str, Any]
+    edit_of: int | None
+    attempts: int
+
+
+class OutboxStore:
+    """Short transactions of its own, separate from the per-update session."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime]) -> None:
+        self.sessions = sessions
+        self.clock = clock
+
+    async def recover(self) -> int:
+        """After a crash: messages left in flight may or may not have arrived; send them again."""
+        async with self.sessions.begin() as s:
+            res = await s.execute(update(OutboxRow).where(OutboxRow.state == "inflight").values(state="pending"))
+            return int(res.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def due_heads(self, limit: int) -> list[Envelope]:
+        """The oldest pending message of each chat, if it is due; a chat whose head waits, waits whole."""
+        now = self.clock()
+        async with self.sessions() as s:
+            heads = (
+                select(func.min(OutboxRow.id).label("id"))
+                .where(OutboxRow.state.in_(("pending", "inflight")))
+                .group_by(OutboxRow.chat_id)
+                .subquery()
+            )
+            rows = (
+                await s.execute(
+                    select(OutboxRow)
+                    .join(heads, heads.c.id == OutboxRow.id)
+                    .where(OutboxRow.state == "pending", OutboxRow.next_attempt_at <= now)
+                    .order_by(OutboxRow.id)
+                    .limit(limit)
+                )
+            ).scalars()
+            return [Envelope(r.id, r.chat_id, r.payload, r.edit_of, r.attempts) for r in rows]
+
+    async def next_wake(self) -> datetime | None:
+        """When the earliest waiting message becomes due."""
+        async with self.sessions() as s:
+            at = (
+                await s.execute(select(func.min(OutboxRow.next_attempt_at)).where(OutboxRow.state == "pending"))
+            ).scalar_one_or_none()
+            return utc(at)
+
+    async def mark_inflight(self, msg_id: int) -> bool:
+        """Claim a message for sending; False if someone else did."""
+        async with self.sessions.begin() as s:
+            res = await s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == msg_id, OutboxRow.state == "pending")
+                .values(state="inflight", attempts=OutboxRow.attempts + 1)
+            )
+            return bool(res.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def mark_sent(self, msg_id: int, message_id: int | None) -> None:
+        """Delivered."""
+        async with self.sessions.begin() as s:
+            await s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == msg_id)
+                .values(state="sent", sent_at=self.clock(), message_id=message_id, last_error=None)
+            )
+
+    async def retry_later(self, msg_id: int, delay: float, error: str) -> None:
+        """Back to pending, not before `delay` seconds."""
+        async with self.sessions.begin() as s:
+            await s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == msg_id)
+                .values(
+                    state="pending", next_attempt_at=self.clock() + timedelta(seconds=delay), last_error=error[:500]
+                )
+            )
+
+    async def mark_failed(self, msg_id: int, error: str) -> None:
+        """Telegram refused for good (bot blocked, chat gone, bad request): recorded, not retried."""
+        async with self.sessions.begin() as s:
+            await s.execute(
+                update(OutboxRow).where(OutboxRow.id == msg_id).values(state="failed", last_error=error[:500])
+            )
+
+    async def move_chat(self, old_chat: int, new_chat: int) -> None:
+        """A group became a supergroup: its pending messages follow it."""
+        async with self.sessions.begin() as s:
+            await s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.chat_id == old_chat, OutboxRow.state.in_(("pending", "inflight")))
+                .values(chat_id=new_chat)
+            )
+
+    async def target(self, msg_id: int) -> tuple[str, int | None, bool] | None:
+        """(state, Telegram message id, has photo) of a message an edit or reply refers to."""
+        async with self.sessions() as s:
+            row = await s.get(OutboxRow, msg_id)
+            if row is None:
+                return None
+            return row.state, row.message_id, bool(row.payload.get("photo"))
+
+    async def counts(self) -> dict[str, int]:
+        """Messages by state."""
+        async with self.sessions() as s:
+            rows = await s.execute(select(OutboxRow.state, func.count()).group_by(OutboxRow.state))
+            return {state: int(n) for state, n in rows.all()}
+
+    async def prune_updates(self, older_than: timedelta) -> None:
+        """Forget processed update ids once Telegram can no longer redeliver them."""
+        async with self.sessions.begin() as s:
+            await s.execute(delete(ProcessedUpdateRow).where(ProcessedUpdateRow.at < self.clock() - older_than))
+
+
+async def claim_update(session: AsyncSession, update_id: int, now: datetime) -> bool:
+    """Record an update id inside the update's transaction; False if it was processed before."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+    stmt = (
+        dialect_insert(ProcessedUpdateRow)
+        .values(update_id=update_id, at=now)
+        .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(ProcessedUpdateRow.update_id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
