@@ -1,0 +1,171 @@
+"""Shared fixtures: databases (SQLite always, PostgreSQL when GRIDBOT_TEST_POSTGRES_URL is set), the app, scripts."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.app import App, create_app
+from bot.config import Settings
+from bot.demo import ADMIN, COMMUNITY_GROUP, COMMUNITY_STAFF, DISTRICT, GRID_GROUP, STREET_GROUP, WORKER, places
+from bot.grids import import_units
+from bot.nlu import BuiltinClassifier
+from bot.recording import RecordingSession
+from bot.scripted import Script
+from intents.model import load_or_train
+from storage.db import create_engine
+from storage.migrate import upgrade
+from storage.orm import Base
+
+PG_URL = os.environ.get("GRIDBOT_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+class FakeClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move forward."""
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture(scope="session")
+def classifier(tmp_path_factory: pytest.TempPathFactory) -> BuiltinClassifier:
+    """The shipped model, trained once per test session."""
+    cache = Path(os.environ.get("GRIDBOT_CACHE_DIR") or tmp_path_factory.mktemp("nlu-cache"))
+    return BuiltinClassifier(load_or_train(cache=cache))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating every time would be slow)."""
+    import asyncio
+
+    path = tmp_path_factory.mktemp("tpl") / "template.db"
+
+    async def make() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        await upgrade(engine)
+        async with engine.begin() as conn:
+            await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        await engine.dispose()
+
+    asyncio.run(make())
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_ready() -> Iterator[None]:
+    """Schema on the PostgreSQL test database rebuilt from migrations once per session."""
+    import asyncio
+
+    assert PG_URL
+
+    async def reset() -> None:
+        engine = create_engine(PG_URL)
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await upgrade(engine)
+        await engine.dispose()
+
+    asyncio.run(reset())
+    yield
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database URL for one test."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite+aiosqlite:///{path}"
+    request.getfixturevalue("pg_ready")
+    return str(PG_URL)
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    """Engine on the test database; PostgreSQL tables are emptied before each test."""
+    eng = create_engine(db_url)
+    if eng.dialect.name == "postgresql":
+        names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        async with eng.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """Monday 2026-11-23 10:00 in Beijing."""
+    return FakeClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    """Settings with the demo admin."""
+    return Settings(database_url=db_url, admin_ids=[ADMIN.id], bot_token=None)
+
+
+@pytest.fixture
+async def app(
+    settings: Settings, engine: AsyncEngine, classifier: BuiltinClassifier, clock: FakeClock
+) -> AsyncIterator[App]:
+    """The app as the factory builds it, with a recording Bot session."""
+    application = create_app(
+        settings, bot_session=RecordingSession(), classifier=classifier, clock=clock, engine=engine
+    )
+    yield application
+    await application.bot.session.close()
+
+
+@pytest.fixture
+def session(app: App) -> RecordingSession:
+    """The recording Bot session of `app`."""
+    assert isinstance(app.bot.session, RecordingSession)
+    return app.bot.session
+
+
+@pytest.fixture
+async def script(app: App, session: RecordingSession) -> Script:
+    """A script on a database with the demo district imported (nothing bound)."""
+    async with app.sessions.begin() as s:
+        await import_units(s, json.loads(DISTRICT.read_text(encoding="utf-8")))
+    return Script(app, session)
+
+
+@pytest.fixture
+async def district(script: Script) -> Script:
+    """Demo district with street, community QH-01 and grid QH-01-02 bound, a grid worker and community staff."""
+    await script.say(ADMIN, "/bind QH", group=STREET_GROUP)
+    await script.say(ADMIN, "/bind QH-01", group=COMMUNITY_GROUP)
+    await script.say(ADMIN, "/bind QH-01-02", group=GRID_GROUP)
+    await script.say(WORKER, "/start")
+    await script.say(COMMUNITY_STAFF, "/start")
+    await script.say(ADMIN, "/staff add @wang_grid", group=GRID_GROUP)
+    await script.say(ADMIN, "/staff add @li_comm", group=COMMUNITY_GROUP)
+    script.session.clear()
+    script._seen_calls = 0
+    return script
+
+
+@pytest.fixture
+def spot() -> dict[str, float]:
+    """A point inside grid QH-01-02."""
+    p = places()["rider_spot"]
+    return {"lat": float(p["lat"]), "lon": float(p["lon"])}

@@ -1,0 +1,40 @@
+"""Small helpers for reading back state in tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, text
+
+from bot.app import App
+from bot.recording import Call, RecordingSession
+from domain.model import Case
+from storage.orm import CaseRow
+from storage.repos import _case
+
+
+async def all_cases(app: App) -> list[Case]:
+    """Every case, oldest first."""
+    async with app.sessions() as s:
+        return [_case(r) for r in (await s.execute(select(CaseRow).order_by(CaseRow.id))).scalars()]
+
+
+async def scalar(app: App, sql: str, **params: Any) -> Any:
+    """One value from SQL."""
+    async with app.sessions() as s:
+        return (await s.execute(text(sql), params)).scalar()
+
+
+def sent_to(session: RecordingSession, chat_id: int) -> list[Call]:
+    """sendMessage/sendPhoto calls to one chat."""
+    return [c for c in session.by_method("sendMessage", "sendPhoto") if c.chat_id == chat_id]
+
+
+def texts(calls: list[Call]) -> list[str]:
+    """Text or caption of calls."""
+    return [str(c.params.get("text") or c.params.get("caption") or "") for c in calls]
+
+
+def alerts(session: RecordingSession) -> list[str]:
+    """Texts of callback answers."""
+    return [str(c.params.get("text") or "") for c in session.by_method("answerCallbackQuery")]
