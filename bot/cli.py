@@ -115,7 +115,7 @@ def nlu_evaluate(
 ) -> None:
     """Score the built-in classifier on a labelled file that was not used for training."""
     from intents.evaluate import evaluate, report_text, summary_json
-    from intents.model import DATA, load_or_train
+    from intents.model import DATA, load_or_train, normalize
     from intents.rasa import load_any, load_nlu
 
     if not file.exists():
@@ -124,8 +124,8 @@ def nlu_evaluate(
         rows = load_any(file)
     except (ValueError, KeyError) as e:
         fail(f"cannot read {file}: {e}")
-    train_texts = {e.text for e in load_nlu(DATA)}
-    overlap = [r.text for r in rows if r.text in train_texts]
+    train_texts = {normalize(e.text) for e in load_nlu(DATA)}
+    overlap = [r.text for r in rows if normalize(r.text) in train_texts]
     if overlap:
         fail(f"{len(overlap)} evaluation text(s) also appear in the training data, e.g. {overlap[0]!r}")
     intent, category = evaluate(load_or_train(), rows)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from bot.demo import ADMIN, COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP, RIDER, WORKER, places
 from bot.scripted import Group, Person, Script
@@ -208,7 +209,7 @@ async def test_duplicate_update_is_processed_once(district: Script, spot: dict[s
     await s.photo(RIDER, "p1", "井盖没了")
     await s.location(RIDER, spot["lat"], spot["lon"])
     _, data = s.button(RIDER.id, "提交")
-    update = {
+    update: dict[str, Any] = {
         "update_id": 777,
         "callback_query": {
             "id": "cq1",
@@ -248,7 +249,7 @@ async def test_free_text_intents(district: Script) -> None:
 async def test_bad_input_gets_polite_answer_and_changes_nothing(district: Script) -> None:
     s = district
     base = s.message_dict
-    kinds = [
+    kinds: list[dict[str, Any]] = [
         {
             "sticker": {
                 "file_id": "s",

@@ -1,0 +1,85 @@
+"""The gridbot command line as a user runs it: exit codes, one-line config errors, imports, NLU scores."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.demo import DISTRICT
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def gridbot(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a clean environment (only what the test sets)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("GRIDBOT_")}
+    base.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=base, cwd=cwd or ROOT, timeout=300
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "needle"),
+    [
+        ({"GRIDBOT_DATABASE_URL": "mysql://x"}, ["db", "upgrade"], "GRIDBOT_DATABASE_URL"),
+        ({"GRIDBOT_BOT_TOKEN": "not-a-token"}, ["run"], "GRIDBOT_BOT_TOKEN"),
+        ({}, ["run"], "GRIDBOT_BOT_TOKEN is not set"),
+        ({"GRIDBOT_ADMIN_IDS": "12,abc"}, ["db", "upgrade"], "GRIDBOT_ADMIN_IDS"),
+        ({"GRIDBOT_DEFAULT_LOCALE": "fr"}, ["db", "upgrade"], "GRIDBOT_DEFAULT_LOCALE"),
+    ],
+)
+def test_bad_config_is_one_line_and_exit_2(env: dict[str, str], args: list[str], needle: str, tmp_path: Path) -> None:
+    res = gridbot(*args, env=env, cwd=tmp_path)
+    assert res.returncode == 2
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and needle in lines[0], res.stderr
+
+
+def test_grids_import_good_then_bad_file(tmp_path: Path) -> None:
+    db = tmp_path / "g.db"
+    env = {"GRIDBOT_DATABASE_URL": f"sqlite+aiosqlite:///{db}"}
+    assert gridbot("db", "upgrade", env=env).returncode == 0
+    ok = gridbot("grids", "import", str(DISTRICT), env=env)
+    assert ok.returncode == 0 and "imported" in ok.stdout
+    again = gridbot("grids", "import", str(DISTRICT), env=env)
+    assert "0 new" in again.stdout  # re-import updates in place
+    data = json.loads(DISTRICT.read_text(encoding="utf-8"))
+    bad = copy.deepcopy(data)
+    bad["features"][-1]["properties"]["parent"] = "NOWHERE"
+    bad["features"][-2]["properties"]["name"] = "改过的名字"
+    bad["features"].append(copy.deepcopy(bad["features"][-3]))
+    path = tmp_path / "bad.geojson"
+    path.write_text(json.dumps(bad, ensure_ascii=False), encoding="utf-8")
+    res = gridbot("grids", "import", str(path), env=env)
+    assert res.returncode == 1
+    assert "unknown parent 'NOWHERE'" in res.stderr and "duplicate code" in res.stderr
+    names = {r[0] for r in sqlite3.connect(db).execute("select name from units")}
+    assert "改过的名字" not in names  # nothing half-imported
+    missing = gridbot("grids", "import", str(tmp_path / "nope.geojson"), env=env)
+    assert missing.returncode == 1 and "no such file" in missing.stderr
+
+
+def test_nlu_evaluate_json_last_line(tmp_path: Path) -> None:
+    env = {"GRIDBOT_CACHE_DIR": str(tmp_path)}
+    res = gridbot("nlu", "evaluate", str(ROOT / "tests/data/nlu_eval.csv"), "--json", env=env)
+    assert res.returncode == 0, res.stderr
+    last = json.loads(res.stdout.strip().splitlines()[-1])
+    assert set(last) == {"intent_accuracy", "intent_macro_f1", "category_accuracy", "category_macro_f1"}
+    assert "confusions" in res.stdout and "macro-F1" in res.stdout
+    overlap = tmp_path / "overlap.csv"
+    overlap.write_text("text,intent,category\n你好,greet,\n", encoding="utf-8")
+    from intents.model import DATA
+    from intents.rasa import load_nlu
+
+    first = load_nlu(DATA)[0]
+    overlap.write_text(f"text,intent,category\n{first.text},{first.intent},{first.category or ''}\n", encoding="utf-8")
+    res = gridbot("nlu", "evaluate", str(overlap), env=env)
+    assert res.returncode == 2 and "also appear in the training data" in res.stderr

@@ -1,0 +1,67 @@
+"""The classifier: Rasa data format, held-out quality floor, cache, no train/eval overlap."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from bot.nlu import BuiltinClassifier
+from domain.model import CATEGORIES, INTENTS
+from intents.evaluate import cross_validate, evaluate
+from intents.model import DATA, load_or_train, normalize
+from intents.rasa import REPORT, dump_nlu, load_csv, load_nlu, parse_nlu
+
+EVAL = Path(__file__).parent / "data" / "nlu_eval.csv"
+
+
+def test_training_data_covers_every_label() -> None:
+    examples = load_nlu(DATA)
+    intents = Counter(e.intent for e in examples)
+    cats = Counter(e.category for e in examples if e.intent == REPORT)
+    assert set(intents) == set(INTENTS)
+    assert set(cats) == set(CATEGORIES)
+    assert min(intents[i] for i in INTENTS if i != REPORT) >= 60
+    assert min(cats.values()) >= 80
+
+
+def test_training_and_evaluation_never_overlap() -> None:
+    train = {normalize(e.text) for e in load_nlu(DATA)}
+    held_out = [e.text for e in load_csv(EVAL)]
+    assert [t for t in held_out if normalize(t) in train] == []
+
+
+def test_rasa_round_trip_and_annotations() -> None:
+    doc = 'version: "3.1"\nnlu:\n- intent: report_issue/fire_safety\n  examples: |\n    - [3号楼](building)楼道充电\n'
+    [ex] = parse_nlu(doc)
+    assert (ex.text, ex.intent, ex.category) == ("3号楼楼道充电", "report_issue", "fire_safety")
+    assert parse_nlu(dump_nlu([ex])) == [ex]
+
+
+def test_held_out_quality_floor(classifier: BuiltinClassifier) -> None:
+    intent, category = evaluate(classifier.model, load_csv(EVAL))
+    # Floors a little under the measured figures (README), so a real regression fails the build.
+    assert intent.macro_f1 >= 0.92, intent
+    assert category.macro_f1 >= 0.93, category
+
+
+def test_courier_shorthand(classifier: BuiltinClassifier) -> None:
+    c = classifier.classify("井盖没了 东风路口 快来")
+    assert c.intent == "report_issue" and c.category == "public_facility"
+    c = classifier.classify("3号楼楼道电动车充电")
+    assert c.intent == "report_issue" and c.category == "fire_safety"
+    assert c.model_version.startswith("tfidf-char-lr-") and len(c.ranking) == 3
+
+
+def test_cache_is_keyed_by_data(tmp_path: Path) -> None:
+    small = [e for i, e in enumerate(load_nlu(DATA)) if i % 5 == 0]
+    a = load_or_train(small, cache=tmp_path)
+    b = load_or_train(small, cache=tmp_path)
+    assert a.version == b.version and len(list(tmp_path.glob("nlu-*.pkl"))) == 1
+    c = load_or_train(small[:-1], cache=tmp_path)
+    assert c.version != a.version
+
+
+def test_cross_validation_runs_on_any_labels() -> None:
+    small = [e for i, e in enumerate(load_nlu(DATA)) if i % 4 == 0]
+    intent, category = cross_validate(small, folds=3)
+    assert intent.n == len(small) and 0.5 < intent.macro_f1 <= 1.0 and category.n > 0

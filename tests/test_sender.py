@@ -1,0 +1,151 @@
+"""The outbox sender against the recording session with injected Telegram errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from sqlalchemy import update
+
+from bot.app import App
+from bot.recording import RecordingSession
+from domain.model import OutMessage
+from storage.orm import OutboxRow
+from storage.repos import OutboxRepo
+from tests.conftest import FakeClock
+from tests.helpers import scalar
+
+
+async def enqueue(app: App, *messages: OutMessage) -> list[int]:
+    """Write messages in one transaction, as the domain would."""
+    async with app.sessions.begin() as s:
+        repo = OutboxRepo(s, app.store.clock)
+        return [await repo.add(m) for m in messages]
+
+
+def sent_texts(session: RecordingSession, chat_id: int) -> list[str]:
+    return [
+        str(c.params.get("text"))
+        for c in session.by_method("sendMessage")
+        if c.chat_id == chat_id and c.result != "error"
+    ]
+
+
+async def states(app: App) -> dict[str, int]:
+    return await app.store.counts()
+
+
+async def test_retry_after_is_waited_out(app: App, session: RecordingSession, clock: FakeClock) -> None:
+    session.inject("sendMessage", lambda m: TelegramRetryAfter(method=m, message="Too Many Requests", retry_after=30))
+    await enqueue(app, OutMessage(42, "a"))
+    await app.sender.drain()
+    assert sent_texts(session, 42) == []
+    clock.advance(29)
+    await app.sender.drain()
+    assert sent_texts(session, 42) == []
+    clock.advance(2)
+    await app.sender.drain()
+    assert sent_texts(session, 42) == ["a"]
+    assert await states(app) == {"sent": 1}
+
+
+async def test_server_error_and_network_error_back_off_then_deliver(
+    app: App, session: RecordingSession, clock: FakeClock
+) -> None:
+    session.inject("sendMessage", lambda m: TelegramServerError(method=m, message="Internal Server Error"))
+    session.inject("sendMessage", lambda m: TelegramNetworkError(method=m, message="connection reset"))
+    await enqueue(app, OutMessage(42, "a"))
+    await app.sender.drain()
+    clock.advance(1.5)
+    await app.sender.drain()
+    clock.advance(2.5)
+    await app.sender.drain()
+    assert sent_texts(session, 42) == ["a"]
+    assert await scalar(app, "select attempts from outbox") == 3
+
+
+async def test_head_of_line_keeps_per_chat_order_but_not_other_chats(
+    app: App, session: RecordingSession, clock: FakeClock
+) -> None:
+    session.inject("sendMessage", lambda m: TelegramRetryAfter(method=m, message="slow down", retry_after=5))
+    await enqueue(app, OutMessage(1, "1a"), OutMessage(1, "1b"), OutMessage(2, "2a"), OutMessage(1, "1c"))
+    await app.sender.drain()
+    assert sent_texts(session, 1) == []
+    assert sent_texts(session, 2) == ["2a"]
+    clock.advance(6)
+    await app.sender.drain()
+    assert sent_texts(session, 1) == ["1a", "1b", "1c"]
+
+
+async def test_forbidden_is_recorded_as_failed_and_the_chat_moves_on(app: App, session: RecordingSession) -> None:
+    session.inject("sendMessage", lambda m: TelegramForbiddenError(method=m, message="bot was blocked by the user"))
+    await enqueue(app, OutMessage(7, "first"), OutMessage(7, "second"))
+    await app.sender.drain()
+    assert sent_texts(session, 7) == ["second"]
+    assert await states(app) == {"failed": 1, "sent": 1}
+    assert "blocked" in str(await scalar(app, "select last_error from outbox where state = 'failed'"))
+
+
+async def test_edit_follows_its_target_and_not_modified_counts_as_done(app: App, session: RecordingSession) -> None:
+    [post] = await enqueue(app, OutMessage(-100, "post", photo="file-1"))
+    await enqueue(app, OutMessage(0, "edited", edit_outbox_id=post))
+    session.inject("editMessageCaption", lambda m: TelegramBadRequest(method=m, message="message is not modified"))
+    await app.sender.drain()
+    assert await states(app) == {"sent": 2}
+    await enqueue(app, OutMessage(0, "edited again", edit_outbox_id=post))
+    await app.sender.drain()
+    edits = [c for c in session.by_method("editMessageCaption") if c.result != "error"]
+    assert edits[-1].params["caption"] == "edited again" and edits[-1].params["chat_id"] == -100
+
+
+async def test_edit_of_failed_target_fails(app: App, session: RecordingSession) -> None:
+    session.inject("sendMessage", lambda m: TelegramBadRequest(method=m, message="chat not found"))
+    [post] = await enqueue(app, OutMessage(-5, "post"))
+    await enqueue(app, OutMessage(0, "edit", edit_outbox_id=post))
+    await app.sender.drain()
+    assert await states(app) == {"failed": 2}
+
+
+async def test_in_flight_messages_are_resent_after_a_crash(app: App, session: RecordingSession) -> None:
+    ids = await enqueue(app, OutMessage(9, "was in flight"), OutMessage(9, "next"))
+    async with app.sessions.begin() as s:
+        await s.execute(update(OutboxRow).where(OutboxRow.id == ids[0]).values(state="inflight"))
+    assert await app.sender.drain() == 0  # the chat's head is in flight: nothing overtakes it
+    assert await app.store.recover() == 1
+    await app.sender.drain()
+    assert sent_texts(session, 9) == ["was in flight", "next"]
+
+
+async def test_markup_kinds(app: App, session: RecordingSession) -> None:
+    from domain.model import Button
+
+    [first] = await enqueue(
+        app,
+        OutMessage(
+            3,
+            "inline",
+            buttons=[
+                [Button("go", cb=("case", {"a": "claim", "id": 1, "rev": 1})), Button("map", url="https://example.org")]
+            ],
+        ),
+    )
+    await enqueue(
+        app,
+        OutMessage(3, "reply kb", reply_keyboard=[["a", "b"]], request_location="📍"),
+        OutMessage(3, "force", force_reply=True, reply_to_outbox_id=first),
+        OutMessage(3, "remove", remove_keyboard=True),
+    )
+    await app.sender.drain()
+    calls = [c.params for c in session.by_method("sendMessage")]
+    markup: list[Any] = [c["reply_markup"] for c in calls]
+    assert markup[0]["inline_keyboard"][0][0]["callback_data"] == "case:claim:1:1"
+    assert markup[0]["inline_keyboard"][0][1]["url"] == "https://example.org"
+    assert markup[1]["keyboard"][0][0]["request_location"] is True
+    assert markup[2]["force_reply"] is True and calls[2]["reply_parameters"]["message_id"] == 1
+    assert markup[3]["remove_keyboard"] is True
