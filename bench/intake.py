@@ -40,10 +40,18 @@ def updates(n: int, first_user: int = 600000) -> list[dict[str, Any]]:
         out.append({"update_id": uid, "message": {**base, "message_id": 1, "text": TEXTS[i % len(TEXTS)]}})
         loc = {"latitude": spot["lat"] + (i % 7) * 1e-5, "longitude": spot["lon"]}
         out.append({"update_id": uid + 1, "message": {**base, "message_id": 2, "location": loc}})
-        out.append({"update_id": uid + 2, "callback_query": {
-            "id": str(uid + 2), "from": user, "chat_instance": "b", "data": "d:submit:",
-            "message": {"message_id": 3, "date": 0, "chat": chat, "text": "…"},
-        }})
+        out.append(
+            {
+                "update_id": uid + 2,
+                "callback_query": {
+                    "id": str(uid + 2),
+                    "from": user,
+                    "chat_instance": "b",
+                    "data": "d:submit:",
+                    "message": {"message_id": 3, "date": 0, "chat": chat, "text": "…"},
+                },
+            }
+        )
         uid += 3
     return out
 
@@ -66,9 +74,16 @@ async def echo_rate(n_updates: int) -> float:
 
     bot = Bot(OFFLINE_TOKEN, session=RecordingSession())
     raw = [
-        {"update_id": i, "message": {"message_id": i, "date": 0, "text": f"hello {i}",
-                                      "chat": {"id": 1 + i % 50, "type": "private"},
-                                      "from": {"id": 1 + i % 50, "is_bot": False, "first_name": "x"}}}
+        {
+            "update_id": i,
+            "message": {
+                "message_id": i,
+                "date": 0,
+                "text": f"hello {i}",
+                "chat": {"id": 1 + i % 50, "type": "private"},
+                "from": {"id": 1 + i % 50, "is_bot": False, "first_name": "x"},
+            },
+        }
         for i in range(1, n_updates + 1)
     ]
     await feed_all(dp, bot, raw[:50])  # warm-up

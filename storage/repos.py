@@ -133,6 +133,9 @@ class UnitRepo:
 
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
+        # The session's identity map holds rows weakly; keeping them here saves re-reading a unit
+        # (and its ancestors) several times within one update.
+        self._rows: dict[str, UnitRow | None] = {}
 
     async def all(self) -> list[Unit]:
         """Every unit."""
@@ -140,7 +143,9 @@ class UnitRepo:
 
     async def get(self, code: str) -> Unit | None:
         """By code."""
-        row = await self.s.get(UnitRow, code)
+        if code not in self._rows:
+            self._rows[code] = await self.s.get(UnitRow, code)
+        row = self._rows[code]
         return _unit(row) if row else None
 
     async def by_chat(self, chat_id: int) -> Unit | None:
@@ -163,6 +168,7 @@ class UnitRepo:
             else:
                 row.name, row.level, row.parent_code, row.geometry = u.name, u.level.value, u.parent_code, u.geometry
                 updated += 1
+            self._rows[u.code] = row
         await self.s.flush()
         await self._bump()
         return created, updated
@@ -176,6 +182,7 @@ class UnitRepo:
     async def bind_chat(self, code: str, chat_id: int) -> None:
         """Bind a chat to a unit."""
         await self.s.execute(update(UnitRow).where(UnitRow.code == code).values(chat_id=chat_id))
+        self._rows.pop(code, None)
         await self._bump()
 
     async def unbind_chat(self, chat_id: int) -> list[str]:
@@ -183,6 +190,8 @@ class UnitRepo:
         codes = list((await self.s.execute(select(UnitRow.code).where(UnitRow.chat_id == chat_id))).scalars())
         if codes:
             await self.s.execute(update(UnitRow).where(UnitRow.chat_id == chat_id).values(chat_id=None))
+            for code in codes:
+                self._rows.pop(code, None)
             await self._bump()
         return codes
 
@@ -364,10 +373,17 @@ class DraftRepo:
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
         self.s = session
         self.clock = clock
+        self._rows: dict[int, DraftRow | None] = {}
+
+    async def _row(self, user_id: int) -> DraftRow | None:
+        # Strong per-session cache: a draft is read several times per update; absence is cached too.
+        if user_id not in self._rows:
+            self._rows[user_id] = await self.s.get(DraftRow, user_id)
+        return self._rows[user_id]
 
     async def get(self, user_id: int) -> Draft | None:
         """The user's draft."""
-        row = await self.s.get(DraftRow, user_id)
+        row = await self._row(user_id)
         if row is None:
             return None
         return Draft(user_id=user_id, **{k: row.data.get(k) for k in _DRAFT_FIELDS})
@@ -375,9 +391,11 @@ class DraftRepo:
     async def save(self, draft: Draft) -> None:
         """Create or replace."""
         data = {k: getattr(draft, k) for k in _DRAFT_FIELDS}
-        row = await self.s.get(DraftRow, draft.user_id)
+        row = await self._row(draft.user_id)
         if row is None:
-            self.s.add(DraftRow(user_id=draft.user_id, data=data, updated_at=self.clock()))
+            row = DraftRow(user_id=draft.user_id, data=data, updated_at=self.clock())
+            self.s.add(row)
+            self._rows[draft.user_id] = row
         else:
             row.data = data
             row.updated_at = self.clock()
@@ -385,10 +403,11 @@ class DraftRepo:
 
     async def delete(self, user_id: int) -> None:
         """Drop."""
-        row = await self.s.get(DraftRow, user_id)
+        row = await self._row(user_id)
         if row is not None:
             await self.s.delete(row)
             await self.s.flush()
+        self._rows[user_id] = None
 
 
 class PendingRepo:

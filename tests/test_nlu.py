@@ -65,3 +65,19 @@ def test_cross_validation_runs_on_any_labels() -> None:
     small = [e for i, e in enumerate(load_nlu(DATA)) if i % 4 == 0]
     intent, category = cross_validate(small, folds=3)
     assert intent.n == len(small) and 0.5 < intent.macro_f1 <= 1.0 and category.n > 0
+
+
+def test_fast_scorer_matches_sklearn(classifier: BuiltinClassifier) -> None:
+    import numpy as np
+
+    model = classifier.model
+    texts = [*[e.text for e in load_csv(EVAL)][:120], "", "？？？", "ABC def 123"]
+    for text in texts:
+        norm = normalize(text)
+        ours = dict(model._intent.ranking(norm))
+        theirs = model.intent_model.predict_proba([norm])[0]
+        assert np.allclose([ours[str(c)] for c in model.intent_model.classes_], theirs, atol=1e-9)
+        assert model._category is not None and model.category_model is not None
+        ours_c = dict(model._category.ranking(norm))
+        theirs_c = model.category_model.predict_proba([norm])[0]
+        assert np.allclose([ours_c[str(c)] for c in model.category_model.classes_], theirs_c, atol=1e-9)
