@@ -102,7 +102,7 @@ async def intake_rate(n: int, db_url: str | None) -> tuple[float, int]:
                 await import_units(s, json.loads(DISTRICT.read_text(encoding="utf-8")))
             script = Script(app, app.bot.session)  # type: ignore[arg-type]
             await script.say(ADMIN, "/bind QH-01-02", group=GRID_GROUP)
-            app.classifier.classify("预热")  # train/load the model outside the timed part
+            await app.classifier.classify("预热")  # train/load the model outside the timed part
             warm = updates(20, first_user=700000)
             for u in warm:
                 u["update_id"] += 10_000_000

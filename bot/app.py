@@ -15,12 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.middlewares import UnitOfWorkMiddleware
-from bot.nlu import BuiltinClassifier
+from bot.nlu import BuiltinClassifier, RasaClassifier
 from bot.sender import OutboxSender
-from domain.model import UserRef
+from domain.model import Level, UserRef
 from domain.ports import Classifier
 from domain.services import GeoCache
 from handlers import get_routers
+from intents.rasa_http import RasaHttpClient, parse_intent_map
 from storage.db import create_engine, session_factory
 from storage.outbox import OutboxStore
 
@@ -48,8 +49,10 @@ class App:
     classifier: Classifier
 
     async def close(self) -> None:
-        """Release the HTTP session and the database pool."""
+        """Release the HTTP sessions and the database pool."""
         await self.bot.session.close()
+        if isinstance(self.classifier, RasaClassifier):
+            await self.classifier.close()
         await self.engine.dispose()
 
 
@@ -76,7 +79,16 @@ def create_dispatcher(
     """A dispatcher with fresh routers and the unit-of-work middleware."""
     dp = Dispatcher()
     admins = frozenset(UserRef("telegram", str(i)) for i in settings.admin_ids)
-    uow = UnitOfWorkMiddleware(sessions, geo, clock, admins, settings.default_locale, on_outbox)
+    levels = {c: Level(v) for c, v in settings.category_levels.items()}
+
+    def offer_threshold() -> float:
+        # Read per update, not at start-up: the built-in model and its calibration load on first use.
+        th = getattr(classifier, "thresholds", None)
+        return float(th.group_report) if th is not None else 0.9
+
+    uow = UnitOfWorkMiddleware(
+        sessions, geo, clock, admins, settings.default_locale, on_outbox, levels, offer_threshold
+    )
     dp.update.outer_middleware(uow)
     dp["classifier"] = classifier
     dp.include_routers(*get_routers())
@@ -96,7 +108,13 @@ def create_app(
     bot = create_bot(settings, bot_session)
     store = OutboxStore(sessions, clock)
     sender = OutboxSender(bot, store, concurrency=settings.sender_concurrency)
-    classifier = classifier or BuiltinClassifier()
+    if classifier is None:
+        classifier = BuiltinClassifier(extra_dir=settings.nlu_extra_dir)
+        if settings.rasa_url is not None:
+            client = RasaHttpClient(
+                str(settings.rasa_url), parse_intent_map(settings.rasa_intent_map), settings.rasa_timeout_s
+            )
+            classifier = RasaClassifier(client, classifier)
     geo = GeoCache(settings.community_radius_m, settings.street_radius_m)
     dp, uow = create_dispatcher(sessions, classifier, settings, geo, clock, sender.wake)
     return App(settings, engine, sessions, bot, dp, sender, store, uow, classifier)

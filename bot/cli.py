@@ -156,11 +156,61 @@ def nlu_cross_validate(
 
 @nlu_app.command("train")
 def nlu_train() -> None:
-    """Train the built-in model from the data files and cache it."""
-    from intents.model import load_or_train
+    """Retrain from the shipped data plus reviewed corrections (GRIDBOT_NLU_EXTRA_DIR), then recalibrate."""
+    from intents import calibrate
+    from intents.model import load_or_train, training_examples
 
-    model = load_or_train()
-    typer.echo(f"trained {model.version}")
+    settings = load_settings()
+    examples = training_examples(settings.nlu_extra_dir)
+    extra = sum(1 for e in examples if e.source != "data")
+    model = load_or_train(examples)
+    th = calibrate.choose(examples)
+    target = settings.nlu_extra_dir / "calibration.yml" if extra else calibrate.CALIBRATION
+    target.parent.mkdir(parents=True, exist_ok=True)
+    calibrate.save(th, target)
+    typer.echo(f"trained {model.version} on {len(examples)} examples ({extra} reviewed corrections)")
+    typer.echo(f"thresholds: intent {th.intent} category {th.category} group {th.group_report} → {target}")
+
+
+@nlu_app.command("calibrate")
+def nlu_calibrate() -> None:
+    """Choose confidence thresholds from out-of-fold predictions on the training data."""
+    from intents import calibrate
+    from intents.model import training_examples
+
+    settings = load_settings()
+    examples = training_examples(settings.nlu_extra_dir)
+    th = calibrate.choose(examples)
+    extra = any(e.source != "data" for e in examples)
+    target = settings.nlu_extra_dir / "calibration.yml" if extra else calibrate.CALIBRATION
+    calibrate.save(th, target)
+    typer.echo(
+        f"intent ≥ {th.intent}: precision {th.intent_precision_above:.3f}, coverage {th.intent_coverage:.3f}\n"
+        f"category ≥ {th.category}: precision {th.category_precision_above:.3f}, "
+        f"coverage {th.category_coverage:.3f}\n"
+        f"group offer ≥ {th.group_report}: precision {th.group_precision_above:.3f}, recall {th.group_recall:.3f}\n"
+        f"written to {target}"
+    )
+
+
+@nlu_app.command("export")
+def nlu_export(
+    file: Annotated[Path | None, typer.Argument(help="Where to write the Rasa YAML (default: stdout)")] = None,
+) -> None:
+    """Write collected clarifications and staff corrections as Rasa NLU YAML, for review."""
+    from bot.nlu_export import export_examples
+
+    settings = load_settings()
+    text, n = asyncio.run(export_examples(settings.database_url))
+    if file is None:
+        typer.echo(text, nl=False)
+    else:
+        file.write_text(text, encoding="utf-8")
+        typer.echo(
+            f"wrote {n} examples to {file}; review them, then copy the file into {settings.nlu_extra_dir}/ "
+            "and run `gridbot nlu train`",
+            err=True,
+        )
 
 
 def main() -> None:

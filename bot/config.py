@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from domain.model import CATEGORIES
 
 TOKEN_PATTERN = r"^\d{3,}:[A-Za-z0-9_-]{20,}$"  # noqa: S105 - a pattern, not a secret
 
@@ -25,6 +29,42 @@ class Settings(BaseSettings):
     community_radius_m: float = 1500.0
     street_radius_m: float = 5000.0
     sender_concurrency: int = 8
+    # Categories handled above the grid: disputes go to the community's mediation by default.
+    category_levels: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=lambda: {"neighbor_dispute": "community"}
+    )
+    nlu_extra_dir: Path = Path("var/nlu-reviewed")
+    rasa_url: AnyHttpUrl | None = None
+    rasa_intent_map: str = ""
+    rasa_timeout_s: float = 2.0
+
+    @field_validator("rasa_intent_map")
+    @classmethod
+    def _intent_map(cls, value: str) -> str:
+        from intents.rasa_http import parse_intent_map
+
+        parse_intent_map(value)  # raises ValueError with the reason
+        return value
+
+    @field_validator("category_levels", mode="before")
+    @classmethod
+    def _levels(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if value.startswith("{"):
+                return json.loads(value)
+            return dict(pair.split("=", 1) for pair in value.split(",") if pair.strip())
+        return value
+
+    @field_validator("category_levels")
+    @classmethod
+    def _levels_valid(cls, value: dict[str, str]) -> dict[str, str]:
+        for category, level in value.items():
+            if category not in CATEGORIES:
+                raise ValueError(f"unknown category {category!r}")
+            if level not in ("grid", "community", "street"):
+                raise ValueError(f"level of {category} must be grid, community or street")
+        return value
 
     @field_validator("admin_ids", mode="before")
     @classmethod

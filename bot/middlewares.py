@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import Chat, TelegramObject, Update
 from aiogram.types import User as TgUser
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.errors import DomainError
 from domain.i18n import normalize_locale, t
-from domain.model import OutMessage, UserRef
+from domain.model import Level, OutMessage, UserRef
 from domain.services import Context, GeoCache, Services
 from storage.outbox import claim_update
 from storage.repos import SqlRepos
@@ -35,6 +35,8 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         admins: frozenset[UserRef],
         group_locale: str,
         on_outbox: Callable[[], None],
+        category_levels: dict[str, Level] | None = None,
+        offer_threshold: Callable[[], float] = lambda: 0.9,
     ) -> None:
         self.sessions = sessions
         self.geo = geo
@@ -42,11 +44,24 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         self.admins = admins
         self.group_locale = group_locale
         self.on_outbox = on_outbox
+        self.category_levels = category_levels or {}
+        self.offer_threshold = offer_threshold
+        self.bot_username: str | None = None
         self.duplicates = 0
 
     def _services(self, session: AsyncSession) -> tuple[SqlRepos, Services]:
         repos = SqlRepos(session, self.clock)
-        return repos, Services(Context(repos, self.clock, self.geo, self.admins, self.group_locale))
+        ctx = Context(
+            repos,
+            self.clock,
+            self.geo,
+            self.admins,
+            self.group_locale,
+            self.category_levels,
+            self.bot_username,
+            self.offer_threshold,
+        )
+        return repos, Services(ctx)
 
     async def _user(self, svc: Services, data: dict[str, Any]) -> Any:
         tg: TgUser | None = data.get("event_from_user")
@@ -65,6 +80,11 @@ class UnitOfWorkMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         """Run the handler inside one transaction; refusals roll back and are answered politely."""
         assert isinstance(event, Update)
+        if self.bot_username is None and isinstance(data.get("bot"), Bot):
+            try:
+                self.bot_username = (await data["bot"].me()).username
+            except TelegramAPIError:
+                log.warning("getMe failed; group links to the private chat are left out for now")
         async with self.sessions() as session:
             try:
                 async with session.begin():

@@ -1,18 +1,47 @@
-"""Adapts the intents package to the domain's Classifier port."""
+"""Adapts the intents package to the domain's Classifier port (built-in model, optionally a Rasa server)."""
 
 from __future__ import annotations
 
+import logging
 import threading
+from pathlib import Path
 
 from domain.model import Classification
-from intents.model import NluModel, load_or_train
+from intents.calibrate import CALIBRATION, Thresholds, load
+from intents.model import NluModel, Prediction, load_or_train, training_examples
+from intents.rasa_http import RasaHttpClient, RasaUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def to_classification(
+    p: Prediction, th: Thresholds, place_hint: str | None = None, entities: list[tuple[str, str]] | None = None
+) -> Classification:
+    """Prediction → domain Classification, flagging what falls under the calibrated thresholds."""
+    return Classification(
+        intent=p.intent,
+        confidence=p.confidence,
+        category=p.category,
+        category_confidence=p.category_confidence,
+        ranking=p.ranking,
+        category_ranking=p.category_ranking,
+        model_version=p.version,
+        intent_sure=p.confidence >= th.intent,
+        category_sure=p.category_confidence >= th.category,
+        place_hint=place_hint,
+        entities=entities or [],
+    )
 
 
 class BuiltinClassifier:
-    """The shipped TF-IDF model, trained (or loaded from cache) on first use."""
+    """The shipped TF-IDF model (plus reviewed corrections), trained or loaded from cache on first use."""
 
-    def __init__(self, model: NluModel | None = None) -> None:
+    def __init__(
+        self, model: NluModel | None = None, extra_dir: Path | None = None, thresholds: Thresholds | None = None
+    ) -> None:
         self._model = model
+        self._extra_dir = extra_dir
+        self._thresholds = thresholds
         self._lock = threading.Lock()
 
     @property
@@ -21,18 +50,60 @@ class BuiltinClassifier:
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    self._model = load_or_train()
+                    self._model = load_or_train(training_examples(self._extra_dir))
         return self._model
 
-    def classify(self, text: str) -> Classification:
+    @property
+    def thresholds(self) -> Thresholds:
+        """Calibrated thresholds; defaults (and a warning) when the calibration is for other data."""
+        if self._thresholds is None:
+            th = None
+            for path in ([self._extra_dir / "calibration.yml"] if self._extra_dir else []) + [CALIBRATION]:
+                candidate = load(path)
+                if candidate is not None and self.model.version.endswith(candidate.data_hash):
+                    th = candidate
+                    break
+            if th is None:
+                log.warning(
+                    "no calibration for model %s; using default thresholds (run `gridbot nlu calibrate`)",
+                    self.model.version,
+                )
+                th = Thresholds(intent=0.5, category=0.4, group_report=0.9)
+            self._thresholds = th
+        return self._thresholds
+
+    def classify_now(self, text: str) -> Classification:
+        """Synchronous classification (CPU only, well under a millisecond)."""
+        return to_classification(self.model.predict(text), self.thresholds)
+
+    async def classify(self, text: str) -> Classification:
         """Intent and category of one message."""
-        p = self.model.predict(text)
-        return Classification(
-            intent=p.intent,
-            confidence=p.confidence,
-            category=p.category,
-            category_confidence=p.category_confidence,
-            ranking=p.ranking,
-            category_ranking=p.category_ranking,
-            model_version=p.version,
-        )
+        return self.classify_now(text)
+
+
+class RasaClassifier:
+    """Classify through an existing Rasa server; on timeout or error fall back to the built-in model."""
+
+    def __init__(self, client: RasaHttpClient, fallback: BuiltinClassifier) -> None:
+        self.client = client
+        self.fallback = fallback
+        self.fallbacks = 0
+
+    @property
+    def thresholds(self) -> Thresholds:
+        """The built-in calibration (Rasa's confidences are judged by the same bar)."""
+        return self.fallback.thresholds
+
+    async def classify(self, text: str) -> Classification:
+        """Rasa's answer mapped onto our intents; the built-in model when Rasa cannot answer."""
+        try:
+            prediction = await self.client.parse(text)
+        except RasaUnavailable as e:
+            self.fallbacks += 1
+            log.warning("Rasa unavailable (%s); classified with the built-in model", e)
+            return await self.fallback.classify(text)
+        return to_classification(prediction, self.thresholds)
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        await self.client.close()

@@ -96,6 +96,8 @@ async def deliver(bot: Bot, store: OutboxStore, env: Envelope) -> int | None:
             )
         return None
     reply_parameters = None
+    if p.get("reply_to_message"):
+        reply_parameters = ReplyParameters(message_id=int(p["reply_to_message"]), allow_sending_without_reply=True)
     if p.get("reply_to"):
         target = await store.target(int(p["reply_to"]))
         if target is not None and target[1] is not None:

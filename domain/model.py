@@ -110,6 +110,11 @@ class Classification:
     ranking: list[tuple[str, float]] = field(default_factory=list)
     category_ranking: list[tuple[str, float]] = field(default_factory=list)
     model_version: str = ""
+    # Below the calibrated thresholds the bot asks instead of guessing.
+    intent_sure: bool = True
+    category_sure: bool = True
+    place_hint: str | None = None
+    entities: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -127,6 +132,8 @@ class Draft:
     confidence: float | None = None
     model_version: str | None = None
     prompt_outbox_id: int | None = None
+    candidates: list[str] | None = None
+    place_hint: str | None = None
 
     @property
     def has_place(self) -> bool:
@@ -137,6 +144,35 @@ class Draft:
     def has_description(self) -> bool:
         """Text, or a photo with a category chosen, describes the problem."""
         return bool(self.text) or (self.photo_file_id is not None and self.category is not None)
+
+
+@dataclass
+class LabelledExample:
+    """A text with the label a person gave it (a clarification tap or a staff correction)."""
+
+    text: str
+    source: str
+    intent: str | None = None
+    category: str | None = None
+    user_id: int | None = None
+    case_id: int | None = None
+    model_version: str | None = None
+    predicted_intent: str | None = None
+    predicted_category: str | None = None
+    id: int = 0
+
+
+@dataclass
+class GroupOffer:
+    """A group message the bot offered to turn into a report for its author."""
+
+    id: int
+    chat_id: int
+    user_id: int
+    text: str
+    photo_file_id: str | None
+    state: str
+    offer_outbox_id: int | None = None
 
 
 @dataclass
@@ -203,3 +239,4 @@ class OutMessage:
     force_reply: bool = False
     reply_to_outbox_id: int | None = None
     edit_outbox_id: int | None = None
+    reply_to_message_id: int | None = None

@@ -11,6 +11,8 @@ from domain.model import (
     CaseState,
     Classification,
     Draft,
+    GroupOffer,
+    LabelledExample,
     OutMessage,
     Role,
     Unit,
@@ -117,6 +119,32 @@ class Pending(Protocol):
     async def clear(self, user_id: int) -> None: ...
 
 
+class Examples(Protocol):
+    """Labelled examples collected from clarifications and corrections."""
+
+    async def add(self, example: LabelledExample) -> int: ...
+
+    async def get(self, example_id: int) -> LabelledExample | None: ...
+
+    async def answer(self, example_id: int, intent: str, category: str | None) -> bool: ...
+
+    async def answered(self) -> list[LabelledExample]: ...
+
+
+class Offers(Protocol):
+    """Offers made in group chats to file a message as a report."""
+
+    async def last_offer_at(self, chat_id: int, user_id: int) -> datetime | None: ...
+
+    async def add(self, offer: GroupOffer, at: datetime) -> int: ...
+
+    async def get(self, offer_id: int) -> GroupOffer | None: ...
+
+    async def set_outbox(self, offer_id: int, outbox_id: int) -> None: ...
+
+    async def close(self, offer_id: int, state: str) -> bool: ...
+
+
 class Outbox(Protocol):
     """Messages to deliver, written in the same transaction as the change that causes them."""
 
@@ -126,7 +154,7 @@ class Outbox(Protocol):
 class Classifier(Protocol):
     """Turns a text into intent and category."""
 
-    def classify(self, text: str) -> Classification: ...
+    async def classify(self, text: str) -> Classification: ...
 
 
 class Clock(Protocol):
@@ -158,3 +186,9 @@ class Repos(Protocol):
 
     @property
     def outbox(self) -> Outbox: ...
+
+    @property
+    def examples(self) -> Examples: ...
+
+    @property
+    def offers(self) -> Offers: ...

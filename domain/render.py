@@ -73,12 +73,27 @@ def case_buttons(case: Case, unit: Unit, locale: str) -> list[list[Button]]:
             row.append(cb("reject"))
         else:
             row.append(cb("dispatch"))
-        return [row]
+        return [row, [cb("recat")]]
     if case.state is CaseState.CLAIMED:
-        return [[cb("onsite"), cb("reject")]] if unit.level.value == "grid" else [[cb("onsite")]]
+        row = [cb("onsite"), cb("reject")] if unit.level.value == "grid" else [cb("onsite")]
+        return [row, [cb("recat")]]
     if case.state is CaseState.ON_SITE:
-        return [[cb("resolve")]]
+        return [[cb("resolve"), cb("recat")]]
     return []
+
+
+def category_choice(case: Case, locale: str) -> list[list[Button]]:
+    """The nine categories for staff correcting a case (the current one marked)."""
+    from domain.model import CATEGORIES
+
+    buttons = [
+        Button(
+            ("✓ " if c == case.category else "") + t(f"category.{c}", locale),
+            cb=("rc", {"id": case.id, "rev": case.rev, "c": c}),
+        )
+        for c in CATEGORIES
+    ]
+    return [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
 
 
 def state_label(state: CaseState, locale: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain import render
 from domain.errors import Conflict, Forbidden, Invalid, NotFound
@@ -12,11 +12,15 @@ from domain.geo import GridIndex, Location, valid_coordinates
 from domain.i18n import t
 from domain.model import (
     CATEGORIES,
+    INTENTS,
+    Button,
     Case,
     CaseEvent,
     CaseState,
     Classification,
     Draft,
+    GroupOffer,
+    LabelledExample,
     Level,
     OutMessage,
     Rating,
@@ -57,6 +61,11 @@ class Context:
     geo: GeoCache
     admins: frozenset[UserRef] = field(default_factory=frozenset)
     group_locale: str = "zh-CN"
+    # Categories handled above the grid (e.g. disputes go to the community's mediators).
+    category_levels: dict[str, Level] = field(default_factory=dict)
+    bot_username: str | None = None
+    # A callable, so the classifier's calibration is read only when a group message is considered.
+    group_offer_threshold: Callable[[], float] = lambda: 0.9
 
 
 class OrgService:
@@ -121,6 +130,17 @@ class OrgService:
         if not await self.may_handle(actor, unit.code):
             raise Forbidden("staff_forbidden")
         return unit, await self.repos.staff.remove(unit.code, target.id)
+
+    async def handling_unit(self, code: str, category: str) -> str:
+        """The unit that handles this category at this place: the grid, or an ancestor for some categories."""
+        level = self.ctx.category_levels.get(category)
+        if level is None:
+            return code
+        order = [Level.GRID, Level.COMMUNITY, Level.STREET]
+        for unit in await self.lineage(code):
+            if order.index(unit.level) >= order.index(level):
+                return unit.code
+        return code
 
     async def route_chat(self, code: str) -> tuple[Unit, Unit | None]:
         """The unit and the nearest unit up the hierarchy that has a bound group (None: nobody bound)."""
@@ -220,8 +240,10 @@ class CaseService:
         action: str,
         note: str | None = None,
         photo: str | None = None,
-        **changes: object,
+        changes: dict[str, object] | None = None,
+        **more: object,
     ) -> Case:
+        changes = {**(changes or {}), **more}
         ok = await self.repos.cases.transition(case.id, case.state, case.rev, to, **changes)
         if not ok:
             await self._conflict(case.id)
@@ -395,6 +417,69 @@ class CaseService:
         await self.post(case)
         return case
 
+    async def recategorize(self, case_id: int, rev: int, category: str, actor: User) -> Case:
+        """Staff correct the category; the case moves if the new category is handled elsewhere."""
+        case = await self.get(case_id)
+        if not await self.org.may_handle(actor, case.unit_code):
+            raise Forbidden("not_your_case")
+        if category not in CATEGORIES:
+            raise Invalid("unknown_category")
+        if case.rev != rev:
+            await self._conflict(case_id)
+        self._expect(case, CaseState.NEW, CaseState.CLAIMED, CaseState.ON_SITE)
+        if category == case.category:
+            return case
+        loc = self.ctx.group_locale
+        await self.repos.examples.add(
+            LabelledExample(
+                text=case.description,
+                source="correction",
+                intent="report_issue",
+                category=category,
+                user_id=actor.id,
+                case_id=case.id,
+                model_version=case.model_version,
+                predicted_intent="report_issue",
+                predicted_category=case.category,
+            )
+        )
+        note = f"{t(f'category.{case.category}', loc)} → {t(f'category.{category}', loc)}"
+        # Where the case stands: the grid it came from (a community-level case keeps its unit).
+        base = case.unit_code
+        unit = await self.repos.units.get(base)
+        if unit is not None and unit.level is not Level.GRID and case.lat is not None and case.lon is not None:
+            where = (await self.ctx.geo.index(self.repos.units)).locate(case.lat, case.lon)
+            if where is not None and not where.fallback:
+                base = where.unit_code
+        target = await self.org.handling_unit(base, category)
+        moved = target != case.unit_code and case.state is CaseState.NEW
+        changes: dict[str, object] = {"category": category}
+        if moved:
+            changes.update(unit_code=target, assignee_id=None)
+        old_post = case.post_outbox_id
+        case = await self._move(case, actor, case.state, "recategorize", note, changes=changes)
+        if moved:
+            target_unit = await self.repos.units.get(target)
+            if old_post is not None and unit is not None:
+                await self.repos.outbox.add(
+                    OutMessage(
+                        chat_id=0,
+                        text=render.case_post(
+                            case,
+                            unit,
+                            loc,
+                            t("case.moved_to", loc, unit=target_unit.name if target_unit else target),
+                            actor.display_name,
+                        ),
+                        photo=case.photo_file_id,
+                        edit_outbox_id=old_post,
+                    )
+                )
+            await self.post(case)
+        else:
+            await self.refresh_post(case, actor, t("case.recategorized", loc, change=note))
+        return case
+
     async def rate(self, case_id: int, rev: int, rating: str, actor: User) -> Case:
         """The reporter's rating: closes the case, or reopens it for rework when unsatisfied."""
         case = await self.get(case_id)
@@ -470,9 +555,13 @@ class ReportService:
         if cls is None:
             return
         draft.model_version = cls.model_version
+        if cls.place_hint:
+            draft.place_hint = cls.place_hint
         if cls.category in CATEGORIES and draft.confidence != 1.0:
             draft.category = cls.category
             draft.confidence = cls.category_confidence
+            # Unsure: the reporter picks from the top three instead of us guessing.
+            draft.candidates = None if cls.category_sure else [c for c, _ in cls.category_ranking[:3]]
 
     async def start(self, user: User) -> Draft:
         """Open (or keep) a draft."""
@@ -535,10 +624,51 @@ class ReportService:
         draft = await self.repos.drafts.get(user.id)
         if draft is None:
             raise NotFound("no_draft")
+        if draft.text:
+            await self.repos.examples.add(
+                LabelledExample(
+                    text=draft.text,
+                    source="clarification" if draft.candidates else "reporter",
+                    intent="report_issue",
+                    category=category,
+                    user_id=user.id,
+                    model_version=draft.model_version,
+                    predicted_intent="report_issue",
+                    predicted_category=draft.category,
+                )
+            )
         draft.category = category
         draft.confidence = 1.0
+        draft.candidates = None
         await self.repos.drafts.save(draft)
         return draft
+
+    async def ask_intent(self, user: User, text: str, cls: Classification) -> int:
+        """Keep an unsure message as a question to the sender; returns its id for the answer buttons."""
+        if len(text) > MAX_TEXT:
+            raise Invalid("text_too_long", max=MAX_TEXT)
+        return await self.repos.examples.add(
+            LabelledExample(
+                text=text,
+                source="clarification",
+                user_id=user.id,
+                model_version=cls.model_version,
+                predicted_intent=cls.intent,
+                predicted_category=cls.category,
+            )
+        )
+
+    async def answer_intent(self, user: User, example_id: int, intent: str) -> LabelledExample:
+        """The sender says what they meant; the answer becomes a labelled example (once)."""
+        example = await self.repos.examples.get(example_id)
+        if example is None or example.user_id != user.id:
+            raise NotFound("stale_button")
+        if intent not in INTENTS:
+            raise Invalid("unknown_action")
+        if not await self.repos.examples.answer(example_id, intent, None):
+            raise Conflict("already_answered")
+        example.intent = intent
+        return example
 
     async def cancel(self, user: User) -> bool:
         """Drop the draft."""
@@ -567,13 +697,13 @@ class ReportService:
             raise Invalid("draft_needs_description")
         if not draft.has_place or draft.unit_code is None:
             raise Invalid("draft_needs_place")
-        unit = await self.repos.units.get(draft.unit_code)
+        category = draft.category or "other"
+        unit = await self.repos.units.get(await self.org.handling_unit(draft.unit_code, category))
         if unit is None:
             raise Invalid("draft_needs_place")
         now = self.ctx.clock()
         day = now.astimezone(render.CHINA_TZ).strftime("%Y%m%d")
         seq = await self.repos.cases.next_seq(day)
-        category = draft.category or "other"
         case = await self.repos.cases.add(
             Case(
                 id=0,
@@ -589,8 +719,8 @@ class ReportService:
                 photo_file_id=draft.photo_file_id,
                 lat=draft.lat,
                 lon=draft.lon,
-                address=draft.address,
-                fallback=unit.level is not Level.GRID,
+                address=draft.address or draft.place_hint,
+                fallback=unit.level is not Level.GRID and unit.code == draft.unit_code,
                 confidence=draft.confidence,
                 model_version=draft.model_version,
             )
@@ -603,6 +733,109 @@ class ReportService:
         return case
 
 
+OFFER_COOLDOWN = timedelta(minutes=30)
+
+
+class GroupService:
+    """Residents talk in groups; a clear report gets one discreet offer, and only its author may accept."""
+
+    def __init__(self, ctx: Context, org: OrgService, reports: ReportService) -> None:
+        self.ctx = ctx
+        self.repos = ctx.repos
+        self.org = org
+        self.reports = reports
+
+    async def consider(
+        self, chat_id: int, author: User, text: str, photo: str | None, message_id: int, cls: Classification
+    ) -> bool:
+        """Offer [上报][不用了] under a message that reads as a report; at most once per author per 30 min."""
+        unit = await self.repos.units.by_chat(chat_id)
+        if unit is None or cls.intent != "report_issue" or cls.confidence < self.ctx.group_offer_threshold():
+            return False
+        if await self.org.may_handle(author, unit.code):
+            return False
+        now = self.ctx.clock()
+        last = await self.repos.offers.last_offer_at(chat_id, author.id)
+        if last is not None and now - last < OFFER_COOLDOWN:
+            return False
+        offer_id = await self.repos.offers.add(GroupOffer(0, chat_id, author.id, text[:MAX_TEXT], photo, "open"), now)
+        loc = self.ctx.group_locale
+        out = await self.repos.outbox.add(
+            OutMessage(
+                chat_id,
+                t("group.offer", loc),
+                buttons=[
+                    [
+                        Button(t("group.offer_yes", loc), cb=("grp", {"a": "yes", "id": offer_id})),
+                        Button(t("group.offer_no", loc), cb=("grp", {"a": "no", "id": offer_id})),
+                    ]
+                ],
+                reply_to_message_id=message_id,
+            )
+        )
+        await self.repos.offers.set_outbox(offer_id, out)
+        return True
+
+    async def answer(self, offer_id: int, accept: bool, user: User, cls: Classification | None) -> bool:
+        """The author's tap; anyone else is refused. Accepting turns the message into their draft."""
+        offer = await self.repos.offers.get(offer_id)
+        if offer is None:
+            raise NotFound("stale_button")
+        if offer.user_id != user.id:
+            raise Forbidden("offer_not_yours")
+        if not await self.repos.offers.close(offer_id, "accepted" if accept else "declined"):
+            raise Conflict("already_answered")
+        loc = self.ctx.group_locale
+        if accept:
+            await self.file_for(user, offer.text, offer.photo_file_id, cls)
+        if offer.offer_outbox_id is not None:
+            key = "group.offer_accepted" if accept else "group.offer_declined"
+            await self.repos.outbox.add(
+                OutMessage(
+                    0,
+                    t(key, loc, bot=self.ctx.bot_username or ""),
+                    buttons=self._start_button(accept),
+                    edit_outbox_id=offer.offer_outbox_id,
+                )
+            )
+        return accept
+
+    def _start_button(self, show: bool) -> list[list[Button]]:
+        if not show or not self.ctx.bot_username:
+            return []
+        url = f"https://t.me/{self.ctx.bot_username}?start=draft"
+        return [[Button(t("group.open_private", self.ctx.group_locale), url=url)]]
+
+    async def file_for(self, author: User, text: str, photo: str | None, cls: Classification | None) -> Draft:
+        """A group message becomes its author's draft; they finish and submit it in private."""
+        draft = await self.reports.start(author)
+        if photo:
+            draft = await self.reports.add_photo(author, photo, None, None)
+        if text.strip():
+            draft = await self.reports.add_text(author, text, cls)
+        if author.private_chat_id:
+            await self.repos.outbox.add(OutMessage(author.private_chat_id, t("group.draft_ready", author.locale)))
+        return draft
+
+    async def report_reply(
+        self, chat_id: int, author: User, text: str, photo: str | None, cls: Classification | None
+    ) -> Draft:
+        """`/report` in reply to a message: its author gets a draft (nothing is filed without their tap)."""
+        if await self.repos.units.by_chat(chat_id) is None:
+            raise NotFound("chat_not_bound")
+        if not text.strip() and not photo:
+            raise Invalid("empty_text")
+        draft = await self.file_for(author, text, photo, cls)
+        await self.repos.outbox.add(
+            OutMessage(
+                chat_id,
+                t("group.report_filed", self.ctx.group_locale, who=author.display_name),
+                buttons=self._start_button(True),
+            )
+        )
+        return draft
+
+
 class Services:
     """The domain services of one unit of work."""
 
@@ -611,6 +844,7 @@ class Services:
         self.org = OrgService(ctx)
         self.cases = CaseService(ctx, self.org)
         self.reports = ReportService(ctx, self.org, self.cases)
+        self.groups = GroupService(ctx, self.org, self.reports)
 
     async def send(self, message: OutMessage) -> int:
         """Queue a reply through the outbox (same transaction as whatever caused it)."""

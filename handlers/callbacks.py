@@ -50,9 +50,31 @@ class MyCaseCb(CallbackData, prefix="my"):
     id: int
 
 
+class RecatCb(CallbackData, prefix="rc"):
+    """Staff correct a case's category."""
+
+    id: int
+    rev: int
+    c: str
+
+
+class OfferCb(CallbackData, prefix="grp"):
+    """The author's answer to a group offer: yes / no."""
+
+    a: str
+    id: int
+
+
+class ClarifyCb(CallbackData, prefix="clr"):
+    """The sender says which intent an unsure message had."""
+
+    id: int
+    i: str
+
+
 CALLBACKS: dict[str, type[CallbackData]] = {
     cls.__prefix__: cls  # type: ignore[attr-defined]
-    for cls in (CaseCb, RateCb, DispatchCb, DraftCb, RoleCb, MyCaseCb)
+    for cls in (CaseCb, RateCb, DispatchCb, DraftCb, RoleCb, MyCaseCb, RecatCb, OfferCb, ClarifyCb)
 }
 
 

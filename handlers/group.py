@@ -11,11 +11,13 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 from aiogram.types import User as TgUser
 
-from domain.errors import Invalid, NotFound
+from domain import render
+from domain.errors import Forbidden, Invalid, NotFound
 from domain.i18n import t
 from domain.model import Button, OutMessage, User, UserRef
+from domain.ports import Classifier
 from domain.services import Services
-from handlers.callbacks import CaseCb, DispatchCb
+from handlers.callbacks import CaseCb, DispatchCb, OfferCb, RecatCb
 
 log = logging.getLogger(__name__)
 GROUPS = {ChatType.GROUP, ChatType.SUPERGROUP}
@@ -67,12 +69,20 @@ def router() -> Router:
             OutMessage(message.chat.id, t(key, loc, who=html.escape(target.display_name), unit=html.escape(unit.name)))
         )
 
-    @r.message(F.reply_to_message & (F.text | F.photo))
+    @r.message(Command("report"))
+    async def report(message: Message, svc: Services, classifier: Classifier) -> None:
+        src = message.reply_to_message
+        if src is None or src.from_user is None or src.from_user.is_bot:
+            raise Invalid("report_usage")
+        text = src.text or src.caption or ""
+        photo = src.photo[-1].file_id if src.photo else None
+        author = await domain_user(svc, src.from_user)
+        cls = await classifier.classify(text) if text else None
+        await svc.groups.report_reply(message.chat.id, author, text, photo, cls)
+
+    @r.message(F.reply_to_message.from_user.is_bot & (F.text | F.photo) & ~F.text.startswith("/"))
     async def resolve_reply(message: Message, svc: Services, user: User) -> None:
-        # Only a reply to one of the bot's own messages can be a resolve note.
-        reply = message.reply_to_message
-        if reply is None or reply.from_user is None or not reply.from_user.is_bot:
-            return
+        # A reply to the bot is a resolve note when one is pending; otherwise it is not chatter to classify.
         if await svc.cases.pending_resolve(user) is None:
             return
         note = message.text or message.caption or ""
@@ -80,9 +90,46 @@ def router() -> Router:
         case = await svc.cases.resolve(user, note, photo)
         await svc.send(OutMessage(message.chat.id, t("resolve.done", svc.ctx.group_locale, number=case.number)))
 
+    @r.message((F.text & ~F.text.startswith("/")) | F.photo)
+    async def listen(message: Message, svc: Services, user: User, classifier: Classifier) -> None:
+        text = message.text or message.caption or ""
+        if not text.strip():
+            return
+        cls = await classifier.classify(text)
+        photo = message.photo[-1].file_id if message.photo else None
+        await svc.groups.consider(message.chat.id, user, text, photo, message.message_id, cls)
+
+    @r.callback_query(OfferCb.filter())
+    async def offer(
+        query: CallbackQuery, callback_data: OfferCb, svc: Services, user: User, classifier: Classifier
+    ) -> None:
+        offer = await svc.ctx.repos.offers.get(callback_data.id)
+        cls = await classifier.classify(offer.text) if offer and offer.text else None
+        accepted = await svc.groups.answer(callback_data.id, callback_data.a == "yes", user, cls)
+        await query.answer(t("group.offer_thanks" if accepted else "group.offer_ok", user.locale))
+
+    @r.callback_query(RecatCb.filter())
+    async def recategorize(query: CallbackQuery, callback_data: RecatCb, svc: Services, user: User) -> None:
+        case = await svc.cases.recategorize(callback_data.id, callback_data.rev, callback_data.c, user)
+        await query.answer(t("case.done.recat", user.locale, number=case.number))
+
     @r.callback_query(CaseCb.filter())
     async def case_button(query: CallbackQuery, callback_data: CaseCb, svc: Services, user: User) -> None:
         loc = user.locale
+        if callback_data.a == "recat":
+            case = await svc.cases.get(callback_data.id)
+            if not await svc.org.may_handle(user, case.unit_code):
+                raise Forbidden("not_your_case")
+            chat_id = query.message.chat.id if query.message else 0
+            await svc.send(
+                OutMessage(
+                    chat_id,
+                    t("case.pick_category", svc.ctx.group_locale, number=case.number),
+                    buttons=render.category_choice(case, svc.ctx.group_locale),
+                )
+            )
+            await query.answer()
+            return
         if callback_data.a == "dispatch":
             case, grids = await svc.cases.dispatch_options(callback_data.id, user)
             chat_id = query.message.chat.id if query.message else 0

@@ -13,7 +13,7 @@ from domain.model import Button, Classification, OutMessage, Role, User
 from domain.ports import Classifier
 from domain.services import Services
 from handlers import ui
-from handlers.callbacks import DraftCb, MyCaseCb, RateCb, RoleCb
+from handlers.callbacks import ClarifyCb, DraftCb, MyCaseCb, RateCb, RoleCb
 
 # Intents that have no flow of their own yet get a short, honest answer keyed by intent.
 _ANSWER_ONLY = {
@@ -37,6 +37,10 @@ def router() -> Router:
     @r.message(CommandStart())
     async def start(message: Message, svc: Services, user: User) -> None:
         await svc.send(ui.main_menu(message.chat.id, t("start.greeting", user.locale), user.locale))
+        draft = await svc.reports.draft(user)
+        if draft is not None and (draft.text or draft.photo_file_id):
+            # e.g. arriving from a group's "open private chat" link with a draft waiting
+            await _status(message.chat.id, svc, user, draft.unit_code)
         if user.role is None:
             await svc.send(
                 OutMessage(
@@ -82,7 +86,7 @@ def router() -> Router:
         if await svc.cases.pending_resolve(user) is not None:
             await _resolve(message, svc, user, message.caption or "", file_id)
             return
-        cls = classifier.classify(message.caption) if message.caption else None
+        cls = await classifier.classify(message.caption) if message.caption else None
         draft = await svc.reports.add_photo(user, file_id, message.caption, cls)
         await _status(message.chat.id, svc, user, draft.unit_code)
 
@@ -132,11 +136,15 @@ def router() -> Router:
             await _resolve(message, svc, user, body, None)
             return
         if await svc.reports.draft(user) is not None:
-            draft = await svc.reports.add_text(user, body, classifier.classify(body))
+            draft = await svc.reports.add_text(user, body, await classifier.classify(body))
             await _status(message.chat.id, svc, user, draft.unit_code)
             return
-        cls = classifier.classify(body)
-        await _by_intent(message, svc, user, body, cls)
+        cls = await classifier.classify(body)
+        if not cls.intent_sure:
+            example_id = await svc.reports.ask_intent(user, body, cls)
+            await svc.send(ui.clarify(message.chat.id, example_id, [i for i, _ in cls.ranking[:3]], user.locale))
+            return
+        await _by_intent(message.chat.id, svc, user, body, cls)
 
     @r.message(F.text.startswith("/"))
     async def unknown_command(message: Message, svc: Services, user: User) -> None:
@@ -186,6 +194,17 @@ def router() -> Router:
         await svc.cases.rate(callback_data.id, callback_data.rev, callback_data.r, user)
         await query.answer(t("rating.thanks", user.locale))
 
+    @r.callback_query(ClarifyCb.filter())
+    async def clarified(
+        query: CallbackQuery, callback_data: ClarifyCb, svc: Services, user: User, classifier: Classifier
+    ) -> None:
+        example = await svc.reports.answer_intent(user, callback_data.id, callback_data.i)
+        chat_id = query.message.chat.id if query.message else user.private_chat_id or 0
+        cls = await classifier.classify(example.text)
+        cls.intent, cls.intent_sure = callback_data.i, True
+        await query.answer(t("clarify.thanks", user.locale))
+        await _by_intent(chat_id, svc, user, example.text, cls)
+
     @r.callback_query(MyCaseCb.filter())
     async def my_case(query: CallbackQuery, callback_data: MyCaseCb, svc: Services, user: User) -> None:
         case, events = await svc.cases.timeline(callback_data.id, user)
@@ -229,13 +248,13 @@ async def _resolve(message: Message, svc: Services, user: User, note: str, photo
     await svc.send(OutMessage(message.chat.id, t("resolve.done", user.locale, number=case.number)))
 
 
-async def _by_intent(message: Message, svc: Services, user: User, body: str, cls: Classification) -> None:
+async def _by_intent(chat_id: int, svc: Services, user: User, body: str, cls: Classification) -> None:
     if cls.intent == "report_issue":
         draft = await svc.reports.add_text(user, body, cls)
-        await _status(message.chat.id, svc, user, draft.unit_code)
+        await _status(chat_id, svc, user, draft.unit_code)
     elif cls.intent == "report_status":
-        await svc.send(ui.my_cases(message.chat.id, await svc.cases.mine(user), user.locale))
+        await svc.send(ui.my_cases(chat_id, await svc.cases.mine(user), user.locale))
     elif cls.intent in _ANSWER_ONLY:
-        await svc.send(ui.main_menu(message.chat.id, t(f"intent_answer.{cls.intent}", user.locale), user.locale))
+        await svc.send(ui.main_menu(chat_id, t(f"intent_answer.{cls.intent}", user.locale), user.locale))
     else:
         raise DomainError("unknown_intent")

@@ -48,8 +48,18 @@ def draft_status(chat_id: int, draft: Draft, unit: Unit | None, locale: str, fal
         lines.append(t("draft.place", locale, place=where + html.escape(unit.name)))
         if fallback_note:
             lines.append(t("draft.fallback", locale, unit=html.escape(unit.name)))
-    if draft.category:
+    if draft.category and not draft.candidates:
         lines.append(t("draft.category", locale, category=t(f"category.{draft.category}", locale)))
+    if draft.place_hint and not draft.address:
+        lines.append(t("draft.place_hint", locale, place=html.escape(draft.place_hint)))
+    if draft.candidates and draft.text:
+        lines.append(t("draft.unsure_category", locale))
+        buttons = [Button(t(f"category.{c}", locale), cb=("d", {"a": "cat", "v": c})) for c in draft.candidates]
+        return OutMessage(
+            chat_id,
+            "\n".join(lines),
+            buttons=[buttons, [Button(t("draft.more_categories", locale), cb=("d", {"a": "cats"}))]],
+        )
     if not draft.has_description:
         if draft.photo_file_id:
             lines.append(t("draft.need_category", locale))
@@ -70,6 +80,12 @@ def draft_status(chat_id: int, draft: Draft, unit: Unit | None, locale: str, fal
             ]
         ],
     )
+
+
+def clarify(chat_id: int, example_id: int, intents: list[str], locale: str) -> OutMessage:
+    """Ask which of the top intents the sender meant."""
+    buttons = [[Button(t(f"intent.{i}", locale), cb=("clr", {"id": example_id, "i": i}))] for i in intents]
+    return OutMessage(chat_id, t("clarify.ask", locale), buttons=buttons)
 
 
 def unit_buttons(units: list[Unit], action: str, locale: str, back: bool = False) -> list[list[Button]]:

@@ -139,6 +139,15 @@ def train(examples: list[Example]) -> NluModel:
     return NluModel(intent_model, category_model, f"{PIPELINE_NAME}-{data_hash(examples)}")
 
 
+def training_examples(extra_dir: Path | None = None) -> list[Example]:
+    """The shipped data plus every reviewed Rasa file in `extra_dir` (corrections accepted by a person)."""
+    examples = load_nlu(DATA)
+    if extra_dir is not None and extra_dir.is_dir():
+        for path in sorted(extra_dir.glob("*.yml")):
+            examples += load_nlu(path, source=path.name)
+    return examples
+
+
 def cache_dir() -> Path:
     """Where trained models are kept between runs."""
     base = os.environ.get("GRIDBOT_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "gridbot")

@@ -162,6 +162,40 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class ExampleRow(Base):
+    """A labelled text: a clarification (asked, then answered) or a staff correction."""
+
+    __tablename__ = "labelled_examples"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    text: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str | None] = mapped_column(String(32))
+    category: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16), index=True)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    case_id: Mapped[int | None] = mapped_column(BigInteger)
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    predicted_intent: Mapped[str | None] = mapped_column(String(32))
+    predicted_category: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class GroupOfferRow(Base):
+    """A group message the bot offered to file as a report; the offer is the author's alone to accept."""
+
+    __tablename__ = "group_offers"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    photo_file_id: Mapped[str | None] = mapped_column(String(256))
+    state: Mapped[str] = mapped_column(String(12), default="open")
+    offer_outbox_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_group_offers_recent", "chat_id", "user_id", "created_at"),)
+
+
 class ProcessedUpdateRow(Base):
     """Update ids already handled, so a redelivered webhook is processed once."""
 

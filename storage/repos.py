@@ -16,6 +16,8 @@ from domain.model import (
     CaseEvent,
     CaseState,
     Draft,
+    GroupOffer,
+    LabelledExample,
     Level,
     OutMessage,
     Rating,
@@ -29,6 +31,8 @@ from storage.orm import (
     CaseRow,
     CaseSeqRow,
     DraftRow,
+    ExampleRow,
+    GroupOfferRow,
     MetaRow,
     OutboxRow,
     PendingRow,
@@ -455,6 +459,8 @@ def message_payload(m: OutMessage) -> dict[str, Any]:
         payload["force_reply"] = True
     if m.reply_to_outbox_id:
         payload["reply_to"] = m.reply_to_outbox_id
+    if m.reply_to_message_id:
+        payload["reply_to_message"] = m.reply_to_message_id
     return payload
 
 
@@ -474,6 +480,7 @@ def payload_message(chat_id: int, payload: dict[str, Any], edit_of: int | None) 
         force_reply=bool(payload.get("force_reply")),
         reply_to_outbox_id=payload.get("reply_to"),
         edit_outbox_id=edit_of,
+        reply_to_message_id=payload.get("reply_to_message"),
     )
 
 
@@ -513,6 +520,122 @@ class OutboxRepo:
         return int(new_id)
 
 
+def _example(r: ExampleRow) -> LabelledExample:
+    return LabelledExample(
+        text=r.text,
+        source=r.source,
+        intent=r.intent,
+        category=r.category,
+        user_id=r.user_id,
+        case_id=r.case_id,
+        model_version=r.model_version,
+        predicted_intent=r.predicted_intent,
+        predicted_category=r.predicted_category,
+        id=r.id,
+    )
+
+
+class ExampleRepo:
+    """Labelled examples."""
+
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self.s = session
+        self.clock = clock
+
+    async def add(self, example: LabelledExample) -> int:
+        """Store; an example with an intent counts as answered now."""
+        now = self.clock()
+        row = ExampleRow(
+            text=example.text,
+            intent=example.intent,
+            category=example.category,
+            source=example.source,
+            user_id=example.user_id,
+            case_id=example.case_id,
+            model_version=example.model_version,
+            predicted_intent=example.predicted_intent,
+            predicted_category=example.predicted_category,
+            created_at=now,
+            answered_at=now if example.intent else None,
+        )
+        self.s.add(row)
+        await self.s.flush()
+        return row.id
+
+    async def get(self, example_id: int) -> LabelledExample | None:
+        """By id."""
+        row = await self.s.get(ExampleRow, example_id)
+        return _example(row) if row else None
+
+    async def answer(self, example_id: int, intent: str, category: str | None) -> bool:
+        """Record the answer to a clarification once; False if it was answered before."""
+        res = await self.s.execute(
+            update(ExampleRow)
+            .where(ExampleRow.id == example_id, ExampleRow.intent.is_(None))
+            .values(intent=intent, category=category, answered_at=self.clock())
+        )
+        return bool(res.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def answered(self) -> list[LabelledExample]:
+        """Every labelled (answered) example, oldest first."""
+        rows = await self.s.execute(select(ExampleRow).where(ExampleRow.intent.is_not(None)).order_by(ExampleRow.id))
+        return [_example(r) for r in rows.scalars()]
+
+
+def _offer(r: GroupOfferRow) -> GroupOffer:
+    return GroupOffer(r.id, r.chat_id, r.user_id, r.text, r.photo_file_id, r.state, r.offer_outbox_id)
+
+
+class OfferRepo:
+    """Group offers."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def last_offer_at(self, chat_id: int, user_id: int) -> datetime | None:
+        """When this author was last offered anything in this group."""
+        at = (
+            await self.s.execute(
+                select(func.max(GroupOfferRow.created_at)).where(
+                    GroupOfferRow.chat_id == chat_id, GroupOfferRow.user_id == user_id
+                )
+            )
+        ).scalar_one_or_none()
+        return utc(at)
+
+    async def add(self, offer: GroupOffer, at: datetime) -> int:
+        """Store an open offer."""
+        row = GroupOfferRow(
+            chat_id=offer.chat_id,
+            user_id=offer.user_id,
+            text=offer.text,
+            photo_file_id=offer.photo_file_id,
+            state="open",
+            created_at=at,
+        )
+        self.s.add(row)
+        await self.s.flush()
+        return row.id
+
+    async def get(self, offer_id: int) -> GroupOffer | None:
+        """By id."""
+        row = await self.s.get(GroupOfferRow, offer_id)
+        return _offer(row) if row else None
+
+    async def set_outbox(self, offer_id: int, outbox_id: int) -> None:
+        """Remember the offer message, to edit it later."""
+        await self.s.execute(
+            update(GroupOfferRow).where(GroupOfferRow.id == offer_id).values(offer_outbox_id=outbox_id)
+        )
+
+    async def close(self, offer_id: int, state: str) -> bool:
+        """Accept or decline once."""
+        res = await self.s.execute(
+            update(GroupOfferRow).where(GroupOfferRow.id == offer_id, GroupOfferRow.state == "open").values(state=state)
+        )
+        return bool(res.rowcount == 1)  # type: ignore[attr-defined]
+
+
 class SqlRepos:
     """All repositories of one session."""
 
@@ -525,3 +648,5 @@ class SqlRepos:
         self.drafts = DraftRepo(session, clock)
         self.pending = PendingRepo(session)
         self.outbox = OutboxRepo(session, clock)
+        self.examples = ExampleRepo(session, clock)
+        self.offers = OfferRepo(session)

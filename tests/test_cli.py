@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,47 @@ def test_nlu_evaluate_json_last_line(tmp_path: Path) -> None:
     overlap.write_text(f"text,intent,category\n{first.text},{first.intent},{first.category or ''}\n", encoding="utf-8")
     res = gridbot("nlu", "evaluate", str(overlap), env=env)
     assert res.returncode == 2 and "also appear in the training data" in res.stderr
+
+
+def test_export_review_train_round_trip(tmp_path: Path) -> None:
+    import asyncio
+    from datetime import datetime
+
+    import yaml
+
+    from domain.model import LabelledExample
+    from storage.db import create_engine, session_factory
+    from storage.repos import ExampleRepo
+
+    db = tmp_path / "e.db"
+    env = {
+        "GRIDBOT_DATABASE_URL": f"sqlite+aiosqlite:///{db}",
+        "GRIDBOT_CACHE_DIR": str(tmp_path / "cache"),
+        "GRIDBOT_NLU_EXTRA_DIR": str(tmp_path / "reviewed"),
+    }
+    assert gridbot("db", "upgrade", env=env).returncode == 0
+
+    async def seed() -> None:
+        engine = create_engine(env["GRIDBOT_DATABASE_URL"])
+        async with session_factory(engine).begin() as s:
+            repo = ExampleRepo(s, lambda: datetime.now(UTC))
+            await repo.add(LabelledExample("消防栓被人拿来拴狗了", "correction", "report_issue", "fire_safety"))
+            await repo.add(LabelledExample("帮我妈交下燃气费", "clarification", "service_request"))
+            await repo.add(LabelledExample("还没回答的问题", "clarification"))
+        await engine.dispose()
+
+    asyncio.run(seed())
+    out = tmp_path / "review.yml"
+    res = gridbot("nlu", "export", str(out), env=env)
+    assert res.returncode == 0, res.stderr
+    doc = yaml.safe_load(out.read_text(encoding="utf-8"))
+    labels = {item["intent"]: item["examples"] for item in doc["nlu"]}
+    assert "消防栓被人拿来拴狗了" in labels["report_issue/fire_safety"]
+    assert "帮我妈交下燃气费" in labels["service_request"]
+    assert "还没回答" not in out.read_text(encoding="utf-8")
+    (tmp_path / "reviewed").mkdir()
+    (tmp_path / "reviewed" / "batch1.yml").write_text(out.read_text(encoding="utf-8"), encoding="utf-8")
+    res = gridbot("nlu", "train", env=env)
+    assert res.returncode == 0, res.stderr
+    assert "(2 reviewed corrections)" in res.stdout
+    assert (tmp_path / "reviewed" / "calibration.yml").exists()

@@ -13,7 +13,7 @@ import pytest
 from bot.demo import DISTRICT, places
 from domain import i18n
 from domain.geo import GridIndex, parse_district
-from domain.model import CATEGORIES, Draft
+from domain.model import CATEGORIES, INTENTS, Draft
 from domain.privacy import mask_personal_numbers
 
 DATA: dict[str, Any] = json.loads(DISTRICT.read_text(encoding="utf-8"))
@@ -110,9 +110,11 @@ def _used_keys() -> set[str]:
         }
     keys |= {f"category.{c}" for c in CATEGORIES}
     keys |= {f"state.{s}" for s in ("new", "claimed", "on_site", "resolved", "closed")}
-    keys |= {f"case.btn.{a}" for a in ("claim", "reject", "dispatch", "onsite", "resolve")}
-    keys |= {f"case.done.{a}" for a in ("claim", "onsite", "reject", "dispatch")}
-    keys |= {f"action.{a}" for a in ("submit", "claim", "onsite", "resolve", "reject", "dispatch", "reopen", "rate")}
+    keys |= {f"case.btn.{a}" for a in ("claim", "reject", "dispatch", "onsite", "resolve", "recat")}
+    keys |= {f"case.done.{a}" for a in ("claim", "onsite", "reject", "dispatch", "recat")}
+    keys |= {f"action.{a}" for a in ("submit", "claim", "onsite", "resolve", "reject", "dispatch", "reopen", "rate",
+                                     "recategorize")}
+    keys |= {f"intent.{i}" for i in INTENTS}
     keys |= {
         f"intent_answer.{i}"
         for i in (

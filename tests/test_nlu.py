@@ -45,9 +45,9 @@ def test_held_out_quality_floor(classifier: BuiltinClassifier) -> None:
 
 
 def test_courier_shorthand(classifier: BuiltinClassifier) -> None:
-    c = classifier.classify("井盖没了 东风路口 快来")
+    c = classifier.classify_now("井盖没了 东风路口 快来")
     assert c.intent == "report_issue" and c.category == "public_facility"
-    c = classifier.classify("3号楼楼道电动车充电")
+    c = classifier.classify_now("3号楼楼道电动车充电")
     assert c.intent == "report_issue" and c.category == "fire_safety"
     assert c.model_version.startswith("tfidf-char-lr-") and len(c.ranking) == 3
 
