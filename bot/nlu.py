@@ -8,6 +8,7 @@ from pathlib import Path
 
 from domain.model import Classification
 from intents.calibrate import CALIBRATION, Thresholds, load
+from intents.entities import load_extractor, place_text
 from intents.model import NluModel, Prediction, load_or_train, training_examples
 from intents.rasa_http import RasaHttpClient, RasaUnavailable
 
@@ -73,8 +74,11 @@ class BuiltinClassifier:
         return self._thresholds
 
     def classify_now(self, text: str) -> Classification:
-        """Synchronous classification (CPU only, well under a millisecond)."""
-        return to_classification(self.model.predict(text), self.thresholds)
+        """Synchronous classification (CPU only, well under a millisecond), with place entities."""
+        entities = load_extractor().extract(text)
+        return to_classification(
+            self.model.predict(text), self.thresholds, place_text(entities), [(e.type, e.value) for e in entities]
+        )
 
     async def classify(self, text: str) -> Classification:
         """Intent and category of one message."""
@@ -102,7 +106,10 @@ class RasaClassifier:
             self.fallbacks += 1
             log.warning("Rasa unavailable (%s); classified with the built-in model", e)
             return await self.fallback.classify(text)
-        return to_classification(prediction, self.thresholds)
+        entities = load_extractor().extract(text)
+        return to_classification(
+            prediction, self.thresholds, place_text(entities), [(e.type, e.value) for e in entities]
+        )
 
     async def close(self) -> None:
         """Close the HTTP session."""

@@ -719,7 +719,7 @@ class ReportService:
                 photo_file_id=draft.photo_file_id,
                 lat=draft.lat,
                 lon=draft.lon,
-                address=draft.address or draft.place_hint,
+                address=" · ".join(x for x in (draft.address, draft.place_hint) if x) or None,
                 fallback=unit.level is not Level.GRID and unit.code == draft.unit_code,
                 confidence=draft.confidence,
                 model_version=draft.model_version,

@@ -50,7 +50,7 @@ def draft_status(chat_id: int, draft: Draft, unit: Unit | None, locale: str, fal
             lines.append(t("draft.fallback", locale, unit=html.escape(unit.name)))
     if draft.category and not draft.candidates:
         lines.append(t("draft.category", locale, category=t(f"category.{draft.category}", locale)))
-    if draft.place_hint and not draft.address:
+    if draft.place_hint:
         lines.append(t("draft.place_hint", locale, place=html.escape(draft.place_hint)))
     if draft.candidates and draft.text:
         lines.append(t("draft.unsure_category", locale))

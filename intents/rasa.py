@@ -90,3 +90,30 @@ def load_csv(path: Path) -> list[Example]:
 def load_any(path: Path) -> list[Example]:
     """CSV or Rasa YAML by extension."""
     return load_csv(path) if path.suffix.lower() == ".csv" else load_nlu(path)
+
+
+def _named_example_lists(text: str, key: str) -> dict[str, list[str]]:
+    """`{name: examples}` of every `key:` block (`regex` or `lookup`) of a Rasa NLU YAML document."""
+    doc = yaml.safe_load(text) or {}
+    out: dict[str, list[str]] = {}
+    for item in doc.get("nlu") or []:
+        if not isinstance(item, dict) or key not in item:
+            continue
+        entries = out.setdefault(str(item[key]), [])
+        for line in str(item.get("examples") or "").splitlines():
+            line = line.strip()
+            if line.startswith("- "):
+                entry = line[2:].strip()
+                if entry and entry not in entries:
+                    entries.append(entry)
+    return out
+
+
+def parse_regexes(text: str) -> dict[str, list[str]]:
+    """Patterns of every `regex:` block of a Rasa NLU YAML document, by name (blocks of one name merged)."""
+    return _named_example_lists(text, "regex")
+
+
+def parse_lookups(text: str) -> dict[str, list[str]]:
+    """Entries of every `lookup:` block of a Rasa NLU YAML document, by name (blocks of one name merged)."""
+    return _named_example_lists(text, "lookup")

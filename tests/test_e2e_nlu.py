@@ -185,3 +185,15 @@ async def test_report_reply_files_draft_for_author(district: Script, spot: dict[
     assert "台阶" in case.description and case.category == "building_safety"
     await s.say(ADMIN, "/report", group=GRID_GROUP)
     assert "用法" in texts(sent_to(s.session, GRID_GROUP.id))[-1]
+
+
+async def test_place_entities_enrich_draft_and_group_post(district: Script, spot: dict[str, float]) -> None:
+    s = district
+    await s.say(RIDER, "杏林路三号楼二单元楼道有人飞线充电")
+    assert "识别到的位置：杏林路 · 3号楼2单元" in texts(sent_to(s.session, RIDER.id))[-1]
+    await s.location(RIDER, spot["lat"], spot["lon"])
+    await s.press(RIDER, "提交")
+    [case] = await all_cases(s.app)
+    assert case.address == "杏林路 · 3号楼2单元"
+    post = texts(sent_to(s.session, GRID_GROUP.id))[-1]
+    assert "地点：杏林路 · 3号楼2单元" in post and "uri.amap.com" in post
