@@ -66,15 +66,14 @@ async def run_webhook(settings: Settings, url: str, host: str, port: int) -> Non
         web_app = web.Application()
         SimpleRequestHandler(dispatcher=app.dp, bot=app.bot, secret_token=secret).register(web_app, path=WEBHOOK_PATH)
         setup_application(web_app, app.dp, bot=app.bot)
-        await app.bot.set_webhook(
-            url.rstrip("/") + WEBHOOK_PATH,
-            secret_token=secret,
-            allowed_updates=app.dp.resolve_used_update_types(),
-        )
         runner = web.AppRunner(web_app)
         await runner.setup()
+        # Listen first: Telegram may deliver the moment setWebhook returns.
         await web.TCPSite(runner, host, port).start()
         log.info("webhook listening on %s:%s%s", host, port, WEBHOOK_PATH)
+        await app.bot.set_webhook(
+            url.rstrip("/") + WEBHOOK_PATH, secret_token=secret, allowed_updates=app.dp.resolve_used_update_types()
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         import signal

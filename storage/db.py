@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # We issue BEGIN ourselves (below); pysqlite's implicit transactions would defer the write lock.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     # WAL lets the sender read while a handler writes; NORMAL is durable across process crashes in WAL mode.
     cur.execute("PRAGMA journal_mode=WAL")
@@ -18,6 +20,12 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.close()
+
+
+def _begin_immediate(conn: Any) -> None:
+    # Take the write lock at BEGIN: a transaction that read first and wrote later could otherwise fail with
+    # SQLITE_BUSY under concurrency (no waiting in that case), e.g. two redemptions of the last points.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(url: str, echo: bool = False) -> AsyncEngine:
@@ -29,6 +37,7 @@ def create_engine(url: str, echo: bool = False) -> AsyncEngine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
     kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
     return create_async_engine(url, **kwargs)

@@ -60,9 +60,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     async def make() -> None:
         engine = create_engine(f"sqlite+aiosqlite:///{path}")
         await upgrade(engine)
-        async with engine.begin() as conn:
-            await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-        await engine.dispose()
+        await engine.dispose()  # the last connection to close checkpoints the WAL into the file we copy
 
     asyncio.run(make())
     return path

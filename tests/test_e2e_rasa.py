@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -19,6 +21,12 @@ from tests.fakes.rasa import FakeRasa, rasa_reply
 from tests.helpers import scalar
 
 TEXT = "东大街那个口子上 有个坑"
+
+
+async def draft_data(app: App) -> dict[str, Any]:
+    """The single draft's JSON (SQLite hands back text, PostgreSQL a dict)."""
+    raw = await scalar(app, "select data from drafts")
+    return raw if isinstance(raw, dict) else json.loads(raw)
 
 
 @pytest.fixture
@@ -50,15 +58,15 @@ async def app(
 async def test_rasa_classifies_and_mapping_applies(district: Script, rasa: FakeRasa) -> None:
     await district.say(RIDER, TEXT)
     assert rasa.calls == [TEXT]
-    data = await scalar(district.app, "select data from drafts")
-    assert '"parking"' in str(data) and "rasa:" in str(data)
+    data = await draft_data(district.app)
+    assert data["category"] == "parking" and data["model_version"].startswith("rasa:")
 
 
 async def test_rasa_down_falls_back_to_builtin(district: Script, rasa: FakeRasa) -> None:
     rasa.fail_status = 500
     await district.say(RIDER, "3号楼楼道电动车充电")
-    data = await scalar(district.app, "select data from drafts")
-    assert '"fire_safety"' in str(data) and "tfidf-char-lr" in str(data)
+    data = await draft_data(district.app)
+    assert data["category"] == "fire_safety" and data["model_version"].startswith("tfidf-char-lr")
     assert isinstance(district.app.classifier, RasaClassifier) and district.app.classifier.fallbacks == 1
 
 

@@ -81,3 +81,12 @@ def test_fast_scorer_matches_sklearn(classifier: BuiltinClassifier) -> None:
         ours_c = dict(model._category.ranking(norm))
         theirs_c = model.category_model.predict_proba([norm])[0]
         assert np.allclose([ours_c[str(c)] for c in model.category_model.classes_], theirs_c, atol=1e-9)
+
+
+def test_shipped_calibration_matches_shipped_data() -> None:
+    from intents.calibrate import load
+    from intents.model import data_hash
+
+    th = load()
+    assert th is not None and th.data_hash == data_hash(load_nlu(DATA)), "run `gridbot nlu calibrate`"
+    assert 0.3 < th.intent < 0.95 and 0.2 < th.category < 0.95 and th.group_report >= th.intent

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 from collections import Counter
 from pathlib import Path
@@ -138,7 +139,9 @@ async def test_run_survives_429_500_and_sigkill(tmp_path: Path) -> None:
 async def test_webhook_checks_secret_token(tmp_path: Path) -> None:
     fake = FakeBotAPI()
     api = await fake.start()
-    port = 18000 + os.getpid() % 1000
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     proc = await start(tmp_path, api, "--webhook", f"http://127.0.0.1:{port}", "--port", str(port))
     try:
         await wait_until(lambda: bool(fake.calls("setWebhook")), 60, "setWebhook")
