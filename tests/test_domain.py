@@ -112,8 +112,10 @@ def _used_keys() -> set[str]:
     keys |= {f"state.{s}" for s in ("new", "claimed", "on_site", "resolved", "closed")}
     keys |= {f"case.btn.{a}" for a in ("claim", "reject", "dispatch", "onsite", "resolve", "recat")}
     keys |= {f"case.done.{a}" for a in ("claim", "onsite", "reject", "dispatch", "recat")}
-    keys |= {f"action.{a}" for a in ("submit", "claim", "onsite", "resolve", "reject", "dispatch", "reopen", "rate",
-                                     "recategorize")}
+    keys |= {
+        f"action.{a}"
+        for a in ("submit", "claim", "onsite", "resolve", "reject", "dispatch", "reopen", "rate", "recategorize")
+    }
     keys |= {f"intent.{i}" for i in INTENTS}
     keys |= {
         f"intent_answer.{i}"

@@ -35,7 +35,10 @@ async def rasa() -> AsyncIterator[FakeRasa]:
     fake = FakeRasa()
     await fake.start()
     fake.responses[TEXT] = rasa_reply(
-        TEXT, "problem_report", 0.97, retrieval=("problem_report/parking_chaos", 0.91),
+        TEXT,
+        "problem_report",
+        0.97,
+        retrieval=("problem_report/parking_chaos", 0.91),
         retrieval_intents=("problem_report",),
     )
     yield fake
@@ -49,8 +52,13 @@ async def app(
     """The app classifying through the fake Rasa, mapping its intent name onto ours."""
     mapping = {"problem_report": "report_issue", "problem_report/parking_chaos": "report_issue/parking"}
     client = RasaHttpClient(rasa.base_url, mapping, timeout=0.3)
-    application = create_app(settings, bot_session=RecordingSession(), classifier=RasaClassifier(client, classifier),
-                             clock=clock, engine=engine)
+    application = create_app(
+        settings,
+        bot_session=RecordingSession(),
+        classifier=RasaClassifier(client, classifier),
+        clock=clock,
+        engine=engine,
+    )
     yield application
     await application.close()
 

@@ -47,7 +47,10 @@ async def test_plain_intent(rasa: FakeRasa, client: RasaHttpClient) -> None:
 
 async def test_retrieval_intent_by_name(rasa: FakeRasa, client: RasaHttpClient) -> None:
     rasa.responses[FIRE] = rasa_reply(
-        FIRE, "report_issue/fire_safety", 0.8, with_selector=False,
+        FIRE,
+        "report_issue/fire_safety",
+        0.8,
+        with_selector=False,
         ranking=[("report_issue/fire_safety", 0.8), ("report_issue/parking", 0.15), ("greet", 0.05)],
     )
     p = await client.parse(FIRE)
@@ -59,9 +62,16 @@ async def test_retrieval_intent_by_name(rasa: FakeRasa, client: RasaHttpClient) 
 
 async def test_retrieval_intent_by_response_selector(rasa: FakeRasa, client: RasaHttpClient) -> None:
     rasa.responses[FIRE] = rasa_reply(
-        FIRE, "report_issue", 0.95, retrieval=("report_issue/fire_safety", 0.7),
-        retrieval_ranking=[("report_issue/fire_safety", 0.7), ("report_issue/parking", 0.2),
-                           ("report_issue/other", 0.06), ("report_issue/environment", 0.04)],
+        FIRE,
+        "report_issue",
+        0.95,
+        retrieval=("report_issue/fire_safety", 0.7),
+        retrieval_ranking=[
+            ("report_issue/fire_safety", 0.7),
+            ("report_issue/parking", 0.2),
+            ("report_issue/other", 0.06),
+            ("report_issue/environment", 0.04),
+        ],
     )
     p = await client.parse(FIRE)
     assert (p.intent, p.confidence) == ("report_issue", 0.95)
@@ -71,7 +81,10 @@ async def test_retrieval_intent_by_response_selector(rasa: FakeRasa, client: Ras
 
 async def test_selector_keyed_by_retrieval_intent(rasa: FakeRasa, client: RasaHttpClient) -> None:
     rasa.responses["楼道灯坏了"] = rasa_reply(
-        "楼道灯坏了", "report_issue", 0.9, retrieval=("report_issue/public_facility", 0.66),
+        "楼道灯坏了",
+        "report_issue",
+        0.9,
+        retrieval=("report_issue/public_facility", 0.66),
         selector_key="report_issue",
     )
     p = await client.parse("楼道灯坏了")
@@ -80,7 +93,10 @@ async def test_selector_keyed_by_retrieval_intent(rasa: FakeRasa, client: RasaHt
 
 async def test_name_category_takes_confidence_from_selector(rasa: FakeRasa, client: RasaHttpClient) -> None:
     rasa.responses[FIRE] = rasa_reply(
-        FIRE, "report_issue/fire_safety", 0.9, retrieval=("report_issue/parking", 0.5),
+        FIRE,
+        "report_issue/fire_safety",
+        0.9,
+        retrieval=("report_issue/parking", 0.5),
         retrieval_ranking=[("report_issue/parking", 0.5), ("report_issue/fire_safety", 0.4)],
     )
     p = await client.parse(FIRE)
@@ -89,12 +105,21 @@ async def test_name_category_takes_confidence_from_selector(rasa: FakeRasa, clie
 
 
 async def test_intent_map_renames(rasa: FakeRasa) -> None:
-    mapping = {"chitchat": "greet", "report": "report_issue", "report/fire": "report_issue/fire_safety",
-               "inform_parking": "report_issue/parking"}
+    mapping = {
+        "chitchat": "greet",
+        "report": "report_issue",
+        "report/fire": "report_issue/fire_safety",
+        "inform_parking": "report_issue/parking",
+    }
     rasa.responses["hi"] = rasa_reply("hi", "chitchat", 0.8, ranking=[("chitchat", 0.8), ("faq", 0.2)])
-    rasa.responses[FIRE] = rasa_reply(FIRE, "report", 0.9, retrieval=("report/fire", 0.75),
-                                      retrieval_ranking=[("report/fire", 0.75), ("report/noise", 0.2)],
-                                      retrieval_intents=["report"])
+    rasa.responses[FIRE] = rasa_reply(
+        FIRE,
+        "report",
+        0.9,
+        retrieval=("report/fire", 0.75),
+        retrieval_ranking=[("report/fire", 0.75), ("report/noise", 0.2)],
+        retrieval_intents=["report"],
+    )
     rasa.responses["车堵门口"] = rasa_reply("车堵门口", "inform_parking", 0.7, with_selector=False)
     async with RasaHttpClient(rasa.base_url, mapping, timeout=1.0) as client:
         hi = await client.parse("hi")
@@ -103,8 +128,7 @@ async def test_intent_map_renames(rasa: FakeRasa) -> None:
         assert (fire.intent, fire.category) == ("report_issue", "fire_safety")  # full name mapped
         assert [c for c, _ in fire.category_ranking] == ["fire_safety", "noise"]  # unmapped passes through
         parking = await client.parse("车堵门口")
-        assert (parking.intent, parking.category, parking.category_confidence) == (
-            "report_issue", "parking", 0.7)
+        assert (parking.intent, parking.category, parking.category_confidence) == ("report_issue", "parking", 0.7)
 
 
 async def test_ranking_is_top_three_tuples(rasa: FakeRasa, client: RasaHttpClient) -> None:
@@ -116,8 +140,9 @@ async def test_ranking_is_top_three_tuples(rasa: FakeRasa, client: RasaHttpClien
 
 
 async def test_nlu_fallback_yields_the_real_guess(rasa: FakeRasa, client: RasaHttpClient) -> None:
-    rasa.responses["嗯"] = rasa_reply("嗯", "nlu_fallback", 0.7,
-                                     ranking=[("nlu_fallback", 0.7), ("help", 0.41), ("greet", 0.3)])
+    rasa.responses["嗯"] = rasa_reply(
+        "嗯", "nlu_fallback", 0.7, ranking=[("nlu_fallback", 0.7), ("help", 0.41), ("greet", 0.3)]
+    )
     p = await client.parse("嗯")
     assert (p.intent, p.confidence) == ("help", 0.41)
     assert [n for n, _ in p.ranking] == ["help", "greet"]
@@ -131,14 +156,17 @@ async def test_no_intent_is_unsure(rasa: FakeRasa, client: RasaHttpClient) -> No
 
 async def test_entities_passthrough(rasa: FakeRasa, client: RasaHttpClient) -> None:
     entities = [rasa_entity(FIRE, "building", "3号楼"), rasa_entity(FIRE, "vehicle", "电动车")]
-    rasa.responses[FIRE] = rasa_reply(FIRE, "report_issue", 0.9, entities=entities,
-                                      retrieval=("report_issue/fire_safety", 0.8))
+    rasa.responses[FIRE] = rasa_reply(
+        FIRE, "report_issue", 0.9, entities=entities, retrieval=("report_issue/fire_safety", 0.8)
+    )
     p, got = await client.parse_full(FIRE)
     assert p.category == "fire_safety"
     assert got == entities
     assert [(e["entity"], e["value"], e["start"], e["end"]) for e in got] == [
-        ("building", "3号楼", 0, 3), ("vehicle", "电动车", 8, 11)]
-    assert FIRE[got[1]["start"]:got[1]["end"]] == "电动车"
+        ("building", "3号楼", 0, 3),
+        ("vehicle", "电动车", 8, 11),
+    ]
+    assert FIRE[got[1]["start"] : got[1]["end"]] == "电动车"
 
 
 async def test_timeout(rasa: FakeRasa) -> None:
@@ -158,9 +186,17 @@ async def test_server_error(rasa: FakeRasa, client: RasaHttpClient) -> None:
     assert (err.value.reason, err.value.status) == ("status", 500)
 
 
-@pytest.mark.parametrize("body", ["<html>502 Bad Gateway</html>", '{"text": "x"', "[1, 2]", '{"text": "x"}',
-                                  '{"intent": {"name": "greet", "confidence": "high"}}',
-                                  '{"intent": {"name": "greet", "confidence": 0.9}, "entities": {}}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<html>502 Bad Gateway</html>",
+        '{"text": "x"',
+        "[1, 2]",
+        '{"text": "x"}',
+        '{"intent": {"name": "greet", "confidence": "high"}}',
+        '{"intent": {"name": "greet", "confidence": 0.9}, "entities": {}}',
+    ],
+)
 async def test_malformed_json(rasa: FakeRasa, client: RasaHttpClient, body: str) -> None:
     rasa.raw_body = body
     with pytest.raises(RasaUnavailable, match="malformed") as err:

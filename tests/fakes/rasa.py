@@ -80,8 +80,9 @@ def rasa_reply(
         ranking = [*top, (rest[0], (1 - confidence) * 0.6), (rest[1], (1 - confidence) * 0.4)]
     reply: JSONDict = {
         "text": text,
-        "intent": {"id": _id(intent), "name": intent, "confidence": confidence} if intent else
-        {"name": None, "confidence": 0.0},
+        "intent": {"id": _id(intent), "name": intent, "confidence": confidence}
+        if intent
+        else {"name": None, "confidence": 0.0},
         "entities": list(entities or []),
         "text_tokens": [[i, i + 1] for i, ch in enumerate(text) if not ch.isspace()],
         "intent_ranking": [{"id": _id(n), "name": n, "confidence": c} for n, c in ranking],
