@@ -87,7 +87,17 @@ def create_dispatcher(
         return float(th.group_report) if th is not None else 0.9
 
     uow = UnitOfWorkMiddleware(
-        sessions, geo, clock, admins, settings.default_locale, on_outbox, levels, offer_threshold
+        sessions,
+        geo,
+        clock,
+        admins,
+        settings.default_locale,
+        on_outbox,
+        levels,
+        offer_threshold,
+        tuple(settings.star_hours),
+        dict(settings.report_points),
+        settings.report_points_default,
     )
     dp.update.outer_middleware(uow)
     dp["classifier"] = classifier

@@ -21,6 +21,43 @@ nlu_app = typer.Typer(help="The message classifier.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(grids_app, name="grids")
 app.add_typer(nlu_app, name="nlu")
+points_app = typer.Typer(help="The points ledger.", no_args_is_help=True)
+catalog_app = typer.Typer(help="Credit supermarket catalogues.", no_args_is_help=True)
+app.add_typer(points_app, name="points")
+app.add_typer(catalog_app, name="catalog")
+
+
+@points_app.command("rebuild")
+def points_rebuild() -> None:
+    """Recompute cached balances from the ledger and show where they disagreed (then they agree)."""
+    from bot.admin import rebuild_points
+
+    settings = load_settings()
+    fixed = asyncio.run(rebuild_points(settings.database_url))
+    if not fixed:
+        typer.echo("cached balances and hours agree with the ledgers")
+        return
+    for user_id, cached, ledger, chours, lhours in fixed:
+        typer.echo(
+            f"user {user_id}: cached {cached} points / {chours:g} h, ledger {ledger} points / {lhours:g} h — fixed"
+        )
+    typer.echo(f"{len(fixed)} balance(s) rebuilt from the ledger")
+
+
+@catalog_app.command("import")
+def catalog_import(file: Annotated[Path, typer.Argument(help="CSV or YAML: community,name,price,stock")]) -> None:
+    """Add or update supermarket items; a file with any problem is refused whole."""
+    from bot.admin import import_catalog
+
+    settings = load_settings()
+    if not file.exists():
+        fail(f"no such file: {file}")
+    try:
+        created, updated = asyncio.run(import_catalog(settings.database_url, file))
+    except ValueError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"imported {created} new and {updated} updated items from {file}")
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

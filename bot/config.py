@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from pathlib import Path
 from typing import Annotated
@@ -34,9 +35,40 @@ class Settings(BaseSettings):
         default_factory=lambda: {"neighbor_dispute": "community"}
     )
     nlu_extra_dir: Path = Path("var/nlu-reviewed")
+    # Star levels by cumulative verified hours (the national rule; some cities use other thresholds).
+    star_hours: Annotated[list[float], NoDecode] = Field(default_factory=lambda: [100.0, 300.0, 600.0, 1000.0, 1500.0])
+    # Points for a resolved report, by category; the rest get report_points_default.
+    report_points: Annotated[dict[str, int], NoDecode] = Field(
+        default_factory=lambda: {"fire_safety": 10, "building_safety": 10, "road_traffic": 8}
+    )
+    report_points_default: int = 5
     rasa_url: AnyHttpUrl | None = None
     rasa_intent_map: str = ""
     rasa_timeout_s: float = 2.0
+
+    @field_validator("star_hours", mode="before")
+    @classmethod
+    def _stars(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [float(x) for x in value.split(",") if x.strip()]
+        return value
+
+    @field_validator("star_hours")
+    @classmethod
+    def _stars_rising(cls, value: list[float]) -> list[float]:
+        if not value or any(b <= a for a, b in itertools.pairwise(value)) or value[0] <= 0:
+            raise ValueError("must be rising positive hours, e.g. 100,300,600,1000,1500")
+        return value
+
+    @field_validator("report_points", mode="before")
+    @classmethod
+    def _report_points(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if value.startswith("{"):
+                return json.loads(value)
+            return {k.strip(): int(v) for k, v in (p.split("=", 1) for p in value.split(",") if p.strip())}
+        return value
 
     @field_validator("rasa_intent_map")
     @classmethod

@@ -37,7 +37,13 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         on_outbox: Callable[[], None],
         category_levels: dict[str, Level] | None = None,
         offer_threshold: Callable[[], float] = lambda: 0.9,
+        star_hours: tuple[float, ...] = (100, 300, 600, 1000, 1500),
+        report_points: dict[str, int] | None = None,
+        report_points_default: int = 5,
     ) -> None:
+        self.star_hours = star_hours
+        self.report_points = report_points or {}
+        self.report_points_default = report_points_default
         self.sessions = sessions
         self.geo = geo
         self.clock = clock
@@ -55,11 +61,14 @@ class UnitOfWorkMiddleware(BaseMiddleware):
             repos,
             self.clock,
             self.geo,
-            self.admins,
-            self.group_locale,
-            self.category_levels,
-            self.bot_username,
-            self.offer_threshold,
+            admins=self.admins,
+            group_locale=self.group_locale,
+            category_levels=self.category_levels,
+            bot_username=self.bot_username,
+            group_offer_threshold=self.offer_threshold,
+            star_hours=self.star_hours,
+            report_points=self.report_points,
+            report_points_default=self.report_points_default,
         )
         return repos, Services(ctx)
 

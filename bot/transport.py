@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from aiogram import Bot
 from aiogram.types import (
+    BufferedInputFile,
     ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -17,6 +19,8 @@ from aiogram.types import (
     ReplyParameters,
 )
 
+from domain.certificate import render_certificate
+from domain.render import CHINA_TZ
 from handlers.callbacks import pack
 from storage.outbox import Envelope, OutboxStore
 
@@ -103,7 +107,23 @@ async def deliver(bot: Bot, store: OutboxStore, env: Envelope) -> int | None:
         if target is not None and target[1] is not None:
             reply_parameters = ReplyParameters(message_id=target[1], allow_sending_without_reply=True)
     sent: Message
-    if p.get("photo"):
+    if p.get("certificate"):
+        cert = p["certificate"]
+        png = render_certificate(
+            str(cert["name"]),
+            int(cert["level"]),
+            float(cert["hours"]),
+            datetime.now(CHINA_TZ).date(),
+            str(cert.get("issuer") or ""),
+        )
+        sent = await bot.send_photo(
+            chat_id=env.chat_id,
+            photo=BufferedInputFile(png, filename="certificate.png"),
+            caption=_clip(p["text"], CAPTION_MAX),
+            parse_mode="HTML",
+            reply_parameters=reply_parameters,
+        )
+    elif p.get("photo"):
         sent = await bot.send_photo(
             chat_id=env.chat_id,
             photo=p["photo"],

@@ -240,3 +240,5 @@ class OutMessage:
     reply_to_outbox_id: int | None = None
     edit_outbox_id: int | None = None
     reply_to_message_id: int | None = None
+    # Rendered at send time (a star certificate PNG): {"name", "level", "hours"}.
+    certificate: dict[str, object] | None = None

@@ -19,6 +19,7 @@ from domain.model import (
     User,
     UserRef,
 )
+from domain.points import Ledger, Shop
 
 
 class Users(Protocol):
@@ -192,3 +193,9 @@ class Repos(Protocol):
 
     @property
     def offers(self) -> Offers: ...
+
+    @property
+    def ledger(self) -> Ledger: ...
+
+    @property
+    def shop(self) -> Shop: ...

@@ -29,6 +29,7 @@ from domain.model import (
     User,
     UserRef,
 )
+from domain.points import DEFAULT_STAR_HOURS, PointsService, ShopService
 from domain.ports import Repos, Units
 
 MAX_TEXT = 2000
@@ -66,6 +67,10 @@ class Context:
     bot_username: str | None = None
     # A callable, so the classifier's calibration is read only when a group message is considered.
     group_offer_threshold: Callable[[], float] = lambda: 0.9
+    star_hours: tuple[float, ...] = DEFAULT_STAR_HOURS
+    # Points a reporter earns when their report is resolved, by category (default for the rest).
+    report_points: dict[str, int] = field(default_factory=dict)
+    report_points_default: int = 5
 
 
 class OrgService:
@@ -164,6 +169,7 @@ class CaseService:
         self.ctx = ctx
         self.repos = ctx.repos
         self.org = org
+        self.points: PointsService | None = None
 
     async def get(self, case_id: int) -> Case:
         """A case or NotFound."""
@@ -337,6 +343,7 @@ class CaseService:
         await self.repos.pending.clear(actor.id)
         case = await self._move(case, actor, CaseState.RESOLVED, "resolve", note or None, photo)
         await self.refresh_post(case, actor)
+        await self._reward_reporter(case)
         reporter = await self.repos.users.get(case.reporter_id)
         if reporter and reporter.private_chat_id:
             await self.repos.outbox.add(
@@ -348,6 +355,32 @@ class CaseService:
                 )
             )
         return case
+
+    async def _reward_reporter(self, case: Case) -> None:
+        # Keyed by case: a reopened case resolved again earns nothing more.
+        if self.points is None:
+            return
+        amount = self.ctx.report_points.get(case.category, self.ctx.report_points_default)
+        if amount <= 0:
+            return
+        community = next((u.code for u in await self.org.lineage(case.unit_code) if u.level is Level.COMMUNITY), None)
+        earned = await self.points.earn(
+            case.reporter_id,
+            amount,
+            t("points.reason_report", self.ctx.group_locale, number=case.number),
+            f"report:{case.id}",
+            f"case:{case.id}",
+            None,
+            community,
+        )
+        reporter = await self.repos.users.get(case.reporter_id)
+        if earned and reporter and reporter.private_chat_id:
+            await self.repos.outbox.add(
+                OutMessage(
+                    reporter.private_chat_id,
+                    t("points.earned_report", reporter.locale, number=case.number, points=amount),
+                )
+            )
 
     async def _reject(self, case: Case, actor: User) -> Case:
         self._expect(case, CaseState.NEW, CaseState.CLAIMED)
@@ -845,6 +878,9 @@ class Services:
         self.cases = CaseService(ctx, self.org)
         self.reports = ReportService(ctx, self.org, self.cases)
         self.groups = GroupService(ctx, self.org, self.reports)
+        self.points = PointsService(ctx, self.org)
+        self.shop = ShopService(ctx, self.org, self.points)
+        self.cases.points = self.points
 
     async def send(self, message: OutMessage) -> int:
         """Queue a reply through the outbox (same transaction as whatever caused it)."""

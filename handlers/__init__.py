@@ -7,6 +7,6 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     """Fresh routers (a router can belong to one dispatcher only), in priority order."""
-    from handlers import fallback, group, private
+    from handlers import fallback, group, points, private
 
-    return [private.router(), group.router(), fallback.router()]
+    return [points.router(), private.router(), group.router(), fallback.router()]

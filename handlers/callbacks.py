@@ -72,9 +72,16 @@ class ClarifyCb(CallbackData, prefix="clr"):
     i: str
 
 
+class ShopCb(CallbackData, prefix="shop"):
+    """Supermarket and points screens: comm, items, item, buy, cert."""
+
+    a: str
+    v: str = ""
+
+
 CALLBACKS: dict[str, type[CallbackData]] = {
     cls.__prefix__: cls  # type: ignore[attr-defined]
-    for cls in (CaseCb, RateCb, DispatchCb, DraftCb, RoleCb, MyCaseCb, RecatCb, OfferCb, ClarifyCb)
+    for cls in (CaseCb, RateCb, DispatchCb, DraftCb, RoleCb, MyCaseCb, RecatCb, OfferCb, ClarifyCb, ShopCb)
 }
 
 

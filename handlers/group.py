@@ -58,7 +58,7 @@ def router() -> Router:
             names = "、".join(html.escape(m.display_name) for m in members) or t("staff.none", loc)
             await svc.send(OutMessage(message.chat.id, t("staff.list", loc, unit=html.escape(unit.name), names=names)))
             return
-        target = await _target(message, args[1:], svc)
+        target = await target_user(message, args[1:], svc)
         if args[0] == "add":
             unit, changed = await svc.org.add_staff(user, message.chat.id, target)
             key = "staff.added" if changed else "staff.already"
@@ -175,7 +175,8 @@ def router() -> Router:
     return r
 
 
-async def _target(message: Message, args: list[str], svc: Services) -> User:
+async def target_user(message: Message, args: list[str], svc: Services) -> User:
+    """The person a command is about: the replied-to author, a text mention, or @username."""
     if message.reply_to_message and message.reply_to_message.from_user:
         return await domain_user(svc, message.reply_to_message.from_user)
     for entity in message.entities or []:

@@ -14,6 +14,7 @@ from domain.ports import Classifier
 from domain.services import Services
 from handlers import ui
 from handlers.callbacks import ClarifyCb, DraftCb, MyCaseCb, RateCb, RoleCb
+from handlers.points import show_communities, show_standing
 
 # Intents that have no flow of their own yet get a short, honest answer keyed by intent.
 _ANSWER_ONLY = {
@@ -239,6 +240,10 @@ async def _menu(message: Message, svc: Services, user: User, action: str) -> Non
         await svc.send(ui.place_keyboard(message.chat.id, t("draft.start", user.locale), user.locale))
     elif action == "mine":
         await svc.send(ui.my_cases(message.chat.id, await svc.cases.mine(user), user.locale))
+    elif action == "points":
+        await show_standing(message.chat.id, svc, user)
+    elif action == "shop":
+        await show_communities(message.chat.id, svc, user)
     else:
         await svc.send(ui.main_menu(message.chat.id, t("help.text", user.locale), user.locale))
 
@@ -254,6 +259,10 @@ async def _by_intent(chat_id: int, svc: Services, user: User, body: str, cls: Cl
         await _status(chat_id, svc, user, draft.unit_code)
     elif cls.intent == "report_status":
         await svc.send(ui.my_cases(chat_id, await svc.cases.mine(user), user.locale))
+    elif cls.intent == "points_query":
+        await show_standing(chat_id, svc, user)
+    elif cls.intent == "points_redeem":
+        await show_communities(chat_id, svc, user)
     elif cls.intent in _ANSWER_ONLY:
         await svc.send(ui.main_menu(chat_id, t(f"intent_answer.{cls.intent}", user.locale), user.locale))
     else:

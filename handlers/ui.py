@@ -11,13 +11,19 @@ from domain.render import local_time, map_url, state_label
 
 def menu_labels(locale: str) -> dict[str, str]:
     """Main reply-keyboard labels → action."""
-    return {t("menu.report", locale): "report", t("menu.mine", locale): "mine", t("menu.help", locale): "help"}
+    return {
+        t("menu.report", locale): "report",
+        t("menu.mine", locale): "mine",
+        t("menu.points", locale): "points",
+        t("menu.shop", locale): "shop",
+        t("menu.help", locale): "help",
+    }
 
 
 def main_menu(chat_id: int, text: str, locale: str) -> OutMessage:
     """A message that (re)shows the main reply keyboard."""
     labels = list(menu_labels(locale))
-    return OutMessage(chat_id, text, reply_keyboard=[labels[:2], labels[2:]])
+    return OutMessage(chat_id, text, reply_keyboard=[labels[:2], labels[2:4], labels[4:]])
 
 
 def place_keyboard(chat_id: int, text: str, locale: str) -> OutMessage:

@@ -461,6 +461,8 @@ def message_payload(m: OutMessage) -> dict[str, Any]:
         payload["reply_to"] = m.reply_to_outbox_id
     if m.reply_to_message_id:
         payload["reply_to_message"] = m.reply_to_message_id
+    if m.certificate:
+        payload["certificate"] = m.certificate
     return payload
 
 
@@ -481,6 +483,7 @@ def payload_message(chat_id: int, payload: dict[str, Any], edit_of: int | None) 
         reply_to_outbox_id=payload.get("reply_to"),
         edit_outbox_id=edit_of,
         reply_to_message_id=payload.get("reply_to_message"),
+        certificate=payload.get("certificate"),
     )
 
 
@@ -650,3 +653,7 @@ class SqlRepos:
         self.outbox = OutboxRepo(session, clock)
         self.examples = ExampleRepo(session, clock)
         self.offers = OfferRepo(session)
+        from storage.points import LedgerRepo, ShopRepo
+
+        self.ledger = LedgerRepo(session, clock)
+        self.shop = ShopRepo(session)

@@ -102,6 +102,8 @@ def test_draft_completeness() -> None:
 def _used_keys() -> set[str]:
     keys: set[str] = set()
     for path in [*ROOT.glob("domain/*.py"), *ROOT.glob("handlers/*.py"), *ROOT.glob("bot/*.py")]:
+        if path.name in ("certificate.py", "activity_file.py"):
+            continue
         src = path.read_text(encoding="utf-8")
         keys |= set(re.findall(r"""\bt\(\s*"([a-z_]+\.[a-z_.]+)\"""", src))
         keys |= {
@@ -117,6 +119,8 @@ def _used_keys() -> set[str]:
         for a in ("submit", "claim", "onsite", "resolve", "reject", "dispatch", "reopen", "rate", "recategorize")
     }
     keys |= {f"intent.{i}" for i in INTENTS}
+    keys |= {f"points.kind.{k}" for k in ("earn", "redeem", "refund", "expire", "adjust")}
+    keys |= {f"errors.order_{s}" for s in ("picked_up", "cancelled")}
     keys |= {
         f"intent_answer.{i}"
         for i in (

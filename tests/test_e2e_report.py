@@ -65,7 +65,8 @@ async def test_full_loop_with_rework(district: Script, spot: dict[str, float]) -
     actions = await scalar(s.app, "select count(*) from case_events where case_id = :id", id=case.id)
     assert actions == 9  # submit, claim, onsite, resolve, reopen, claim, onsite, resolve, rate
     rider_msgs = texts(sent_to(s.session, RIDER.id))
-    assert sum("已办结" in t for t in rider_msgs) == 2
+    assert sum("处理说明" in t for t in rider_msgs) == 2
+    assert sum("积分" in t for t in rider_msgs) == 1  # one reward, though resolved twice
     photo_notice = [c for c in sent_to(s.session, RIDER.id) if c.method == "sendPhoto"]
     assert photo_notice and photo_notice[-1].params["photo"] == "photo-fixed"
 

@@ -1,0 +1,79 @@
+"""CLI jobs that run outside the dispatcher: rebuilding balances, importing catalogues."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+
+from domain.services import Context, GeoCache, Services
+from storage.db import create_engine, session_factory
+from storage.repos import SqlRepos
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def rebuild_points(database_url: str) -> list[tuple[int, int, int, float, float]]:
+    """Recompute cached balances and hours from the ledgers; returns what differed (and was fixed)."""
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine).begin() as s:
+            svc = Services(Context(SqlRepos(s, _now), _now, GeoCache()))
+            return await svc.points.rebuild()
+    finally:
+        await engine.dispose()
+
+
+def parse_catalog(text: str, fmt: str) -> tuple[list[tuple[str, str, int, int]], list[str]]:
+    """(community, name, price, stock) rows from CSV or YAML, or every problem found."""
+    rows: list[dict[str, object]]
+    if fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(text)))
+    else:
+        data = yaml.safe_load(text) or []
+        rows = data.get("items", []) if isinstance(data, dict) else data
+    items: list[tuple[str, str, int, int]] = []
+    problems: list[str] = []
+    for n, row in enumerate(rows, start=2 if fmt == "csv" else 1):
+        try:
+            community, name = str(row["community"]).strip(), str(row["name"]).strip()
+            price, stock = int(str(row["price"])), int(str(row["stock"]))
+        except (KeyError, TypeError, ValueError) as e:
+            problems.append(f"row {n}: needs community, name, price, stock ({e})")
+            continue
+        if not community or not name or price <= 0 or stock < 0:
+            problems.append(f"row {n}: empty name/community, price ≤ 0 or stock < 0")
+            continue
+        items.append((community, name, price, stock))
+    return (items if not problems else []), problems
+
+
+async def import_catalog(database_url: str, path: Path) -> tuple[int, int]:
+    """Upsert items; refused whole on any problem (unknown or non-community code included)."""
+    fmt = "csv" if path.suffix.lower() == ".csv" else "yaml"
+    items, problems = parse_catalog(path.read_text(encoding="utf-8"), fmt)
+    if problems:
+        raise ValueError("refused, nothing imported:\n" + "\n".join(f"  {p}" for p in problems))
+    engine = create_engine(database_url)
+    created = updated = 0
+    try:
+        async with session_factory(engine).begin() as s:
+            repos = SqlRepos(s, _now)
+            for community, *_ in items:
+                unit = await repos.units.get(community)
+                if unit is None or unit.level.value != "community":
+                    problems.append(f"{community}: not a community code")
+            if problems:
+                raise ValueError("refused, nothing imported:\n" + "\n".join(f"  {p}" for p in sorted(set(problems))))
+            for community, name, price, stock in items:
+                _, was_created = await repos.shop.upsert_item(community, name, price, stock)
+                created += was_created
+                updated += not was_created
+    finally:
+        await engine.dispose()
+    return created, updated
