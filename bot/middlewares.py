@@ -55,7 +55,8 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         self.bot_username: str | None = None
         self.duplicates = 0
 
-    def _services(self, session: AsyncSession) -> tuple[SqlRepos, Services]:
+    def services(self, session: AsyncSession) -> tuple[SqlRepos, Services]:
+        """Repositories and domain services on a session, configured like every update's."""
         repos = SqlRepos(session, self.clock)
         ctx = Context(
             repos,
@@ -101,7 +102,7 @@ class UnitOfWorkMiddleware(BaseMiddleware):
                         self.duplicates += 1
                         log.info("update %s already processed; skipped", event.update_id)
                         return None
-                    repos, svc = self._services(session)
+                    repos, svc = self.services(session)
                     data["svc"] = svc
                     data["user"] = await self._user(svc, data)
                     result = await handler(event, data)
@@ -127,7 +128,7 @@ class UnitOfWorkMiddleware(BaseMiddleware):
             async with session.begin():
                 await claim_update(session, update.update_id, self.clock())
                 if update.callback_query is None and chat is not None:
-                    repos, _ = self._services(session)
+                    repos, _ = self.services(session)
                     await repos.outbox.add(OutMessage(chat.id, text))
             self.on_outbox()
         except Exception:

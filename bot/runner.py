@@ -19,12 +19,24 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
 
 
-async def _housekeeping(app: App, stop: asyncio.Event) -> None:
+async def periodic_jobs(app: App) -> None:
+    """Hourly: post monthly boards that are due, forget old update ids."""
+    async with app.sessions.begin() as session:
+        _, svc = app.uow.services(session)
+        posted = await svc.board.post_monthly()
+    if posted:
+        log.info("monthly credit-star boards posted to %s", posted)
+        app.sender.wake()
     # Telegram redelivers for at most a day; a week of update ids is plenty for de-duplication.
+    await app.store.prune_updates(timedelta(days=7))
+
+
+async def _housekeeping(app: App, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
-            await app.store.prune_updates(timedelta(days=7))
+            await periodic_jobs(app)
         except Exception:
+            # A failed round is retried next hour; it must not end the bot.
             log.exception("housekeeping failed")
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=3600)

@@ -146,6 +146,12 @@ class Offers(Protocol):
     async def close(self, offer_id: int, state: str) -> bool: ...
 
 
+class Meta(Protocol):
+    """Small named markers (e.g. "this month's board was posted")."""
+
+    async def claim(self, key: str) -> bool: ...
+
+
 class Outbox(Protocol):
     """Messages to deliver, written in the same transaction as the change that causes them."""
 
@@ -193,6 +199,9 @@ class Repos(Protocol):
 
     @property
     def offers(self) -> Offers: ...
+
+    @property
+    def meta(self) -> Meta: ...
 
     @property
     def ledger(self) -> Ledger: ...

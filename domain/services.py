@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from domain import render
+from domain.board import BoardService
 from domain.errors import Conflict, Forbidden, Invalid, NotFound
 from domain.geo import GridIndex, Location, valid_coordinates
 from domain.i18n import t
@@ -881,6 +882,7 @@ class Services:
         self.points = PointsService(ctx, self.org)
         self.shop = ShopService(ctx, self.org, self.points)
         self.cases.points = self.points
+        self.board = BoardService(ctx)
 
     async def send(self, message: OutMessage) -> int:
         """Queue a reply through the outbox (same transaction as whatever caused it)."""

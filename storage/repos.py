@@ -639,6 +639,22 @@ class OfferRepo:
         return bool(res.rowcount == 1)  # type: ignore[attr-defined]
 
 
+class MetaRepo:
+    """Named markers in the meta table."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def claim(self, key: str) -> bool:
+        """Set a marker once; False if it was set before (by anyone, in any process)."""
+        if self.s.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
+        stmt = dialect_insert(MetaRow).values(key=key[:64], value=1).on_conflict_do_nothing(index_elements=["key"])
+        return (await self.s.execute(stmt.returning(MetaRow.key))).scalar_one_or_none() is not None
+
+
 class SqlRepos:
     """All repositories of one session."""
 
@@ -653,6 +669,7 @@ class SqlRepos:
         self.outbox = OutboxRepo(session, clock)
         self.examples = ExampleRepo(session, clock)
         self.offers = OfferRepo(session)
+        self.meta = MetaRepo(session)
         from storage.points import LedgerRepo, ShopRepo
 
         self.ledger = LedgerRepo(session, clock)

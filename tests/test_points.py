@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import UTC
 
 from bot.admin import rebuild_points
 from bot.demo import COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP, RIDER, WORKER
@@ -188,3 +189,29 @@ async def test_catalog_cli_import(district: Script, tmp_path) -> None:  # type: 
         assert "row 2" in str(e)
     else:
         raise AssertionError("bad file accepted")
+
+
+async def test_monthly_credit_star_board(district: Script, clock) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    from bot.runner import periodic_jobs
+
+    s = district
+    people = [Person(920000 + i, f"志愿者{i:02d}") for i in range(12)]
+    for i, p in enumerate(people):
+        await award(s, p, 10 + i)  # awarded on 2026-11-23, to community QH-01
+    await award(s, RESIDENT, 500)
+    clock.now = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 09:00 on 1 December in Beijing
+    await award(s, RIDER, 999)  # December: not on November's board
+    await periodic_jobs(s.app)
+    await periodic_jobs(s.app)  # idempotent
+    await s.app.sender.drain()
+    s._collect()
+    boards = [t for t in texts(sent_to(s.session, COMMUNITY_GROUP.id)) if "信用之星" in t]
+    assert len(boards) == 1
+    board = boards[0]
+    assert "2026年11月" in board and board.index("张阿姨") < board.index("志愿者11")
+    assert "骑手小刘" not in board and "志愿者01" not in board and "志愿者00" not in board  # top 10 only
+    clock.now = datetime(2026, 12, 20, 1, 0, tzinfo=UTC)
+    await periodic_jobs(s.app)
+    assert len([t for t in texts(sent_to(s.session, COMMUNITY_GROUP.id)) if "信用之星" in t]) == 1
