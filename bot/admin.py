@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -77,3 +78,27 @@ async def import_catalog(database_url: str, path: Path) -> tuple[int, int]:
     finally:
         await engine.dispose()
     return created, updated
+
+
+async def import_activities(database_url: str, path: Path, clock: Callable[[], datetime] = _now) -> int:
+    """Publish every activity of a YAML/CSV file in one transaction; refused whole on any problem."""
+    from domain.activity_file import guess_format, parse_activities
+
+    specs, problems = parse_activities(path.read_text(encoding="utf-8"), guess_format(path.name))
+    if problems:
+        raise ValueError("refused, nothing imported:\n" + "\n".join(f"  {p}" for p in problems))
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine).begin() as s:
+            svc = Services(Context(SqlRepos(s, clock), clock, GeoCache()))
+            for spec in specs:
+                await svc.activities.publish(spec)
+    except Exception as e:
+        from domain.errors import DomainError
+
+        if isinstance(e, DomainError):
+            raise ValueError(f"refused, nothing imported: {e.code} {e.params}") from None
+        raise
+    finally:
+        await engine.dispose()
+    return len(specs)

@@ -44,6 +44,26 @@ def points_rebuild() -> None:
     typer.echo(f"{len(fixed)} balance(s) rebuilt from the ledger")
 
 
+activities_app = typer.Typer(help="Volunteer activities.", no_args_is_help=True)
+app.add_typer(activities_app, name="activities")
+
+
+@activities_app.command("import")
+def activities_import(file: Annotated[Path, typer.Argument(help="YAML or CSV of activities")]) -> None:
+    """Publish activities from a file to their communities' groups; refused whole on any problem."""
+    from bot.admin import import_activities
+
+    settings = load_settings()
+    if not file.exists():
+        fail(f"no such file: {file}")
+    try:
+        n = asyncio.run(import_activities(settings.database_url, file))
+    except ValueError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"published {n} activities from {file}; the sender posts them when the bot runs")
+
+
 @catalog_app.command("import")
 def catalog_import(file: Annotated[Path, typer.Argument(help="CSV or YAML: community,name,price,stock")]) -> None:
     """Add or update supermarket items; a file with any problem is refused whole."""

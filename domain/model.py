@@ -242,3 +242,5 @@ class OutMessage:
     reply_to_message_id: int | None = None
     # Rendered at send time (a star certificate PNG): {"name", "level", "hours"}.
     certificate: dict[str, object] | None = None
+    # Deliver no earlier than this (reminders); until then it does not hold up its chat.
+    not_before: datetime | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from domain.activities import Activities
 from domain.model import (
     Case,
     CaseEvent,
@@ -157,6 +158,8 @@ class Outbox(Protocol):
 
     async def add(self, message: OutMessage) -> int: ...
 
+    async def cancel(self, ids: list[int]) -> None: ...
+
 
 class Classifier(Protocol):
     """Turns a text into intent and category."""
@@ -208,3 +211,6 @@ class Repos(Protocol):
 
     @property
     def shop(self) -> Shop: ...
+
+    @property
+    def activities(self) -> Activities: ...

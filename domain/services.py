@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from domain import render
+from domain.activities import ActivityService
 from domain.board import BoardService
 from domain.errors import Conflict, Forbidden, Invalid, NotFound
 from domain.geo import GridIndex, Location, valid_coordinates
@@ -883,6 +884,7 @@ class Services:
         self.shop = ShopService(ctx, self.org, self.points)
         self.cases.points = self.points
         self.board = BoardService(ctx)
+        self.activities = ActivityService(ctx, self.org, self.points)
 
     async def send(self, message: OutMessage) -> int:
         """Queue a reply through the outbox (same transaction as whatever caused it)."""

@@ -79,9 +79,16 @@ class ShopCb(CallbackData, prefix="shop"):
     v: str = ""
 
 
+class ActCb(CallbackData, prefix="act"):
+    """Activities: list, mine, join, leave, in, out."""
+
+    a: str
+    id: int
+
+
 CALLBACKS: dict[str, type[CallbackData]] = {
     cls.__prefix__: cls  # type: ignore[attr-defined]
-    for cls in (CaseCb, RateCb, DispatchCb, DraftCb, RoleCb, MyCaseCb, RecatCb, OfferCb, ClarifyCb, ShopCb)
+    for cls in (CaseCb, RateCb, DispatchCb, DraftCb, RoleCb, MyCaseCb, RecatCb, OfferCb, ClarifyCb, ShopCb, ActCb)
 }
 
 

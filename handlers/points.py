@@ -72,6 +72,8 @@ def router() -> Router:
         a, v, loc = callback_data.a, callback_data.v, user.locale
         if a == "comm":
             await show_communities(chat_id, svc, user)
+        elif a == "standing":
+            await show_standing(chat_id, svc, user)
         elif a == "items":
             items = await svc.shop.catalogue(v)
             balance = (await svc.points.standing(user)).balance

@@ -13,6 +13,7 @@ from domain.model import Button, Classification, OutMessage, Role, User
 from domain.ports import Classifier
 from domain.services import Services
 from handlers import ui
+from handlers.activities import complete_check, pending_check, show_upcoming, volunteer_menu
 from handlers.callbacks import ClarifyCb, DraftCb, MyCaseCb, RateCb, RoleCb
 from handlers.points import show_communities, show_standing
 
@@ -94,6 +95,11 @@ def router() -> Router:
     @r.message(F.location)
     async def location(message: Message, svc: Services, user: User) -> None:
         assert message.location
+        if await pending_check(svc, user) is not None:
+            await complete_check(
+                message.chat.id, svc, user, None, message.location.latitude, message.location.longitude
+            )
+            return
         address = None
         if message.venue:
             address = " ".join(x for x in (message.venue.title, message.venue.address) if x)
@@ -124,6 +130,13 @@ def router() -> Router:
             return
         if body == t("draft.pick_grid", user.locale):
             await _communities(message.chat.id, svc, user)
+            return
+        if await pending_check(svc, user) is not None:
+            if body == t("draft.cancel", user.locale):
+                await svc.ctx.repos.pending.clear(user.id)
+                await svc.send(ui.main_menu(message.chat.id, t("act.check_cancelled", user.locale), user.locale))
+            else:
+                await complete_check(message.chat.id, svc, user, body, None, None)
             return
         if body == t("draft.cancel", user.locale):
             had = await svc.reports.cancel(user)
@@ -242,6 +255,8 @@ async def _menu(message: Message, svc: Services, user: User, action: str) -> Non
         await svc.send(ui.my_cases(message.chat.id, await svc.cases.mine(user), user.locale))
     elif action == "points":
         await show_standing(message.chat.id, svc, user)
+    elif action == "volunteer":
+        await svc.send(volunteer_menu(message.chat.id, user.locale))
     elif action == "shop":
         await show_communities(message.chat.id, svc, user)
     else:
@@ -259,6 +274,10 @@ async def _by_intent(chat_id: int, svc: Services, user: User, body: str, cls: Cl
         await _status(chat_id, svc, user, draft.unit_code)
     elif cls.intent == "report_status":
         await svc.send(ui.my_cases(chat_id, await svc.cases.mine(user), user.locale))
+    elif cls.intent == "activity_list":
+        await show_upcoming(chat_id, svc, user)
+    elif cls.intent == "volunteer_signup":
+        await svc.send(volunteer_menu(chat_id, user.locale))
     elif cls.intent == "points_query":
         await show_standing(chat_id, svc, user)
     elif cls.intent == "points_redeem":

@@ -14,8 +14,9 @@ def menu_labels(locale: str) -> dict[str, str]:
     return {
         t("menu.report", locale): "report",
         t("menu.mine", locale): "mine",
-        t("menu.points", locale): "points",
+        t("menu.volunteer", locale): "volunteer",
         t("menu.shop", locale): "shop",
+        t("menu.points", locale): "points",
         t("menu.help", locale): "help",
     }
 

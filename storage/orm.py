@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -19,7 +19,31 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes stored as UTC on every backend (SQLite would otherwise drop the offset unconverted)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Refuse naive values; convert aware ones to UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: always pass timezone-aware values")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """SQLite hands values back naive; they are UTC."""
+        if value is None:
+            return None
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for ids that grow forever.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -42,7 +66,7 @@ class UserRow(Base):
     role: Mapped[str | None] = mapped_column(String(16))
     locale: Mapped[str] = mapped_column(String(8), default="zh-CN")
     private_chat_id: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class UnitRow(Base):
@@ -72,7 +96,7 @@ class StaffRow(Base):
     unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
     added_by: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class CaseSeqRow(Base):
@@ -96,8 +120,8 @@ class CaseRow(Base):
     unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"), index=True)
     state: Mapped[str] = mapped_column(String(16), index=True)
     rev: Mapped[int] = mapped_column(Integer, default=1)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     photo_file_id: Mapped[str | None] = mapped_column(String(256))
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
@@ -118,7 +142,7 @@ class CaseEventRow(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(16))
@@ -132,7 +156,7 @@ class DraftRow(Base):
     __tablename__ = "drafts"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class PendingRow(Base):
@@ -156,11 +180,13 @@ class OutboxRow(Base):
     edit_of: Mapped[int | None] = mapped_column(BigInteger)
     state: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Scheduled messages (reminders) are invisible to the sender until then, so they never hold up a chat.
+    not_before: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ExampleRow(Base):
@@ -177,8 +203,8 @@ class ExampleRow(Base):
     model_version: Mapped[str | None] = mapped_column(String(64))
     predicted_intent: Mapped[str | None] = mapped_column(String(32))
     predicted_category: Mapped[str | None] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class GroupOfferRow(Base):
@@ -192,7 +218,7 @@ class GroupOfferRow(Base):
     photo_file_id: Mapped[str | None] = mapped_column(String(256))
     state: Mapped[str] = mapped_column(String(12), default="open")
     offer_outbox_id: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     __table_args__ = (Index("ix_group_offers_recent", "chat_id", "user_id", "created_at"),)
 
@@ -202,7 +228,7 @@ class ProcessedUpdateRow(Base):
 
     __tablename__ = "processed_updates"
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 class LedgerRow(Base):
@@ -218,7 +244,7 @@ class LedgerRow(Base):
     operator_id: Mapped[int | None] = mapped_column(BigInteger)
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
     community_code: Mapped[str | None] = mapped_column(String(64), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 class BalanceRow(Base):
@@ -243,7 +269,7 @@ class HoursRow(Base):
     ref: Mapped[str | None] = mapped_column(String(64))
     operator_id: Mapped[int | None] = mapped_column(BigInteger)
     idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ShopItemRow(Base):
@@ -273,6 +299,47 @@ class ShopOrderRow(Base):
     price: Mapped[int] = mapped_column(Integer)
     code: Mapped[str] = mapped_column(String(12), unique=True)
     state: Mapped[str] = mapped_column(String(12), default="reserved")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     closed_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ActivityRow(Base):
+    """A volunteer activity; `taken` counts confirmed seats and never exceeds `capacity`."""
+
+    __tablename__ = "activities"
+    __table_args__ = (CheckConstraint("taken >= 0 AND taken <= capacity", name="seats_within_capacity"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    community_code: Mapped[str] = mapped_column(ForeignKey("units.code"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    place: Mapped[str] = mapped_column(String(200))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    start_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    end_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    capacity: Mapped[int] = mapped_column(Integer)
+    taken: Mapped[int] = mapped_column(Integer, default=0)
+    points_rule: Mapped[str] = mapped_column(String(12))
+    points: Mapped[int] = mapped_column(Integer)
+    team: Mapped[str | None] = mapped_column(String(100))
+    signup_cutoff_hours: Mapped[float] = mapped_column(Float, default=2.0)
+    checkin_code: Mapped[str] = mapped_column(String(12))
+    state: Mapped[str] = mapped_column(String(12), default="published")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SignupRow(Base):
+    """A person's place in an activity: confirmed, waitlisted or cancelled; then attendance."""
+
+    __tablename__ = "signups"
+    __table_args__ = (UniqueConstraint("activity_id", "user_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    state: Mapped[str] = mapped_column(String(12))
+    checkin_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    checkout_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    hours: Mapped[float | None] = mapped_column(Float)
+    reminder_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.orm import OutboxRow, ProcessedUpdateRow
@@ -44,7 +44,10 @@ class OutboxStore:
         async with self.sessions() as s:
             heads = (
                 select(func.min(OutboxRow.id).label("id"))
-                .where(OutboxRow.state.in_(("pending", "inflight")))
+                .where(
+                    OutboxRow.state.in_(("pending", "inflight")),
+                    or_(OutboxRow.not_before.is_(None), OutboxRow.not_before <= now),
+                )
                 .group_by(OutboxRow.chat_id)
                 .subquery()
             )
@@ -63,7 +66,11 @@ class OutboxStore:
         """When the earliest waiting message becomes due."""
         async with self.sessions() as s:
             at = (
-                await s.execute(select(func.min(OutboxRow.next_attempt_at)).where(OutboxRow.state == "pending"))
+                await s.execute(
+                    select(func.min(func.coalesce(OutboxRow.not_before, OutboxRow.next_attempt_at))).where(
+                        OutboxRow.state == "pending"
+                    )
+                )
             ).scalar_one_or_none()
             return utc(at)
 

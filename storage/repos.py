@@ -515,12 +515,20 @@ class OutboxRepo:
                     attempts=0,
                     next_attempt_at=now,
                     created_at=now,
+                    not_before=message.not_before,
                 )
                 .returning(OutboxRow.id)
             )
         ).scalar_one()
         self.added += 1
         return int(new_id)
+
+    async def cancel(self, ids: list[int]) -> None:
+        """Withdraw scheduled messages not yet sent (a cancelled sign-up's reminders)."""
+        if ids:
+            await self.s.execute(
+                update(OutboxRow).where(OutboxRow.id.in_(ids), OutboxRow.state == "pending").values(state="cancelled")
+            )
 
 
 def _example(r: ExampleRow) -> LabelledExample:
@@ -674,3 +682,6 @@ class SqlRepos:
 
         self.ledger = LedgerRepo(session, clock)
         self.shop = ShopRepo(session)
+        from storage.activities import ActivityRepo
+
+        self.activities = ActivityRepo(session)

@@ -121,6 +121,9 @@ def _used_keys() -> set[str]:
     keys |= {f"intent.{i}" for i in INTENTS}
     keys |= {f"points.kind.{k}" for k in ("earn", "redeem", "refund", "expire", "adjust")}
     keys |= {f"errors.order_{s}" for s in ("picked_up", "cancelled")}
+    keys |= {f"act.state.{s}" for s in ("pending", "confirmed", "waitlisted", "cancelled", "attended", "no_show")}
+    keys |= {f"act.rule.{r}" for r in ("per_hour", "fixed")}
+    keys |= {f"act.{k}_ask" for k in ("checkin", "checkout")}
     keys |= {
         f"intent_answer.{i}"
         for i in (

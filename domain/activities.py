@@ -1,0 +1,298 @@
+"""Volunteer activities: publish, sign up within capacity (waitlist beyond), cancel and promote, check in/out."""
+
+from __future__ import annotations
+
+import html
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from domain.activity_file import ActivitySpec
+from domain.errors import Conflict, Forbidden, Invalid, NotFound
+from domain.i18n import t
+from domain.model import Button, Level, OutMessage, User
+from domain.render import local_time
+
+if TYPE_CHECKING:
+    from domain.points import PointsService
+    from domain.services import Context, OrgService
+
+REMINDERS = (timedelta(hours=24), timedelta(hours=1))
+CHECKIN_EARLY = timedelta(minutes=30)
+CHECKIN_RADIUS_M = 300.0
+
+
+@dataclass
+class Activity:
+    """A published activity."""
+
+    id: int
+    community_code: str
+    title: str
+    description: str
+    place: str
+    lat: float | None
+    lon: float | None
+    start: datetime
+    end: datetime
+    capacity: int
+    taken: int
+    points_rule: str
+    points: int
+    team: str | None
+    signup_cutoff_hours: float
+    checkin_code: str
+    state: str = "published"
+
+    @property
+    def seats_left(self) -> int:
+        """Free confirmed seats."""
+        return max(0, self.capacity - self.taken)
+
+    @property
+    def length_hours(self) -> float:
+        """Scheduled length, the cap on hours credited."""
+        return (self.end - self.start).total_seconds() / 3600
+
+
+@dataclass
+class Signup:
+    """A person's place in an activity."""
+
+    id: int
+    activity_id: int
+    user_id: int
+    state: str
+    checkin_at: datetime | None = None
+    checkout_at: datetime | None = None
+    hours: float | None = None
+    reminder_ids: list[int] | None = None
+
+
+class Activities(Protocol):
+    """Storage of activities and sign-ups."""
+
+    async def add(self, spec: ActivitySpec, code: str, at: datetime) -> Activity: ...
+
+    async def get(self, activity_id: int) -> Activity | None: ...
+
+    async def upcoming(self, now: datetime, limit: int) -> list[Activity]: ...
+
+    async def take_seat(self, activity_id: int) -> bool: ...
+
+    async def free_seat(self, activity_id: int) -> None: ...
+
+    async def signup(self, activity_id: int, user_id: int) -> Signup | None: ...
+
+    async def create_signup(self, activity_id: int, user_id: int, at: datetime) -> Signup | None: ...
+
+    async def set_signup(self, signup_id: int, expected: str | None = None, **values: object) -> bool: ...
+
+    async def waitlist(self, activity_id: int) -> list[Signup]: ...
+
+    async def mine(self, user_id: int, since: datetime) -> list[tuple[Activity, Signup]]: ...
+
+    async def signups(self, activity_id: int) -> list[Signup]: ...
+
+
+def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    r = 6_371_000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+class ActivityService:
+    """Sign-ups never exceed capacity: a seat is a conditional counter update in the sign-up's transaction."""
+
+    def __init__(self, ctx: Context, org: OrgService, points: PointsService) -> None:
+        self.ctx = ctx
+        self.repos = ctx.repos
+        self.org = org
+        self.points = points
+        self.acts: Activities = ctx.repos.activities
+
+    async def publish(self, spec: ActivitySpec) -> Activity:
+        """Store an activity and post it to its community's group and that community's grids' groups."""
+        community = await self.repos.units.get(spec.community)
+        if community is None or community.level is not Level.COMMUNITY:
+            raise Invalid("unknown_unit", code=spec.community)
+        code = "".join(secrets.choice("23456789") for _ in range(4))
+        act = await self.acts.add(spec, code, self.ctx.clock())
+        loc = self.ctx.group_locale
+        text = self.describe(act, loc, header=True)
+        chats = [
+            u.chat_id
+            for u in await self.repos.units.all()
+            if u.chat_id is not None and (u.code == community.code or u.parent_code == community.code)
+        ]
+        for chat in dict.fromkeys(chats):
+            await self.repos.outbox.add(
+                OutMessage(
+                    chat, text, buttons=[[Button(t("act.signup_button", loc), cb=("act", {"a": "join", "id": act.id}))]]
+                )
+            )
+        return act
+
+    def describe(self, act: Activity, locale: str, header: bool = False) -> str:
+        """An activity as people read it."""
+        rule = t(f"act.rule.{act.points_rule}", locale, points=act.points)
+        lines = (
+            [t("act.title", locale, title=html.escape(act.title))] if header else [f"<b>{html.escape(act.title)}</b>"]
+        )
+        lines += [
+            t("act.when", locale, start=local_time(act.start), end=local_time(act.end)[-5:]),
+            t("act.where", locale, place=html.escape(act.place)),
+            t("act.seats", locale, left=act.seats_left, capacity=act.capacity),
+            rule,
+        ]
+        if act.description:
+            lines.append(html.escape(act.description[:300]))
+        return "\n".join(lines)
+
+    async def _get(self, activity_id: int) -> Activity:
+        act = await self.acts.get(activity_id)
+        if act is None or act.state != "published":
+            raise NotFound("activity_not_found")
+        return act
+
+    async def join(self, user: User, activity_id: int) -> tuple[Activity, Signup]:
+        """Sign up: a seat if one is free, else the waitlist; a repeat tap is the same sign-up."""
+        act = await self._get(activity_id)
+        now = self.ctx.clock()
+        if now >= act.start - timedelta(hours=act.signup_cutoff_hours):
+            raise Conflict("signup_closed")
+        existing = await self.acts.signup(act.id, user.id)
+        if existing is not None and existing.state in ("confirmed", "waitlisted"):
+            return act, existing
+        if existing is None:
+            existing = await self.acts.create_signup(act.id, user.id, now)
+            if existing is None:  # a simultaneous tap by the same person created it
+                again = await self.acts.signup(act.id, user.id)
+                assert again is not None
+                return act, again
+        state = "confirmed" if await self.acts.take_seat(act.id) else "waitlisted"
+        reminders = await self._schedule_reminders(act, user) if state == "confirmed" else []
+        await self.acts.set_signup(existing.id, None, state=state, reminder_ids=reminders)
+        existing.state = state
+        return act, existing
+
+    async def _schedule_reminders(self, act: Activity, user: User) -> list[int]:
+        if not user.private_chat_id:
+            return []
+        ids = []
+        now = self.ctx.clock()
+        for before in REMINDERS:
+            at = act.start - before
+            if at > now:
+                key = "act.remind_day" if before >= timedelta(hours=24) else "act.remind_hour"
+                ids.append(
+                    await self.repos.outbox.add(
+                        OutMessage(
+                            user.private_chat_id,
+                            t(
+                                key,
+                                user.locale,
+                                title=html.escape(act.title),
+                                start=local_time(act.start),
+                                place=html.escape(act.place),
+                                code="",
+                            ),
+                            not_before=at,
+                        )
+                    )
+                )
+        return ids
+
+    async def cancel(self, user: User, activity_id: int) -> Activity:
+        """Cancel before the cutoff; a freed seat goes to the first on the waitlist, who is told."""
+        act = await self._get(activity_id)
+        if self.ctx.clock() >= act.start - timedelta(hours=act.signup_cutoff_hours):
+            raise Conflict("cancel_closed")
+        mine = await self.acts.signup(act.id, user.id)
+        if mine is None or mine.state not in ("confirmed", "waitlisted"):
+            raise NotFound("not_signed_up")
+        if not await self.acts.set_signup(mine.id, mine.state, state="cancelled"):
+            raise Conflict("already_done")
+        await self.repos.outbox.cancel(mine.reminder_ids or [])
+        if mine.state == "confirmed":
+            await self._promote_or_free(act)
+        return act
+
+    async def _promote_or_free(self, act: Activity) -> None:
+        for waiting in await self.acts.waitlist(act.id):
+            person = await self.repos.users.get(waiting.user_id)
+            if person is None:
+                continue
+            # Conditional: if a concurrent cancel promoted this person already, try the next one.
+            if await self.acts.set_signup(waiting.id, "waitlisted", state="confirmed"):
+                reminders = await self._schedule_reminders(act, person)
+                await self.acts.set_signup(waiting.id, None, reminder_ids=reminders)
+                if person.private_chat_id:
+                    await self.repos.outbox.add(
+                        OutMessage(
+                            person.private_chat_id,
+                            t("act.promoted", person.locale, title=html.escape(act.title), start=local_time(act.start)),
+                        )
+                    )
+                return
+        await self.acts.free_seat(act.id)
+
+    async def upcoming(self, limit: int = 10) -> list[Activity]:
+        """Published activities still open for sign-up, soonest first."""
+        return await self.acts.upcoming(self.ctx.clock(), limit)
+
+    async def mine(self, user: User) -> list[tuple[Activity, Signup]]:
+        """The user's activities from yesterday on."""
+        return await self.acts.mine(user.id, self.ctx.clock() - timedelta(days=1))
+
+    async def check(
+        self, user: User, activity_id: int, code: str | None, lat: float | None, lon: float | None, out: bool
+    ) -> tuple[Activity, Signup, int | None]:
+        """Check in or out with the organiser's code or a location near the place, during the activity."""
+        act = await self._get(activity_id)
+        mine = await self.acts.signup(act.id, user.id)
+        if mine is None or mine.state not in ("confirmed", "attended"):
+            raise Forbidden("not_confirmed")
+        now = self.ctx.clock()
+        if not (act.start - CHECKIN_EARLY <= now <= act.end + (timedelta(hours=2) if out else timedelta(0))):
+            raise Conflict("outside_window")
+        if code is not None:
+            if code.strip() != act.checkin_code:
+                raise Invalid("wrong_code")
+        elif lat is not None and lon is not None and act.lat is not None and act.lon is not None:
+            if _distance_m(lat, lon, act.lat, act.lon) > CHECKIN_RADIUS_M:
+                raise Invalid("too_far", radius=int(CHECKIN_RADIUS_M))
+        else:
+            raise Invalid("checkin_needs_proof")
+        if not out:
+            if mine.checkin_at is None:
+                await self.acts.set_signup(mine.id, None, checkin_at=now, state="attended")
+                mine.checkin_at, mine.state = now, "attended"
+            return act, mine, None
+        if mine.checkin_at is None:
+            raise Conflict("not_checked_in")
+        if mine.checkout_at is not None:
+            raise Conflict("already_done")
+        start = max(mine.checkin_at, act.start)
+        hours = round(max(0.0, min((now - start).total_seconds() / 3600, act.length_hours)), 2)
+        await self.acts.set_signup(mine.id, None, checkout_at=now, hours=hours)
+        mine.checkout_at, mine.hours = now, hours
+        star = None
+        if hours > 0:
+            star = await self.points.add_hours(user, hours, "verified", f"act:{act.id}:{user.id}", f"activity:{act.id}")
+            earned = act.points if act.points_rule == "fixed" else round(hours * act.points)
+            if earned > 0:
+                await self.points.earn(
+                    user.id,
+                    earned,
+                    act.title,
+                    f"act-points:{act.id}:{user.id}",
+                    f"activity:{act.id}",
+                    None,
+                    act.community_code,
+                )
+        return act, mine, star

@@ -1,0 +1,147 @@
+"""Activities end to end: publish from a file, sign-up within capacity (also under 50 concurrent taps), waitlist
+promotion in the cancelling transaction, reminders, check-in/out with hours and points."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.admin import import_activities
+from bot.demo import COMMUNITY_GROUP, GRID_GROUP
+from bot.scripted import Person, Script
+from tests.conftest import FakeClock
+from tests.helpers import alerts, scalar, sent_to, texts
+
+ACTIVITY = """
+- community: QH-01
+  title: 楼道清理
+  description: 清理楼道杂物，消除消防隐患
+  place: 杏林社区3号楼
+  lat: 36.654049
+  lon: 117.018011
+  start: "2026-11-28 09:00"
+  end: "2026-11-28 11:00"
+  capacity: {capacity}
+  points_rule: per_hour
+  points: 10
+"""
+
+
+async def publish(s: Script, tmp_path: Path, capacity: int = 2) -> int:
+    path = tmp_path / "acts.yml"
+    path.write_text(ACTIVITY.format(capacity=capacity), encoding="utf-8")
+    url = s.app.engine.url.render_as_string(hide_password=False)
+    assert await import_activities(url, path, s.app.store.clock) == 1
+    await s.app.sender.drain()
+    s._collect()
+    return int(await scalar(s.app, "select id from activities"))
+
+
+def people(n: int, base: int = 930000) -> list[Person]:
+    return [Person(base + i, f"志愿者{i:02d}") for i in range(n)]
+
+
+async def test_publish_posts_to_community_and_grid_groups(district: Script, tmp_path: Path) -> None:
+    s = district
+    await publish(s, tmp_path)
+    for group in (COMMUNITY_GROUP, GRID_GROUP):
+        post = sent_to(s.session, group.id)[-1]
+        assert "楼道清理" in post.params["text"] and "剩余 2 / 共 2" in post.params["text"]
+        assert post.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"].startswith("act:join:")
+
+
+async def test_capacity_waitlist_and_promotion(district: Script, tmp_path: Path, clock: FakeClock) -> None:
+    s = district
+    act = await publish(s, tmp_path, capacity=2)
+    a, b, c = people(3)
+    for p in (a, b, c):
+        await s.say(p, "/start")
+        await s.press(p, "报名", group=COMMUNITY_GROUP)
+    assert "候补" in alerts(s.session)[-1]
+    await s.press(a, "x", group=COMMUNITY_GROUP, data=f"act:join:{act}")  # a repeat tap is the same sign-up
+    states = await scalar(s.app, "select count(*) from signups where state = 'confirmed'")
+    assert states == 2 and await scalar(s.app, "select taken from activities") == 2
+    reminders = await scalar(s.app, "select count(*) from outbox where not_before is not null and state = 'pending'")
+    assert reminders == 4  # 24 h and 1 h for each confirmed volunteer
+    await s.say(a, "🤝 志愿服务")
+    await s.press(a, "我的活动")
+    await s.press(a, "取消报名")
+    assert (
+        await scalar(
+            s.app,
+            "select state from signups where user_id = (select id from users where external_id = :x)",
+            x=str(c.id),
+        )
+        == "confirmed"
+    )
+    assert await scalar(s.app, "select taken from activities") == 2
+    assert any("递补" in t for t in texts(sent_to(s.session, c.id)))
+    assert await scalar(s.app, "select count(*) from outbox where state = 'cancelled'") == 2  # a's reminders
+    # Reminders arrive when due, not before, and never hold up other messages.
+    clock.now = datetime(2026, 11, 27, 1, 1, tzinfo=UTC)  # 24 h before 09:00 Beijing, plus a minute
+    await s.app.sender.drain()
+    s._collect()
+    assert any("明天" in t for t in texts(sent_to(s.session, c.id)))
+    assert not any("1 小时后" in t for t in texts(sent_to(s.session, c.id)))
+
+
+async def test_fifty_concurrent_signups_never_exceed_capacity(district: Script, tmp_path: Path) -> None:
+    s = district
+    act = await publish(s, tmp_path, capacity=7)
+    crowd = people(50, base=940000)
+    await asyncio.gather(*(s.press(p, "x", group=COMMUNITY_GROUP, data=f"act:join:{act}") for p in crowd))
+    assert await scalar(s.app, "select count(*) from signups where state = 'confirmed'") == 7
+    assert await scalar(s.app, "select count(*) from signups where state = 'waitlisted'") == 43
+    assert await scalar(s.app, "select taken from activities") == 7
+    # The same person tapping many times at once still has one sign-up.
+    one = Person(949999, "急性子")
+    await asyncio.gather(*(s.press(one, "x", group=COMMUNITY_GROUP, data=f"act:join:{act}") for _ in range(10)))
+    assert (
+        await scalar(
+            s.app,
+            "select count(*) from signups where user_id = (select id from users where external_id = :x)",
+            x=str(one.id),
+        )
+        == 1
+    )
+
+
+async def test_checkin_checkout_hours_and_points(district: Script, tmp_path: Path, clock: FakeClock) -> None:
+    s = district
+    act = await publish(s, tmp_path)
+    code = await scalar(s.app, "select checkin_code from activities")
+    [v] = people(1)
+    await s.say(v, "/start")
+    await s.press(v, "x", group=COMMUNITY_GROUP, data=f"act:join:{act}")
+    clock.now = datetime(2026, 11, 28, 0, 50, tzinfo=UTC)  # 08:50 Beijing
+    await s.say(v, "🤝 志愿服务")
+    await s.press(v, "我的活动")
+    await s.press(v, "签到")
+    await s.location(v, 36.70, 117.10)  # far away
+    assert "超过" in texts(sent_to(s.session, v.id))[-1]
+    await s.location(v, 36.6541, 117.0181)
+    assert "已签到" in texts(sent_to(s.session, v.id))[-1]
+    clock.now += timedelta(hours=3)  # leaves at 11:50: credited up to the activity's end (2 h from 09:00)
+    await s.press(v, "签退")
+    await s.say(v, "0000" if code != "0000" else "1111")
+    assert "签到码不对" in texts(sent_to(s.session, v.id))[-1]
+    await s.say(v, str(code))
+    assert "2 小时" in texts(sent_to(s.session, v.id))[-1]
+    uid = await scalar(s.app, "select id from users where external_id = :x", x=str(v.id))
+    assert await scalar(s.app, "select hours from point_balances where user_id = :u", u=uid) == 2
+    assert await scalar(s.app, "select balance from point_balances where user_id = :u", u=uid) == 20
+    assert await scalar(s.app, "select community_code from points_ledger where user_id = :u", u=uid) == "QH-01"
+
+
+async def test_bad_activity_file_is_refused_whole(district: Script, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text(ACTIVITY.format(capacity=0) + ACTIVITY.format(capacity=3).replace("QH-01", "NOPE"), encoding="utf-8")
+    url = district.app.engine.url.render_as_string(hide_password=False)
+    try:
+        await import_activities(url, bad)
+    except ValueError as e:
+        assert "capacity" in str(e)
+    else:
+        raise AssertionError("accepted")
+    assert await scalar(district.app, "select count(*) from activities") == 0
