@@ -159,7 +159,7 @@ def run(
 def demo(
     db: Annotated[Path, typer.Option(help="SQLite file for the demo (recreated)")] = Path("var/demo.db"),
 ) -> None:
-    """Play the scripted report loop through the real dispatcher and outbox; print the transcript."""
+    """Play the report loop and the volunteer scenario through the real dispatcher and outbox."""
     from bot.demo import run_demo
 
     sys.exit(asyncio.run(run_demo(db)))

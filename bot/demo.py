@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,8 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.grids import import_units
 from bot.recording import RecordingSession
-from bot.scripted import Group, Person, Script
+from bot.scripted import Group, Line, Person, Script
+from domain.render import CHINA_TZ
 from storage.migrate import upgrade
 
 DEMO_DIR = Path(__file__).parent / "demo"
@@ -81,6 +83,82 @@ async def play(script: Script) -> None:
     await script.say(RIDER, "📋 我的上报")
 
 
+class DemoClock:
+    """Real time that the script can move forward (to reach an activity's start, say)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+VOLUNTEER_A = Person(900501, "刘阿姨", "liu_ayi")
+VOLUNTEER_B = Person(900502, "陈大爷", "chen_daye")
+
+
+async def play_volunteers(script: Script, clock: DemoClock) -> None:
+    """Issue 4's scenario: a full activity, waitlist, promotion, check-in/out, points, redemption, stars."""
+    from domain.activity_file import ActivitySpec
+
+    start = (clock() + timedelta(days=3)).astimezone(CHINA_TZ).replace(hour=9, minute=0, second=0, microsecond=0)
+    spot = places()["rider_spot"]
+    spec = ActivitySpec(
+        community="QH-01",
+        title="楼道杂物清理",
+        description="清理楼道堆放物，消除消防隐患",
+        place="杏林社区3号楼",
+        lat=float(spot["lat"]),
+        lon=float(spot["lon"]),
+        start=start,
+        end=start + timedelta(hours=2),
+        capacity=1,
+        points_rule="per_hour",
+        points=10,
+        team=None,
+        signup_cutoff_hours=2,
+    )
+    async with script.app.sessions.begin() as session:
+        _, svc = script.app.uow.services(session)
+        act = await svc.activities.publish(spec)
+        code = act.checkin_code
+    script.transcript.append(Line(COMMUNITY_GROUP.id, "", "（社区发布志愿活动：楼道杂物清理，限 1 人）"))
+    await script.app.sender.drain()
+    script._collect()
+    await script.say(COMMUNITY_STAFF, "/item 洗衣液 15 10", group=COMMUNITY_GROUP)
+    for person in (VOLUNTEER_A, VOLUNTEER_B):
+        await script.say(person, "/start")
+        await script.press(person, "居民")
+        await script.press(person, "报名", group=COMMUNITY_GROUP)
+    # 刘阿姨 cannot come after all: 陈大爷 moves up from the waitlist.
+    await script.say(VOLUNTEER_A, "🤝 志愿服务")
+    await script.press(VOLUNTEER_A, "我的活动")
+    await script.press(VOLUNTEER_A, "取消报名")
+    # The day of the activity: check in on site, check out two hours later.
+    clock.offset = start - timedelta(minutes=10) - datetime.now(UTC)
+    script.transcript.append(Line(VOLUNTEER_B.id, "", "（三天后，活动当天 08:50）"))
+    await script.say(VOLUNTEER_B, "🤝 志愿服务")
+    await script.press(VOLUNTEER_B, "我的活动")
+    await script.press(VOLUNTEER_B, "签到")
+    await script.location(VOLUNTEER_B, float(spot["lat"]) + 0.0002, float(spot["lon"]))
+    clock.offset += timedelta(hours=2, minutes=15)
+    script.transcript.append(Line(VOLUNTEER_B.id, "", "（11:05，活动结束）"))
+    await script.press(VOLUNTEER_B, "签退")
+    await script.say(VOLUNTEER_B, code)
+    await script.say(VOLUNTEER_B, "⭐ 我的积分")
+    await script.press(VOLUNTEER_B, "去信用超市")
+    await script.press(VOLUNTEER_B, "杏林社区")
+    await script.press(VOLUNTEER_B, "洗衣液")
+    await script.press(VOLUNTEER_B, "确认兑换")
+    import re
+
+    sent = [ln.text for ln in script.transcript if ln.chat_id == VOLUNTEER_B.id and "取货码" in ln.text]
+    pickup = re.search(r"取货码：<b>(\w+)</b>", sent[-1])
+    assert pickup is not None
+    await script.say(COMMUNITY_STAFF, f"/verify {pickup.group(1)}", group=COMMUNITY_GROUP)
+    await script.say(VOLUNTEER_B, "⭐ 我的积分")
+
+
 async def run_demo(db: Path) -> int:
     """Fresh SQLite file, migrate, play, print the transcript; 0 when the loop closed as scripted."""
     for suffix in ("", "-wal", "-shm"):
@@ -91,12 +169,14 @@ async def run_demo(db: Path) -> int:
         bot_token=None,
     )
     session = RecordingSession()
-    app = create_app(settings, bot_session=session)
+    clock = DemoClock()
+    app = create_app(settings, bot_session=session, clock=clock)
     try:
         await upgrade(app.engine)
         script = Script(app, session)
         try:
             await play(script)
+            await play_volunteers(script, clock)
         finally:
             print("gridbot demo — 每个聊天里各人看到的内容（按时间顺序）")
             print(script.render())
@@ -108,8 +188,21 @@ async def run_demo(db: Path) -> int:
             rows = (await s.execute(text("select number, state, rating, reopen_count from cases order by id"))).all()
         for number, state, rating, reopened in rows:
             print(f"case {number}: state={state} rating={rating} reopened={reopened}")
+            volunteer = (
+                await s.execute(
+                    text(
+                        "select b.balance, b.hours from point_balances b join users u on u.id = b.user_id "
+                        "where u.external_id = :x"
+                    ),
+                    {"x": str(VOLUNTEER_B.id)},
+                )
+            ).one_or_none()
+            orders = (await s.execute(text("select state from shop_orders"))).scalars().all()
+        balance, hours = volunteer if volunteer else (None, None)
+        print(f"volunteer 陈大爷: balance={balance} hours={hours} orders={list(orders)}")
         ok = rows and rows[0][1] == "closed" and rows[0][2] == "satisfied" and rows[0][3] == 1
-        ok = bool(ok) and counts.get("pending", 0) == 0 and counts.get("failed", 0) == 0
+        ok = bool(ok) and volunteer is not None and volunteer[1] == 2 and list(orders) == ["picked_up"]
+        ok = ok and counts.get("failed", 0) == 0
         print("demo: the loop closed as scripted" if ok else "demo: FAILED — see transcript above")
         return 0 if ok else 1
     finally:

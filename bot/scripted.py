@@ -207,7 +207,7 @@ class Script:
             for ln in self.transcript:
                 if ln.chat_id != chat_id:
                     continue
-                arrow = "🤖" if ln.who == "gridbot" else f"👤 {ln.who}"
+                arrow = "🤖" if ln.who == "gridbot" else "📌" if not ln.who else f"👤 {ln.who}"
                 text = tag.sub("", ln.text).replace("\n", "\n      ")
-                out.append(f"  {arrow}: {text}")
+                out.append(f"  {arrow}: {text}" if ln.who else f"  {arrow} {text}")
         return "\n".join(out)
