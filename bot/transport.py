@@ -54,10 +54,12 @@ def inline_markup(rows: list[list[dict[str, Any]]]) -> InlineKeyboardMarkup:
 def _markup(p: dict[str, Any]) -> Any:
     if p.get("buttons"):
         return inline_markup(p["buttons"])
-    if p.get("reply_keyboard") is not None or p.get("request_location"):
+    if p.get("reply_keyboard") is not None or p.get("request_location") or p.get("request_contact"):
         rows = [[KeyboardButton(text=x) for x in row] for row in p.get("reply_keyboard") or []]
         if p.get("request_location"):
             rows.insert(0, [KeyboardButton(text=p["request_location"], request_location=True)])
+        if p.get("request_contact"):
+            rows.insert(0, [KeyboardButton(text=p["request_contact"], request_contact=True)])
         return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True)
     if p.get("remove_keyboard"):
         return ReplyKeyboardRemove()

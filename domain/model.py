@@ -235,6 +235,7 @@ class OutMessage:
     buttons: list[list[Button]] = field(default_factory=list)
     reply_keyboard: list[list[str]] | None = None
     request_location: str | None = None
+    request_contact: str | None = None
     remove_keyboard: bool = False
     force_reply: bool = False
     reply_to_outbox_id: int | None = None

@@ -21,6 +21,7 @@ from domain.model import (
     UserRef,
 )
 from domain.points import Ledger, Shop
+from domain.volunteers import Volunteers
 
 
 class Users(Protocol):
@@ -214,3 +215,6 @@ class Repos(Protocol):
 
     @property
     def activities(self) -> Activities: ...
+
+    @property
+    def volunteers(self) -> Volunteers: ...

@@ -33,6 +33,7 @@ from domain.model import (
 )
 from domain.points import DEFAULT_STAR_HOURS, PointsService, ShopService
 from domain.ports import Repos, Units
+from domain.volunteers import VolunteerService
 
 MAX_TEXT = 2000
 
@@ -885,6 +886,7 @@ class Services:
         self.cases.points = self.points
         self.board = BoardService(ctx)
         self.activities = ActivityService(ctx, self.org, self.points)
+        self.volunteers = VolunteerService(ctx, self.org)
 
     async def send(self, message: OutMessage) -> int:
         """Queue a reply through the outbox (same transaction as whatever caused it)."""

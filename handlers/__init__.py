@@ -7,6 +7,13 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     """Fresh routers (a router can belong to one dispatcher only), in priority order."""
-    from handlers import activities, fallback, group, points, private
+    from handlers import activities, fallback, group, points, private, volunteers
 
-    return [activities.router(), points.router(), private.router(), group.router(), fallback.router()]
+    return [
+        volunteers.router(),
+        activities.router(),
+        points.router(),
+        private.router(),
+        group.router(),
+        fallback.router(),
+    ]

@@ -28,7 +28,10 @@ def volunteer_menu(chat_id: int, locale: str) -> OutMessage:
                 Button(t("act.upcoming_button", locale), cb=("act", {"a": "list", "id": 0})),
                 Button(t("act.mine_button", locale), cb=("act", {"a": "mine", "id": 0})),
             ],
-            [Button(t("menu.points", locale), cb=("shop", {"a": "standing", "v": ""}))],
+            [
+                Button(t("menu.points", locale), cb=("shop", {"a": "standing", "v": ""})),
+                Button(t("vol.register_button", locale), cb=("vol", {"a": "reg", "v": ""})),
+            ],
         ],
     )
 

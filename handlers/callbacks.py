@@ -86,9 +86,29 @@ class ActCb(CallbackData, prefix="act"):
     id: int
 
 
+class VolCb(CallbackData, prefix="vol"):
+    """Registration: reg, comm, team; staff review: ok, no."""
+
+    a: str
+    v: str = ""
+
+
 CALLBACKS: dict[str, type[CallbackData]] = {
     cls.__prefix__: cls  # type: ignore[attr-defined]
-    for cls in (CaseCb, RateCb, DispatchCb, DraftCb, RoleCb, MyCaseCb, RecatCb, OfferCb, ClarifyCb, ShopCb, ActCb)
+    for cls in (
+        CaseCb,
+        RateCb,
+        DispatchCb,
+        DraftCb,
+        RoleCb,
+        MyCaseCb,
+        RecatCb,
+        OfferCb,
+        ClarifyCb,
+        ShopCb,
+        ActCb,
+        VolCb,
+    )
 }
 
 

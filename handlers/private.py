@@ -16,6 +16,7 @@ from handlers import ui
 from handlers.activities import complete_check, pending_check, show_upcoming, volunteer_menu
 from handlers.callbacks import ClarifyCb, DraftCb, MyCaseCb, RateCb, RoleCb
 from handlers.points import show_communities, show_standing
+from handlers.volunteers import give_name, registration_step
 
 # Intents that have no flow of their own yet get a short, honest answer keyed by intent.
 _ANSWER_ONLY = {
@@ -130,6 +131,9 @@ def router() -> Router:
             return
         if body == t("draft.pick_grid", user.locale):
             await _communities(message.chat.id, svc, user)
+            return
+        if await registration_step(svc, user) == "name":
+            await give_name(message.chat.id, svc, user, body)
             return
         if await pending_check(svc, user) is not None:
             if body == t("draft.cancel", user.locale):

@@ -343,3 +343,29 @@ class SignupRow(Base):
     hours: Mapped[float | None] = mapped_column(Float)
     reminder_ids: Mapped[list[int] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class TeamRow(Base):
+    """A volunteer team (志愿服务队) of a community, with a leader."""
+
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("community_code", "name"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    community_code: Mapped[str] = mapped_column(ForeignKey("units.code"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    leader_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class VolunteerRow(Base):
+    """A registered volunteer: filled in step by step, then approved (or deactivated) by community staff."""
+
+    __tablename__ = "volunteers"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    real_name: Mapped[str | None] = mapped_column(String(64))
+    community_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"), index=True)
+    team_id: Mapped[int | None] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(12), default="draft")
+    step: Mapped[str | None] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)

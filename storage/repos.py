@@ -453,6 +453,8 @@ def message_payload(m: OutMessage) -> dict[str, Any]:
         payload["reply_keyboard"] = m.reply_keyboard
     if m.request_location:
         payload["request_location"] = m.request_location
+    if m.request_contact:
+        payload["request_contact"] = m.request_contact
     if m.remove_keyboard:
         payload["remove_keyboard"] = True
     if m.force_reply:
@@ -478,6 +480,7 @@ def payload_message(chat_id: int, payload: dict[str, Any], edit_of: int | None) 
         ],
         reply_keyboard=payload.get("reply_keyboard"),
         request_location=payload.get("request_location"),
+        request_contact=payload.get("request_contact"),
         remove_keyboard=bool(payload.get("remove_keyboard")),
         force_reply=bool(payload.get("force_reply")),
         reply_to_outbox_id=payload.get("reply_to"),
@@ -685,3 +688,6 @@ class SqlRepos:
         from storage.activities import ActivityRepo
 
         self.activities = ActivityRepo(session)
+        from storage.volunteers import VolunteerRepo
+
+        self.volunteers = VolunteerRepo(session, clock)

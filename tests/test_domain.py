@@ -124,6 +124,9 @@ def _used_keys() -> set[str]:
     keys |= {f"act.state.{s}" for s in ("pending", "confirmed", "waitlisted", "cancelled", "attended", "no_show")}
     keys |= {f"act.rule.{r}" for r in ("per_hour", "fixed")}
     keys |= {f"act.{k}_ask" for k in ("checkin", "checkout")}
+    keys |= {f"vol.state.{k}" for k in ("draft", "pending", "active", "rejected", "inactive")}
+    keys |= {f"vol.{k}" for k in ("active", "rejected", "decided_active", "decided_rejected")}
+    keys |= {f"errors.volunteer_{k}" for k in ("pending", "active")}
     keys |= {
         f"intent_answer.{i}"
         for i in (
