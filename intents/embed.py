@@ -10,8 +10,6 @@ and the vector is shared by both heads.
 from __future__ import annotations
 
 import hashlib
-import os
-import pickle
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -36,6 +34,7 @@ from intents.model import (
     Prediction,
     _pipeline,
     cache_dir,
+    cached_model,
     normalize,
 )
 from intents.rasa import REPORT, Example, load_nlu
@@ -253,27 +252,9 @@ def train_embed(
 
 def load_or_train_embed(examples: list[Example] | None = None, cache: Path | None = None) -> EmbedNluModel:
     """The embedding model for these examples (default: the shipped data), from cache when the hash matches."""
-    examples = examples if examples is not None else load_nlu(DATA)
-    folder = cache or cache_dir()
-    path = folder / f"nlu-e5-{embed_data_hash(examples, INTENT_WEIGHT, CATEGORY_WEIGHT)}.pkl"
-    if path.exists():
-        try:
-            with path.open("rb") as fh:
-                model = pickle.load(fh)  # noqa: S301 - our own cache file, keyed by content hash
-            if isinstance(model, EmbedNluModel):
-                return model
-        except Exception:  # noqa: BLE001, S110 - a corrupt or incompatible cache is simply rebuilt
-            pass
-    model = train_embed(examples)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(model, fh)
-        tmp.replace(path)
-    except OSError:
-        pass  # a read-only home still gets a working (uncached) model
-    return model
+    data = examples if examples is not None else load_nlu(DATA)
+    path = (cache or cache_dir()) / f"nlu-e5-{embed_data_hash(data, INTENT_WEIGHT, CATEGORY_WEIGHT)}.pkl"
+    return cached_model(path, EmbedNluModel, lambda: train_embed(data))
 
 
 @dataclass

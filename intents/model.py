@@ -7,8 +7,10 @@ import os
 import pickle
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -22,6 +24,7 @@ PIPELINE_NAME = "tfidf-char-lr"
 # Bump when the features or estimator change, so cached models built by older code are not reused.
 PIPELINE_REV = "3"
 _DIGITS = re.compile(r"\d+")
+M = TypeVar("M")
 
 
 def normalize(text: str) -> str:
@@ -155,22 +158,19 @@ def cache_dir() -> Path:
     return Path(base)
 
 
-def load_or_train(examples: list[Example] | None = None, cache: Path | None = None) -> NluModel:
-    """The model for these examples (default: the shipped data), from cache when the hash matches."""
-    examples = examples if examples is not None else load_nlu(DATA)
-    folder = cache or cache_dir()
-    path = folder / f"nlu-{data_hash(examples)}.pkl"
+def cached_model(path: Path, kind: type[M], build: Callable[[], M]) -> M:
+    """A model pickled at `path` (keyed by content hash) or, failing that, built and stored there."""
     if path.exists():
         try:
             with path.open("rb") as fh:
                 model = pickle.load(fh)  # noqa: S301 - our own cache file, keyed by content hash
-            if isinstance(model, NluModel):
+            if isinstance(model, kind):
                 return model
         except Exception:  # noqa: BLE001, S110 - a corrupt or incompatible cache is simply rebuilt
             pass
-    model = train(examples)
+    model = build()
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         with tmp.open("wb") as fh:
             pickle.dump(model, fh)
@@ -178,3 +178,10 @@ def load_or_train(examples: list[Example] | None = None, cache: Path | None = No
     except OSError:
         pass  # a read-only home still gets a working (uncached) model
     return model
+
+
+def load_or_train(examples: list[Example] | None = None, cache: Path | None = None) -> NluModel:
+    """The model for these examples (default: the shipped data), from cache when the hash matches."""
+    data = examples if examples is not None else load_nlu(DATA)
+    path = (cache or cache_dir()) / f"nlu-{data_hash(data)}.pkl"
+    return cached_model(path, NluModel, lambda: train(data))

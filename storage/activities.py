@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.activities import Activity, Signup
 from domain.activity_file import ActivitySpec
+from storage.db import conflict_insert
 from storage.orm import ActivityRow, SignupRow
 from storage.repos import utc
 
@@ -128,10 +129,7 @@ class ActivityRepo:
 
     async def create_signup(self, activity_id: int, user_id: int, at: datetime) -> Signup | None:
         """Insert a pending sign-up; None when one exists already (a simultaneous repeat tap)."""
-        if self.s.get_bind().dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+        insert = conflict_insert(self.s)
         new_id = (
             await self.s.execute(
                 insert(SignupRow)

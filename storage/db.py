@@ -43,6 +43,17 @@ def create_engine(url: str, echo: bool = False) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
+def conflict_insert(session: AsyncSession) -> Any:
+    """The INSERT construct with ON CONFLICT clauses for the session's database (PostgreSQL or SQLite)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded values after commit (we read them while rendering)."""
     return async_sessionmaker(engine, expire_on_commit=False)

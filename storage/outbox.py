@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.db import conflict_insert
 from storage.orm import OutboxRow, ProcessedUpdateRow
 from storage.repos import utc
 
@@ -142,13 +143,8 @@ class OutboxStore:
 
 async def claim_update(session: AsyncSession, update_id: int, now: datetime) -> bool:
     """Record an update id inside the update's transaction; False if it was processed before."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
     stmt = (
-        dialect_insert(ProcessedUpdateRow)
+        conflict_insert(session)(ProcessedUpdateRow)
         .values(update_id=update_id, at=now)
         .on_conflict_do_nothing(index_elements=["update_id"])
         .returning(ProcessedUpdateRow.update_id)

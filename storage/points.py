@@ -9,16 +9,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.points import LedgerEntry, ShopItem, ShopOrder
+from storage.db import conflict_insert
 from storage.orm import BalanceRow, HoursRow, LedgerRow, ShopItemRow, ShopOrderRow
 from storage.repos import utc
-
-
-def _insert(session: AsyncSession):  # type: ignore[no-untyped-def]
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    return insert
 
 
 class LedgerRepo:
@@ -30,7 +23,7 @@ class LedgerRepo:
 
     async def append(self, entry: LedgerEntry) -> bool:
         """Insert unless the idempotency key exists (then False and nothing changes)."""
-        insert = _insert(self.s)
+        insert = conflict_insert(self.s)
         stmt = (
             insert(LedgerRow)
             .values(
@@ -50,7 +43,7 @@ class LedgerRepo:
         return (await self.s.execute(stmt)).scalar_one_or_none() is not None
 
     async def _ensure(self, user_id: int) -> None:
-        insert = _insert(self.s)
+        insert = conflict_insert(self.s)
         await self.s.execute(
             insert(BalanceRow)
             .values(user_id=user_id, balance=0, hours=0.0, star_level=0)
@@ -107,7 +100,7 @@ class LedgerRepo:
         self, user_id: int, hours: float, kind: str, ref: str | None, key: str, operator_id: int | None
     ) -> bool:
         """Record hours once per key and add them to the cached total."""
-        insert = _insert(self.s)
+        insert = conflict_insert(self.s)
         stmt = (
             insert(HoursRow)
             .values(

@@ -26,6 +26,7 @@ from domain.model import (
     User,
     UserRef,
 )
+from storage.db import conflict_insert
 from storage.orm import (
     CaseEventRow,
     CaseRow,
@@ -279,13 +280,8 @@ class CaseRepo:
 
     async def next_seq(self, day: str) -> int:
         """Atomically take the next number of the day (upsert … returning works on SQLite ≥ 3.35 and PG)."""
-        dialect = self.s.get_bind().dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
         stmt = (
-            dialect_insert(CaseSeqRow)
+            conflict_insert(self.s)(CaseSeqRow)
             .values(day=day, last=1)
             .on_conflict_do_update(index_elements=["day"], set_={"last": CaseSeqRow.last + 1})
             .returning(CaseSeqRow.last)
@@ -658,11 +654,11 @@ class MetaRepo:
 
     async def claim(self, key: str) -> bool:
         """Set a marker once; False if it was set before (by anyone, in any process)."""
-        if self.s.get_bind().dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
-        stmt = dialect_insert(MetaRow).values(key=key[:64], value=1).on_conflict_do_nothing(index_elements=["key"])
+        stmt = (
+            conflict_insert(self.s)(MetaRow)
+            .values(key=key[:64], value=1)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
         return (await self.s.execute(stmt.returning(MetaRow.key))).scalar_one_or_none() is not None
 
 
