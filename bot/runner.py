@@ -24,9 +24,11 @@ async def periodic_jobs(app: App) -> None:
     async with app.sessions.begin() as session:
         _, svc = app.uow.services(session)
         posted = await svc.board.post_monthly()
+        flagged = await svc.orders.flag_untaken()
+    if posted or flagged:
+        app.sender.wake()
     if posted:
         log.info("monthly credit-star boards posted to %s", posted)
-        app.sender.wake()
     # Telegram redelivers for at most a day; a week of update ids is plenty for de-duplication.
     await app.store.prune_updates(timedelta(days=7))
 

@@ -20,6 +20,7 @@ from domain.model import (
     User,
     UserRef,
 )
+from domain.orders import Orders
 from domain.points import Ledger, Shop
 from domain.volunteers import Volunteers
 
@@ -218,3 +219,6 @@ class Repos(Protocol):
 
     @property
     def volunteers(self) -> Volunteers: ...
+
+    @property
+    def orders(self) -> Orders: ...

@@ -31,6 +31,7 @@ from domain.model import (
     User,
     UserRef,
 )
+from domain.orders import OrderService
 from domain.points import DEFAULT_STAR_HOURS, PointsService, ShopService
 from domain.ports import Repos, Units
 from domain.volunteers import VolunteerService
@@ -887,6 +888,7 @@ class Services:
         self.board = BoardService(ctx)
         self.activities = ActivityService(ctx, self.org, self.points)
         self.volunteers = VolunteerService(ctx, self.org)
+        self.orders = OrderService(ctx, self.org, self.points)
 
     async def send(self, message: OutMessage) -> int:
         """Queue a reply through the outbox (same transaction as whatever caused it)."""

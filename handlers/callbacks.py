@@ -93,22 +93,18 @@ class VolCb(CallbackData, prefix="vol"):
     v: str = ""
 
 
+class OrdCb(CallbackData, prefix="ord"):
+    """Service orders: w-<when>, c-<community>, take, done, satisfied/basic/unsatisfied."""
+
+    a: str
+    id: int
+
+
+# Every callback class of this module, by prefix (a new class is registered by being defined here).
 CALLBACKS: dict[str, type[CallbackData]] = {
     cls.__prefix__: cls  # type: ignore[attr-defined]
-    for cls in (
-        CaseCb,
-        RateCb,
-        DispatchCb,
-        DraftCb,
-        RoleCb,
-        MyCaseCb,
-        RecatCb,
-        OfferCb,
-        ClarifyCb,
-        ShopCb,
-        ActCb,
-        VolCb,
-    )
+    for cls in CallbackData.__subclasses__()
+    if cls.__module__ == __name__
 }
 
 

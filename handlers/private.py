@@ -15,6 +15,7 @@ from domain.services import Services
 from handlers import ui
 from handlers.activities import complete_check, pending_check, show_upcoming, volunteer_menu
 from handlers.callbacks import ClarifyCb, DraftCb, MyCaseCb, RateCb, RoleCb
+from handlers.orders import start_order
 from handlers.points import show_communities, show_standing
 from handlers.volunteers import give_name, registration_step
 
@@ -278,6 +279,8 @@ async def _by_intent(chat_id: int, svc: Services, user: User, body: str, cls: Cl
         await _status(chat_id, svc, user, draft.unit_code)
     elif cls.intent == "report_status":
         await svc.send(ui.my_cases(chat_id, await svc.cases.mine(user), user.locale))
+    elif cls.intent == "service_request":
+        await start_order(chat_id, svc, user, body)
     elif cls.intent == "activity_list":
         await show_upcoming(chat_id, svc, user)
     elif cls.intent == "volunteer_signup":

@@ -369,3 +369,21 @@ class VolunteerRow(Base):
     step: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     decided_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class ServiceOrderRow(Base):
+    """A resident's request for help (群众点单), taken by exactly one volunteer."""
+
+    __tablename__ = "service_orders"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    community_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"), index=True)
+    what: Mapped[str] = mapped_column(Text)
+    when_text: Mapped[str | None] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(12), index=True)
+    volunteer_id: Mapped[int | None] = mapped_column(BigInteger)
+    rating: Mapped[str | None] = mapped_column(String(16))
+    post_outbox_id: Mapped[int | None] = mapped_column(BigInteger)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    posted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -687,3 +687,6 @@ class SqlRepos:
         from storage.volunteers import VolunteerRepo
 
         self.volunteers = VolunteerRepo(session, clock)
+        from storage.orders import OrderRepo
+
+        self.orders = OrderRepo(session)

@@ -127,6 +127,7 @@ def _used_keys() -> set[str]:
     keys |= {f"vol.state.{k}" for k in ("draft", "pending", "active", "rejected", "inactive")}
     keys |= {f"vol.{k}" for k in ("active", "rejected", "decided_active", "decided_rejected")}
     keys |= {f"errors.volunteer_{k}" for k in ("pending", "active")}
+    keys |= {f"order.when_choice.{w}" for w in ("asap", "today", "tomorrow", "week")}
     keys |= {
         f"intent_answer.{i}"
         for i in (
