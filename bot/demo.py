@@ -97,6 +97,28 @@ VOLUNTEER_A = Person(900501, "刘阿姨", "liu_ayi")
 VOLUNTEER_B = Person(900502, "陈大爷", "chen_daye")
 
 
+async def register(script: Script, person: Person, real_name: str) -> None:
+    """Volunteer registration: own phone via the contact button, real name, community; staff approve."""
+    await script.say(person, "🤝 志愿服务")
+    await script.press(person, "注册志愿者")
+    script.transcript.append(Line(person.id, person.first_name, "[分享本人手机号]"))
+    contact = {"phone_number": f"139{person.id % 100000000:08d}", "first_name": person.first_name, "user_id": person.id}
+    await script.feed({"message": script.message_dict(person, None, None, contact=contact)})
+    await script.say(person, real_name)
+    await script.press(person, "杏林社区")
+    await script.press(COMMUNITY_STAFF, "通过", group=COMMUNITY_GROUP, on=real_name)
+
+
+async def play_service_order(script: Script) -> None:
+    """A resident orders help; a volunteer takes it, finishes, is rated and earns points."""
+    await script.say(RESIDENT, "我家老伴腿脚不方便 能不能找人帮忙去医院拿下药")
+    await script.press(RESIDENT, "明天")
+    await script.press(RESIDENT, "杏林社区")
+    await script.press(VOLUNTEER_A, "接单", group=COMMUNITY_GROUP)
+    await script.press(VOLUNTEER_A, "已完成")
+    await script.press(RESIDENT, "满意")
+
+
 async def play_volunteers(script: Script, clock: DemoClock) -> None:
     """Issue 4's scenario: a full activity, waitlist, promotion, check-in/out, points, redemption, stars."""
     from domain.activity_file import ActivitySpec
@@ -126,9 +148,10 @@ async def play_volunteers(script: Script, clock: DemoClock) -> None:
     await script.app.sender.drain()
     script._collect()
     await script.say(COMMUNITY_STAFF, "/item 洗衣液 15 10", group=COMMUNITY_GROUP)
-    for person in (VOLUNTEER_A, VOLUNTEER_B):
+    for person, real_name in ((VOLUNTEER_A, "刘秀英"), (VOLUNTEER_B, "陈建国")):
         await script.say(person, "/start")
         await script.press(person, "居民")
+        await register(script, person, real_name)
         await script.press(person, "报名", group=COMMUNITY_GROUP)
     # 刘阿姨 cannot come after all: 陈大爷 moves up from the waitlist.
     await script.say(VOLUNTEER_A, "🤝 志愿服务")
@@ -157,6 +180,7 @@ async def play_volunteers(script: Script, clock: DemoClock) -> None:
     assert pickup is not None
     await script.say(COMMUNITY_STAFF, f"/verify {pickup.group(1)}", group=COMMUNITY_GROUP)
     await script.say(VOLUNTEER_B, "⭐ 我的积分")
+    await play_service_order(script)
 
 
 async def run_demo(db: Path) -> int:

@@ -18,8 +18,8 @@ from handlers.callbacks import ActCb
 CHECK_KINDS = ("checkin", "checkout")
 
 
-def volunteer_menu(chat_id: int, locale: str) -> OutMessage:
-    """The 志愿服务 submenu."""
+def volunteer_menu(chat_id: int, locale: str, registered: bool = False) -> OutMessage:
+    """The 志愿服务 submenu (with 注册志愿者 for those not registered yet)."""
     return OutMessage(
         chat_id,
         t("act.menu", locale),
@@ -28,10 +28,8 @@ def volunteer_menu(chat_id: int, locale: str) -> OutMessage:
                 Button(t("act.upcoming_button", locale), cb=("act", {"a": "list", "id": 0})),
                 Button(t("act.mine_button", locale), cb=("act", {"a": "mine", "id": 0})),
             ],
-            [
-                Button(t("menu.points", locale), cb=("shop", {"a": "standing", "v": ""})),
-                Button(t("vol.register_button", locale), cb=("vol", {"a": "reg", "v": ""})),
-            ],
+            [Button(t("menu.points", locale), cb=("shop", {"a": "standing", "v": ""}))]
+            + ([] if registered else [Button(t("vol.register_button", locale), cb=("vol", {"a": "reg", "v": ""}))]),
         ],
     )
 

@@ -261,11 +261,16 @@ async def _menu(message: Message, svc: Services, user: User, action: str) -> Non
     elif action == "points":
         await show_standing(message.chat.id, svc, user)
     elif action == "volunteer":
-        await svc.send(volunteer_menu(message.chat.id, user.locale))
+        await svc.send(volunteer_menu(message.chat.id, user.locale, await _registered(svc, user)))
     elif action == "shop":
         await show_communities(message.chat.id, svc, user)
     else:
         await svc.send(ui.main_menu(message.chat.id, t("help.text", user.locale), user.locale))
+
+
+async def _registered(svc: Services, user: User) -> bool:
+    vol = await svc.volunteers.get(user)
+    return vol is not None and vol.state in ("pending", "active")
 
 
 async def _resolve(message: Message, svc: Services, user: User, note: str, photo: str | None) -> None:
@@ -284,7 +289,7 @@ async def _by_intent(chat_id: int, svc: Services, user: User, body: str, cls: Cl
     elif cls.intent == "activity_list":
         await show_upcoming(chat_id, svc, user)
     elif cls.intent == "volunteer_signup":
-        await svc.send(volunteer_menu(chat_id, user.locale))
+        await svc.send(volunteer_menu(chat_id, user.locale, await _registered(svc, user)))
     elif cls.intent == "points_query":
         await show_standing(chat_id, svc, user)
     elif cls.intent == "points_redeem":
