@@ -296,3 +296,48 @@ class ActivityService:
                     act.community_code,
                 )
         return act, mine, star
+
+
+class OrganiserTools:
+    """What an activity's community staff do afterwards: see attendance, record no-shows, back-fill hours."""
+
+    def __init__(self, svc: ActivityService) -> None:
+        self.svc = svc
+
+    async def _act_for_staff(self, actor: User, activity_id: int) -> Activity:
+        act = await self.svc.acts.get(activity_id)
+        if act is None:
+            raise NotFound("activity_not_found")
+        if not await self.svc.org.may_handle(actor, act.community_code):
+            raise Forbidden("volunteer_forbidden")
+        return act
+
+    async def attendance(self, actor: User, activity_id: int) -> tuple[Activity, list[tuple[Signup, User | None]]]:
+        """Every sign-up with its person."""
+        act = await self._act_for_staff(actor, activity_id)
+        rows = [(s, await self.svc.repos.users.get(s.user_id)) for s in await self.svc.acts.signups(act.id)]
+        return act, rows
+
+    async def no_show(self, actor: User, activity_id: int, target: User) -> Activity:
+        """A confirmed volunteer who never checked in."""
+        act = await self._act_for_staff(actor, activity_id)
+        mine = await self.svc.acts.signup(act.id, target.id)
+        if mine is None or not await self.svc.acts.set_signup(mine.id, "confirmed", state="no_show"):
+            raise Conflict("not_confirmed_signup")
+        return act
+
+    async def backfill(self, actor: User, activity_id: int, target: User, hours: float) -> Activity:
+        """Hours recorded by staff (e.g. a forgotten check-out): marked back-filled, counted, earning no points."""
+        act = await self._act_for_staff(actor, activity_id)
+        mine = await self.svc.acts.signup(act.id, target.id)
+        if mine is None or mine.state not in ("confirmed", "attended"):
+            raise Conflict("not_confirmed_signup")
+        if mine.hours is not None:
+            raise Conflict("already_done")
+        if not 0 < hours <= act.length_hours:
+            raise Invalid("hours_amount")
+        await self.svc.acts.set_signup(mine.id, None, state="attended", hours=round(hours, 2))
+        await self.svc.points.add_hours(
+            target, hours, "backfill", f"act:{act.id}:{target.id}", f"activity:{act.id}", actor.id
+        )
+        return act

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from domain import render
-from domain.activities import ActivityService
+from domain.activities import ActivityService, OrganiserTools
 from domain.board import BoardService
 from domain.errors import Conflict, Forbidden, Invalid, NotFound
 from domain.geo import GridIndex, Location, valid_coordinates
@@ -887,6 +887,7 @@ class Services:
         self.cases.points = self.points
         self.board = BoardService(ctx)
         self.activities = ActivityService(ctx, self.org, self.points)
+        self.organiser = OrganiserTools(self.activities)
         self.volunteers = VolunteerService(ctx, self.org)
         self.orders = OrderService(ctx, self.org, self.points)
 

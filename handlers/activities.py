@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import html
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.enums import ChatType
-from aiogram.types import CallbackQuery
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
 
 from domain.errors import Invalid
 from domain.i18n import t
@@ -14,6 +15,7 @@ from domain.model import Button, OutMessage, User
 from domain.render import local_time
 from domain.services import Services
 from handlers.callbacks import ActCb
+from handlers.group import GROUPS, target_user
 
 CHECK_KINDS = ("checkin", "checkout")
 
@@ -109,9 +111,71 @@ async def complete_check(
     await svc.send(ui.main_menu(chat_id, text, user.locale))
 
 
+def _activity_args(command: CommandObject) -> tuple[int, list[str]]:
+    args = (command.args or "").split()
+    if not args or not args[0].isdigit():
+        raise Invalid("organiser_usage")
+    return int(args[0]), args[1:]
+
+
 def router() -> Router:
     """Activities router (fresh instance per dispatcher)."""
     r = Router(name="activities")
+    groups = Router(name="activities-groups")
+    groups.message.filter(F.chat.type.in_(GROUPS))
+
+    @groups.message(Command("attendance"))
+    async def attendance(message: Message, command: CommandObject, svc: Services, user: User) -> None:
+        activity_id, _ = _activity_args(command)
+        act, rows = await svc.organiser.attendance(user, activity_id)
+        loc = svc.ctx.group_locale
+        lines = [t("act.attendance_header", loc, title=html.escape(act.title), code=act.checkin_code)]
+        for signup, person in rows:
+            hours = t("act.hours_done", loc, hours=f"{signup.hours:g}") if signup.hours is not None else ""
+            lines.append(
+                f"· {html.escape(person.display_name if person else '?')} {t(f'act.state.{signup.state}', loc)} {hours}"
+            )
+        await svc.send(OutMessage(message.chat.id, "\n".join(lines)))
+
+    @groups.message(Command("noshow"))
+    async def noshow(message: Message, command: CommandObject, svc: Services, user: User) -> None:
+        activity_id, rest = _activity_args(command)
+        target = await target_user(message, rest[:1], svc)
+        act = await svc.organiser.no_show(user, activity_id, target)
+        await svc.send(
+            OutMessage(
+                message.chat.id,
+                t(
+                    "act.noshow_done",
+                    svc.ctx.group_locale,
+                    who=html.escape(target.display_name),
+                    title=html.escape(act.title),
+                ),
+            )
+        )
+
+    @groups.message(Command("backfill"))
+    async def backfill(message: Message, command: CommandObject, svc: Services, user: User) -> None:
+        activity_id, rest = _activity_args(command)
+        numbers = [x for x in rest if x.replace(".", "", 1).isdigit()]
+        if not numbers:
+            raise Invalid("organiser_usage")
+        target = await target_user(message, [x for x in rest if x.startswith("@")], svc)
+        act = await svc.organiser.backfill(user, activity_id, target, float(numbers[0]))
+        await svc.send(
+            OutMessage(
+                message.chat.id,
+                t(
+                    "act.backfill_done",
+                    svc.ctx.group_locale,
+                    who=html.escape(target.display_name),
+                    hours=numbers[0],
+                    title=html.escape(act.title),
+                ),
+            )
+        )
+
+    r.include_router(groups)
 
     @r.callback_query(ActCb.filter())
     async def act_button(query: CallbackQuery, callback_data: ActCb, svc: Services, user: User) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.admin import import_activities
-from bot.demo import COMMUNITY_GROUP, GRID_GROUP
+from bot.demo import COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP
 from bot.scripted import Person, Script
 from tests.conftest import FakeClock
 from tests.helpers import alerts, scalar, sent_to, texts
@@ -145,3 +145,34 @@ async def test_bad_activity_file_is_refused_whole(district: Script, tmp_path: Pa
     else:
         raise AssertionError("accepted")
     assert await scalar(district.app, "select count(*) from activities") == 0
+
+
+async def test_organiser_attendance_noshow_and_backfill(district: Script, tmp_path: Path) -> None:
+    s = district
+    act = await publish(s, tmp_path, capacity=3)
+    a, b = people(2, base=970000)
+    for p in (a, b):
+        await s.say(p, "/start")
+        await s.press(p, "x", group=COMMUNITY_GROUP, data=f"act:join:{act}")
+    await s.say(a, "/start")
+    await s.say(
+        COMMUNITY_STAFF,
+        f"/backfill {act} 1.5",
+        group=COMMUNITY_GROUP,
+        reply_to_message=s.message_dict(a, "我来了", COMMUNITY_GROUP),
+    )
+    await s.say(
+        COMMUNITY_STAFF,
+        f"/noshow {act}",
+        group=COMMUNITY_GROUP,
+        reply_to_message=s.message_dict(b, "…", COMMUNITY_GROUP),
+    )
+    await s.say(COMMUNITY_STAFF, f"/attendance {act}", group=COMMUNITY_GROUP)
+    listing = texts(sent_to(s.session, COMMUNITY_GROUP.id))[-1]
+    assert "签到情况" in listing and "未到场" in listing and "1.5 小时" in listing
+    ua = await scalar(s.app, "select id from users where external_id = :x", x=str(a.id))
+    assert await scalar(s.app, "select hours from point_balances where user_id = :u", u=ua) == 1.5
+    assert await scalar(s.app, "select balance from point_balances where user_id = :u", u=ua) == 0  # no points
+    assert await scalar(s.app, "select kind from hours_ledger where user_id = :u", u=ua) == "backfill"
+    await s.say(a, f"/attendance {act}", group=COMMUNITY_GROUP)  # not staff
+    assert "只有本社区" in texts(sent_to(s.session, COMMUNITY_GROUP.id))[-1]
