@@ -165,6 +165,12 @@ class ActivityService:
         now = self.ctx.clock()
         if now >= act.start - timedelta(hours=act.signup_cutoff_hours):
             raise Conflict("signup_closed")
+        if act.team:
+            vol = await self.repos.volunteers.get(user.id)
+            teams = await self.repos.volunteers.teams(act.community_code)
+            mine = next((tm.name for tm in teams if vol is not None and tm.id == vol.team_id), None)
+            if mine != act.team or vol is None or vol.state != "active":
+                raise Forbidden("team_only", team=act.team)
         existing = await self.acts.signup(act.id, user.id)
         if existing is not None and existing.state in ("confirmed", "waitlisted"):
             return act, existing
@@ -241,9 +247,13 @@ class ActivityService:
                 return
         await self.acts.free_seat(act.id)
 
-    async def upcoming(self, limit: int = 10) -> list[Activity]:
-        """Published activities still open for sign-up, soonest first."""
-        return await self.acts.upcoming(self.ctx.clock(), limit)
+    async def upcoming(self, user: User | None = None, limit: int = 10) -> list[Activity]:
+        """Activities not started yet, soonest first; a registered volunteer sees their community's first."""
+        acts = await self.acts.upcoming(self.ctx.clock(), 50)
+        vol = await self.repos.volunteers.get(user.id) if user is not None else None
+        if vol is not None and vol.community_code:
+            acts.sort(key=lambda a: (a.community_code != vol.community_code, a.start))
+        return acts[:limit]
 
     async def mine(self, user: User) -> list[tuple[Activity, Signup]]:
         """The user's activities from yesterday on."""

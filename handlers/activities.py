@@ -38,7 +38,7 @@ def volunteer_menu(chat_id: int, locale: str, registered: bool = False) -> OutMe
 
 async def show_upcoming(chat_id: int, svc: Services, user: User) -> None:
     """Upcoming activities with seats left and a sign-up button each."""
-    acts = await svc.activities.upcoming()
+    acts = await svc.activities.upcoming(user)
     if not acts:
         await svc.send(OutMessage(chat_id, t("act.none", user.locale)))
         return

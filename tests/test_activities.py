@@ -176,3 +176,17 @@ async def test_organiser_attendance_noshow_and_backfill(district: Script, tmp_pa
     assert await scalar(s.app, "select kind from hours_ledger where user_id = :u", u=ua) == "backfill"
     await s.say(a, f"/attendance {act}", group=COMMUNITY_GROUP)  # not staff
     assert "只有本社区" in texts(sent_to(s.session, COMMUNITY_GROUP.id))[-1]
+
+
+async def test_team_only_activity(district: Script, tmp_path: Path) -> None:
+    s = district
+    path = tmp_path / "team.yml"
+    path.write_text(ACTIVITY.format(capacity=5) + "  team: 红马甲服务队\n", encoding="utf-8")
+    url = s.app.engine.url.render_as_string(hide_password=False)
+    await import_activities(url, path, s.app.store.clock)
+    act = int(await scalar(s.app, "select id from activities"))
+    [outsider] = people(1, base=980000)
+    await s.say(outsider, "/start")
+    await s.press(outsider, "x", group=COMMUNITY_GROUP, data=f"act:join:{act}")
+    assert "只限" in alerts(s.session)[-1]
+    assert await scalar(s.app, "select count(*) from signups") == 0
