@@ -102,3 +102,14 @@ async def import_activities(database_url: str, path: Path, clock: Callable[[], d
     finally:
         await engine.dispose()
     return len(specs)
+
+
+async def expire_points(database_url: str, cutoff: datetime) -> int:
+    """Write expiry entries for points earned before `cutoff` and still unspent."""
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine).begin() as s:
+            svc = Services(Context(SqlRepos(s, _now), _now, GeoCache()))
+            return await svc.points.expire_before(cutoff)
+    finally:
+        await engine.dispose()

@@ -64,6 +64,25 @@ def activities_import(file: Annotated[Path, typer.Argument(help="YAML or CSV of 
     typer.echo(f"published {n} activities from {file}; the sender posts them when the bot runs")
 
 
+@points_app.command("expire")
+def points_expire(
+    before: Annotated[str, typer.Option(help="Expire points earned before this date (YYYY-MM-DD, Beijing time)")],
+) -> None:
+    """Yearly expiry (off unless you run it): unspent points earned before the date become expiry entries."""
+    from datetime import datetime
+
+    from bot.admin import expire_points
+    from domain.render import CHINA_TZ
+
+    settings = load_settings()
+    try:
+        cutoff = datetime.strptime(before, "%Y-%m-%d").replace(tzinfo=CHINA_TZ)
+    except ValueError:
+        fail("--before must be a date like 2026-01-01")
+    total = asyncio.run(expire_points(settings.database_url, cutoff))
+    typer.echo(f"expired {total} points earned before {before}")
+
+
 @catalog_app.command("import")
 def catalog_import(file: Annotated[Path, typer.Argument(help="CSV or YAML: community,name,price,stock")]) -> None:
     """Add or update supermarket items; a file with any problem is refused whole."""

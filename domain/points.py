@@ -100,6 +100,8 @@ class Ledger(Protocol):
 
     async def top_earners(self, community: str, since: datetime, until: datetime, n: int) -> list[tuple[int, int]]: ...
 
+    async def expiry_inputs(self, cutoff: datetime) -> list[tuple[int, int, int, int, int]]: ...
+
 
 class Shop(Protocol):
     """Storage of supermarket items and orders."""
@@ -236,6 +238,24 @@ class PointsService:
                 )
             )
         return unit.name
+
+    async def expire_before(self, cutoff: datetime) -> int:
+        """Expire points earned before `cutoff` that are still unspent (oldest spent first); returns the total."""
+        total = 0
+        for user_id, earned_before, spent, expired, balance in await self.ledger.expiry_inputs(cutoff):
+            amount = min(balance, max(0, earned_before - spent - expired))
+            if amount <= 0:
+                continue
+            key = f"expire:{cutoff.date().isoformat()}:{user_id}"
+            if not await self.ledger.debit(user_id, amount):
+                continue
+            if not await self.ledger.append(
+                LedgerEntry(user_id, "expire", -amount, "yearly expiry", key, None, None, None, self.ctx.clock())
+            ):
+                await self.ledger.credit(user_id, amount)  # already expired under this key: undo the debit
+                continue
+            total += amount
+        return total
 
     async def rebuild(self) -> list[tuple[int, int, int, float, float]]:
         """Recompute cached balances and hours from the ledgers; returns (user, cached, ledger, …) that differed."""

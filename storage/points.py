@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.points import LedgerEntry, ShopItem, ShopOrder
@@ -167,6 +167,24 @@ class LedgerRepo:
             .limit(n)
         )
         return [(int(u), int(p)) for u, p in rows.all()]
+
+    async def expiry_inputs(self, cutoff: datetime) -> list[tuple[int, int, int, int, int]]:
+        """Per user: (earned before cutoff, spent net of refunds, already expired, balance)."""
+        earned = func.sum(
+            case((and_(LedgerRow.kind == "earn", LedgerRow.created_at < cutoff), LedgerRow.amount), else_=0)
+        )
+        spent = func.sum(case((LedgerRow.kind.in_(("redeem", "refund")), -LedgerRow.amount), else_=0))
+        expired = func.sum(case((LedgerRow.kind == "expire", -LedgerRow.amount), else_=0))
+        rows = await self.s.execute(
+            select(LedgerRow.user_id, earned, spent, expired, BalanceRow.balance)
+            .join(BalanceRow, BalanceRow.user_id == LedgerRow.user_id)
+            .group_by(LedgerRow.user_id, BalanceRow.balance)
+        )
+        return [(int(u), _zero(e), _zero(sp), _zero(x), _zero(b)) for u, e, sp, x, b in rows.all()]
+
+
+def _zero(x: int | None) -> int:
+    return int(x or 0)
 
 
 def _item(r: ShopItemRow) -> ShopItem:

@@ -215,3 +215,23 @@ async def test_monthly_credit_star_board(district: Script, clock) -> None:  # ty
     clock.now = datetime(2026, 12, 20, 1, 0, tzinfo=UTC)
     await periodic_jobs(s.app)
     assert len([t for t in texts(sent_to(s.session, COMMUNITY_GROUP.id)) if "信用之星" in t]) == 1
+
+
+async def test_yearly_expiry_takes_old_unspent_points_once(district: Script, clock) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    from bot.admin import expire_points
+
+    s = district
+    await s.say(RESIDENT, "/start")
+    await award(s, RESIDENT, 50)  # 2026-11-23
+    item = await stock_item(s, "香皂", 20, 10)
+    await s.press(RESIDENT, "x", data=f"shop:buy:{item}")  # spends 20 of the old points
+    clock.now = datetime(2027, 3, 1, tzinfo=UTC)
+    await award(s, RESIDENT, 30)  # new points stay
+    url = s.app.engine.url.render_as_string(hide_password=False)
+    cutoff = datetime(2027, 1, 1, tzinfo=UTC)
+    assert await expire_points(url, cutoff) == 30
+    assert await expire_points(url, cutoff) == 0
+    assert await balance(s, RESIDENT) == 30
+    assert await rebuild_points(url) == []
