@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.activities import Activities
+from domain.activity_form import Forms
 from domain.model import (
     Case,
     CaseEvent,
@@ -222,3 +223,6 @@ class Repos(Protocol):
 
     @property
     def orders(self) -> Orders: ...
+
+    @property
+    def forms(self) -> Forms: ...

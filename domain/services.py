@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from domain import render
 from domain.activities import ActivityService, OrganiserTools
+from domain.activity_form import ActivityFormService
 from domain.board import BoardService
 from domain.errors import Conflict, Forbidden, Invalid, NotFound
 from domain.geo import GridIndex, Location, valid_coordinates
@@ -888,6 +889,7 @@ class Services:
         self.board = BoardService(ctx)
         self.activities = ActivityService(ctx, self.org, self.points)
         self.organiser = OrganiserTools(self.activities)
+        self.activity_form = ActivityFormService(ctx, self.org, self.activities)
         self.volunteers = VolunteerService(ctx, self.org)
         self.orders = OrderService(ctx, self.org, self.points)
 

@@ -7,9 +7,10 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     """Fresh routers (a router can belong to one dispatcher only), in priority order."""
-    from handlers import activities, fallback, group, orders, points, private, volunteers
+    from handlers import activities, fallback, forms, group, orders, points, private, volunteers
 
     return [
+        forms.router(),
         orders.router(),
         volunteers.router(),
         activities.router(),

@@ -100,6 +100,13 @@ class OrdCb(CallbackData, prefix="ord"):
     id: int
 
 
+class FormCb(CallbackData, prefix="form"):
+    """Multi-step forms: community, points_rule, team, publish, cancel."""
+
+    a: str
+    v: str = ""
+
+
 # Every callback class of this module, by prefix (a new class is registered by being defined here).
 CALLBACKS: dict[str, type[CallbackData]] = {
     cls.__prefix__: cls  # type: ignore[attr-defined]

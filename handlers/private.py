@@ -15,6 +15,7 @@ from domain.services import Services
 from handlers import ui
 from handlers.activities import complete_check, pending_check, show_upcoming, volunteer_menu
 from handlers.callbacks import ClarifyCb, DraftCb, MyCaseCb, RateCb, RoleCb
+from handlers.forms import form_answer
 from handlers.orders import start_order
 from handlers.points import show_communities, show_standing
 from handlers.volunteers import give_name, registration_step
@@ -132,6 +133,8 @@ def router() -> Router:
             return
         if body == t("draft.pick_grid", user.locale):
             await _communities(message.chat.id, svc, user)
+            return
+        if await form_answer(message.chat.id, svc, user, body):
             return
         if await registration_step(svc, user) == "name":
             await give_name(message.chat.id, svc, user, body)

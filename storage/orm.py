@@ -387,3 +387,13 @@ class ServiceOrderRow(Base):
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     posted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class FormRow(Base):
+    """A multi-step form a person is filling in the bot (e.g. a new activity), kept so nothing typed is lost."""
+
+    __tablename__ = "forms"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -690,3 +690,6 @@ class SqlRepos:
         from storage.orders import OrderRepo
 
         self.orders = OrderRepo(session)
+        from storage.forms import FormRepo
+
+        self.forms = FormRepo(session, clock)

@@ -190,3 +190,35 @@ async def test_team_only_activity(district: Script, tmp_path: Path) -> None:
     await s.press(outsider, "x", group=COMMUNITY_GROUP, data=f"act:join:{act}")
     assert "只限" in alerts(s.session)[-1]
     assert await scalar(s.app, "select count(*) from signups") == 0
+
+
+async def test_staff_create_activity_step_by_step(district: Script) -> None:
+    s = district
+    await s.say(COMMUNITY_STAFF, "/newactivity")
+    await s.press(COMMUNITY_STAFF, "杏林社区")
+    answers = [
+        "敬老院陪伴",
+        "陪老人聊天、读报",
+        "杏林社区敬老院",
+        "2026-12-12 14:00",
+        "明天下午",
+        "2026-12-12 16:30",
+        "十个",
+        "10",
+    ]
+    for text in answers:
+        await s.say(COMMUNITY_STAFF, text)
+    replies = texts(sent_to(s.session, COMMUNITY_STAFF.id))
+    assert any("时间格式不对" in t for t in replies) and any("请输入数字" in t for t in replies)
+    await s.press(COMMUNITY_STAFF, "按服务小时")
+    await s.say(COMMUNITY_STAFF, "8")
+    await s.press(COMMUNITY_STAFF, "不限")
+    assert "请确认活动信息" in texts(sent_to(s.session, COMMUNITY_STAFF.id))[-1]
+    await s.press(COMMUNITY_STAFF, "发布")
+    assert await scalar(s.app, "select title from activities") == "敬老院陪伴"
+    assert await scalar(s.app, "select capacity from activities") == 10
+    assert any("敬老院陪伴" in t for t in texts(sent_to(s.session, COMMUNITY_GROUP.id)))
+    assert await scalar(s.app, "select count(*) from forms") == 0
+    [outsider] = people(1, base=990000)
+    await s.say(outsider, "/newactivity")
+    assert "只有社区" in texts(sent_to(s.session, outsider.id))[-1]

@@ -128,6 +128,8 @@ def _used_keys() -> set[str]:
     keys |= {f"vol.{k}" for k in ("active", "rejected", "decided_active", "decided_rejected")}
     keys |= {f"errors.volunteer_{k}" for k in ("pending", "active")}
     keys |= {f"order.when_choice.{w}" for w in ("asap", "today", "tomorrow", "week")}
+    steps = ("community", "title", "description", "place", "start", "end", "capacity", "points_rule", "points", "team")
+    keys |= {f"form.ask.{k}" for k in steps} | {f"form.field.{k}" for k in steps}
     keys |= {
         f"intent_answer.{i}"
         for i in (
