@@ -42,6 +42,8 @@ class Settings(BaseSettings):
         default_factory=lambda: {"fire_safety": 10, "building_safety": 10, "road_traffic": 8}
     )
     report_points_default: int = 5
+    checkin_radius_m: float = 300.0
+    order_untaken_minutes: float = 120.0
     rasa_url: AnyHttpUrl | None = None
     rasa_intent_map: str = ""
     rasa_timeout_s: float = 2.0

@@ -40,7 +40,11 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         star_hours: tuple[float, ...] = (100, 300, 600, 1000, 1500),
         report_points: dict[str, int] | None = None,
         report_points_default: int = 5,
+        checkin_radius_m: float = 300.0,
+        order_untaken_minutes: float = 120.0,
     ) -> None:
+        self.checkin_radius_m = checkin_radius_m
+        self.order_untaken_minutes = order_untaken_minutes
         self.star_hours = star_hours
         self.report_points = report_points or {}
         self.report_points_default = report_points_default
@@ -70,6 +74,8 @@ class UnitOfWorkMiddleware(BaseMiddleware):
             star_hours=self.star_hours,
             report_points=self.report_points,
             report_points_default=self.report_points_default,
+            checkin_radius_m=self.checkin_radius_m,
+            order_untaken_minutes=self.order_untaken_minutes,
         )
         return repos, Services(ctx)
 

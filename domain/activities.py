@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 
 REMINDERS = (timedelta(hours=24), timedelta(hours=1))
 CHECKIN_EARLY = timedelta(minutes=30)
-CHECKIN_RADIUS_M = 300.0
 
 
 @dataclass
@@ -274,8 +273,8 @@ class ActivityService:
             if code.strip() != act.checkin_code:
                 raise Invalid("wrong_code")
         elif lat is not None and lon is not None and act.lat is not None and act.lon is not None:
-            if _distance_m(lat, lon, act.lat, act.lon) > CHECKIN_RADIUS_M:
-                raise Invalid("too_far", radius=int(CHECKIN_RADIUS_M))
+            if _distance_m(lat, lon, act.lat, act.lon) > self.ctx.checkin_radius_m:
+                raise Invalid("too_far", radius=int(self.ctx.checkin_radius_m))
         else:
             raise Invalid("checkin_needs_proof")
         if not out:

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 
 WHEN_CHOICES = ("asap", "today", "tomorrow", "week")
 ORDER_POINTS = 10
-UNTAKEN_AFTER = timedelta(hours=2)
 
 
 @dataclass
@@ -177,6 +176,18 @@ class OrderService:
             )
         return order
 
+    async def assign(self, staff: User, order_id: int, volunteer: User) -> ServiceOrder:
+        """Community staff give an open order to a registered volunteer (same single-winner rule)."""
+        order = await self.repo.get(order_id)
+        if order is None or order.community_code is None:
+            raise NotFound("order_missing")
+        if not await self.org.may_handle(staff, order.community_code):
+            raise Forbidden("volunteer_forbidden")
+        registered = await self.ctx.repos.volunteers.get(volunteer.id)
+        if not (registered and registered.state == "active"):
+            raise Invalid("order_assign_volunteer")
+        return await self.take(volunteer, order_id)
+
     async def done(self, volunteer: User, order_id: int) -> ServiceOrder:
         """The volunteer finished; the requester is asked to rate."""
         order = await self.repo.get(order_id)
@@ -223,7 +234,7 @@ class OrderService:
     async def flag_untaken(self) -> int:
         """Tell community staff about orders nobody took in time (once per order)."""
         n = 0
-        for order in await self.repo.untaken(self.ctx.clock() - UNTAKEN_AFTER):
+        for order in await self.repo.untaken(self.ctx.clock() - timedelta(minutes=self.ctx.order_untaken_minutes)):
             if order.community_code is None or not await self.repo.update(order.id, "open", flagged=True):
                 continue
             _, target = await self.org.route_chat(order.community_code)

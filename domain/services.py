@@ -76,6 +76,8 @@ class Context:
     # Points a reporter earns when their report is resolved, by category (default for the rest).
     report_points: dict[str, int] = field(default_factory=dict)
     report_points_default: int = 5
+    checkin_radius_m: float = 300.0
+    order_untaken_minutes: float = 120.0
 
 
 class OrgService:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import html
 
-from aiogram import Router
-from aiogram.types import CallbackQuery
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
 
 from domain.errors import Invalid
 from domain.i18n import t
@@ -14,6 +15,7 @@ from domain.orders import WHEN_CHOICES
 from domain.services import Services
 from handlers import ui
 from handlers.callbacks import OrdCb
+from handlers.group import GROUPS, target_user
 
 
 async def start_order(chat_id: int, svc: Services, user: User, text: str) -> None:
@@ -33,6 +35,20 @@ async def start_order(chat_id: int, svc: Services, user: User, text: str) -> Non
 def router() -> Router:
     """Service order router (fresh instance per dispatcher)."""
     r = Router(name="orders")
+
+    @r.message(Command("assign"), F.chat.type.in_(GROUPS))
+    async def assign(message: Message, command: CommandObject, svc: Services, user: User) -> None:
+        args = (command.args or "").split()
+        if not args or not args[0].lstrip("#").isdigit():
+            raise Invalid("assign_usage")
+        volunteer = await target_user(message, args[1:], svc)
+        order = await svc.orders.assign(user, int(args[0].lstrip("#")), volunteer)
+        await svc.send(
+            OutMessage(
+                message.chat.id,
+                t("order.assigned", svc.ctx.group_locale, id=order.id, who=html.escape(volunteer.display_name)),
+            )
+        )
 
     @r.callback_query(OrdCb.filter())
     async def order_button(query: CallbackQuery, callback_data: OrdCb, svc: Services, user: User) -> None:

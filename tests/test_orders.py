@@ -75,3 +75,24 @@ async def test_untaken_orders_are_flagged_once(district: Script, clock: FakeCloc
     s._collect()
     flags = [t for t in texts(sent_to(s.session, COMMUNITY_GROUP.id)) if "无人接单" in t]
     assert len(flags) == 1
+
+
+async def test_staff_assign_order(district: Script) -> None:
+    s = district
+    helper = HELPERS[0]
+    await make_active(s, helper)
+    await s.say(ELDER, "/start")
+    await s.say(ELDER, "家里灯泡坏了 我够不着 能来个人帮忙换一下吗")
+    await s.press(ELDER, "今天")
+    await s.press(ELDER, "杏林社区")
+    order_id = await scalar(s.app, "select id from service_orders")
+    await s.say(RIDER, f"/assign {order_id} @{helper.username or ''}", group=COMMUNITY_GROUP)
+    assert await scalar(s.app, "select state from service_orders") == "open"  # not staff
+    await s.say(
+        COMMUNITY_STAFF,
+        f"/assign {order_id}",
+        group=COMMUNITY_GROUP,
+        reply_to_message=s.message_dict(helper, "我可以去", COMMUNITY_GROUP),
+    )
+    assert await scalar(s.app, "select state from service_orders") == "taken"
+    assert "指派给" in texts(sent_to(s.session, COMMUNITY_GROUP.id))[-1]
