@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import math
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -13,7 +14,7 @@ from domain.activity_file import ActivitySpec
 from domain.errors import Conflict, Forbidden, Invalid, NotFound
 from domain.i18n import t
 from domain.model import Button, Level, OutMessage, User
-from domain.render import local_time
+from domain.render import CHINA_TZ, local_time
 
 if TYPE_CHECKING:
     from domain.points import PointsService
@@ -350,3 +351,53 @@ class OrganiserTools:
             target, hours, "backfill", f"act:{act.id}:{target.id}", f"activity:{act.id}", actor.id
         )
         return act
+
+    async def correct_times(self, actor: User, activity_id: int, target: User, start: str, end: str) -> float:
+        """Correct a volunteer's times (HH:MM on the activity's day); hours and points change by ledger rows."""
+        act = await self._act_for_staff(actor, activity_id)
+        mine = await self.svc.acts.signup(act.id, target.id)
+        if mine is None or mine.state not in ("confirmed", "attended"):
+            raise Conflict("not_confirmed_signup")
+        day = act.start.astimezone(CHINA_TZ)
+        try:
+            t_in = day.replace(hour=int(start[:2]), minute=int(start[3:5]), second=0, microsecond=0)
+            t_out = day.replace(hour=int(end[:2]), minute=int(end[3:5]), second=0, microsecond=0)
+        except (ValueError, IndexError):
+            raise Invalid("organiser_usage") from None
+        if t_out <= t_in:
+            raise Invalid("organiser_usage")
+        begin = max(t_in, act.start)
+        hours = round(max(0.0, min((t_out - begin).total_seconds() / 3600, act.length_hours)), 2)
+        old = mine.hours or 0.0
+        await self.svc.acts.set_signup(mine.id, None, state="attended", checkin_at=t_in, checkout_at=t_out, hours=hours)
+        delta = round(hours - old, 2)
+        key = f"fix:{act.id}:{target.id}:{uuid.uuid4().hex[:8]}"
+        if delta:
+            await self.svc.repos.ledger.add_hours(target.id, delta, "correction", f"activity:{act.id}", key, actor.id)
+        if act.points_rule == "per_hour":
+            points_delta = round(hours * act.points) - round(old * act.points)
+            if points_delta > 0:
+                await self.svc.points.earn(
+                    target.id,
+                    points_delta,
+                    act.title,
+                    key,
+                    f"activity:{act.id}",
+                    actor.id,
+                    act.community_code,
+                    kind="adjust",
+                )
+            elif points_delta < 0:
+                try:
+                    await self.svc.points.spend(
+                        target.id,
+                        -points_delta,
+                        act.title,
+                        key,
+                        f"activity:{act.id}",
+                        kind="adjust",
+                        operator_id=actor.id,
+                    )
+                except Conflict:
+                    raise Conflict("correction_spent") from None
+        return hours

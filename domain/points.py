@@ -180,7 +180,7 @@ class PointsService:
         self, user: User, hours: float, kind: str, key: str, ref: str | None = None, operator_id: int | None = None
     ) -> int | None:
         """Record service hours once per key; returns the new star level when one was reached."""
-        if hours <= 0 or hours > 24:
+        if not -24 <= hours <= 24 or hours == 0 or (hours < 0 and kind != "correction"):
             raise Invalid("hours_amount")
         before = (await self.ledger.standing(user.id))[2]
         if not await self.ledger.add_hours(user.id, round(hours, 2), kind, ref, key, operator_id):

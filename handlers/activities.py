@@ -175,6 +175,28 @@ def router() -> Router:
             )
         )
 
+    @groups.message(Command("fixtime"))
+    async def fixtime(message: Message, command: CommandObject, svc: Services, user: User) -> None:
+        activity_id, rest = _activity_args(command)
+        times = [x for x in rest if len(x) == 5 and x[2] == ":"]
+        if len(times) != 2:
+            raise Invalid("organiser_usage")
+        target = await target_user(message, [x for x in rest if x.startswith("@")], svc)
+        hours = await svc.organiser.correct_times(user, activity_id, target, times[0], times[1])
+        await svc.send(
+            OutMessage(
+                message.chat.id,
+                t(
+                    "act.fixtime_done",
+                    svc.ctx.group_locale,
+                    who=html.escape(target.display_name),
+                    hours=f"{hours:g}",
+                    start=times[0],
+                    end=times[1],
+                ),
+            )
+        )
+
     r.include_router(groups)
 
     @r.callback_query(ActCb.filter())

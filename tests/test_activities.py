@@ -7,7 +7,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.admin import import_activities
+from bot.admin import import_activities, rebuild_points
 from bot.demo import COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP
 from bot.scripted import Person, Script
 from tests.conftest import FakeClock
@@ -222,3 +222,29 @@ async def test_staff_create_activity_step_by_step(district: Script) -> None:
     [outsider] = people(1, base=990000)
     await s.say(outsider, "/newactivity")
     assert "只有社区" in texts(sent_to(s.session, outsider.id))[-1]
+
+
+async def test_organiser_corrects_times_with_ledger_rows(district: Script, tmp_path: Path, clock: FakeClock) -> None:
+    s = district
+    act = await publish(s, tmp_path)
+    code = await scalar(s.app, "select checkin_code from activities")
+    [v] = people(1, base=995000)
+    await s.say(v, "/start")
+    await s.press(v, "x", group=COMMUNITY_GROUP, data=f"act:join:{act}")
+    clock.now = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
+    await s.press(v, "x", data=f"act:in:{act}")
+    await s.say(v, str(code))
+    clock.now += timedelta(hours=2)
+    await s.press(v, "x", data=f"act:out:{act}")
+    await s.say(v, str(code))
+    uid = await scalar(s.app, "select id from users where external_id = :x", x=str(v.id))
+    assert await scalar(s.app, "select balance from point_balances where user_id = :u", u=uid) == 20
+    msg = s.message_dict(v, "…", COMMUNITY_GROUP)
+    await s.say(COMMUNITY_STAFF, f"/fixtime {act} 09:00 10:00", group=COMMUNITY_GROUP, reply_to_message=msg)
+    assert "已更正" in texts(sent_to(s.session, COMMUNITY_GROUP.id))[-1]
+    assert await scalar(s.app, "select hours from point_balances where user_id = :u", u=uid) == 1
+    assert await scalar(s.app, "select balance from point_balances where user_id = :u", u=uid) == 10
+    assert await scalar(s.app, "select count(*) from points_ledger where kind = 'adjust'") == 1
+    assert await scalar(s.app, "select count(*) from hours_ledger where kind = 'correction'") == 1
+    url = s.app.engine.url.render_as_string(hide_password=False)
+    assert await rebuild_points(url) == []
