@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from domain.services import Context, OrgService
 
 KIND = "activity"
+# Every answer of the form, in the order it is shown back for confirmation.
+FIELDS = ("community", "title", "description", "place", "start", "end", "capacity", "points_rule", "points", "team")
 # Typed answers, in order; community, rule and team are chosen with buttons.
 TEXT_STEPS = ("title", "description", "place", "start", "end", "capacity", "points")
 
@@ -119,21 +121,7 @@ class ActivityFormService:
         data = await self._form(user)
         if data.get("step") != "confirm":
             raise Invalid("form_incomplete")
-        row = {
-            k: data.get(k)
-            for k in (
-                "community",
-                "title",
-                "description",
-                "place",
-                "start",
-                "end",
-                "capacity",
-                "points_rule",
-                "points",
-                "team",
-            )
-        }
+        row = {k: data.get(k) for k in FIELDS}
         specs, problems = parse_activities(yaml.safe_dump([row], allow_unicode=True), "yaml")
         if problems:
             raise Invalid("form_problems", problems="；".join(p.split(": ", 1)[-1] for p in problems))

@@ -10,6 +10,7 @@ from aiogram.enums import ChatType
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
+from domain.activity_form import FIELDS
 from domain.errors import Invalid
 from domain.i18n import t
 from domain.model import Button, OutMessage, User
@@ -40,21 +41,7 @@ async def prompt(chat_id: int, svc: Services, user: User, data: dict[str, Any]) 
         rows.append([Button(t("form.no_team", loc), cb=("form", {"a": "team", "v": ""}))])
         await svc.send(OutMessage(chat_id, t("form.ask.team", loc), buttons=rows))
     elif step == "confirm":
-        summary = "\n".join(
-            f"{t(f'form.field.{k}', loc)}：{html.escape(str(data.get(k) or '-'))}"
-            for k in (
-                "community",
-                "title",
-                "description",
-                "place",
-                "start",
-                "end",
-                "capacity",
-                "points_rule",
-                "points",
-                "team",
-            )
-        )
+        summary = "\n".join(f"{t(f'form.field.{k}', loc)}：{html.escape(str(data.get(k) or '-'))}" for k in FIELDS)
         await svc.send(
             OutMessage(
                 chat_id,
