@@ -11,7 +11,8 @@ from pathlib import Path
 import yaml
 
 from domain.services import Context, GeoCache, Services
-from storage.db import create_engine, session_factory
+from storage.db import session_factory
+from storage.migrate import migrated_engine
 from storage.repos import SqlRepos
 
 
@@ -21,7 +22,7 @@ def _now() -> datetime:
 
 async def rebuild_points(database_url: str) -> list[tuple[int, int, int, float, float]]:
     """Recompute cached balances and hours from the ledgers; returns what differed (and was fixed)."""
-    engine = create_engine(database_url)
+    engine = await migrated_engine(database_url)
     try:
         async with session_factory(engine).begin() as s:
             svc = Services(Context(SqlRepos(s, _now), _now, GeoCache()))
@@ -60,7 +61,7 @@ async def import_catalog(database_url: str, path: Path) -> tuple[int, int]:
     items, problems = parse_catalog(path.read_text(encoding="utf-8"), fmt)
     if problems:
         raise ValueError("refused, nothing imported:\n" + "\n".join(f"  {p}" for p in problems))
-    engine = create_engine(database_url)
+    engine = await migrated_engine(database_url)
     created = updated = 0
     try:
         async with session_factory(engine).begin() as s:
@@ -87,7 +88,7 @@ async def import_activities(database_url: str, path: Path, clock: Callable[[], d
     specs, problems = parse_activities(path.read_text(encoding="utf-8"), guess_format(path.name))
     if problems:
         raise ValueError("refused, nothing imported:\n" + "\n".join(f"  {p}" for p in problems))
-    engine = create_engine(database_url)
+    engine = await migrated_engine(database_url)
     try:
         async with session_factory(engine).begin() as s:
             svc = Services(Context(SqlRepos(s, clock), clock, GeoCache()))
@@ -106,7 +107,7 @@ async def import_activities(database_url: str, path: Path, clock: Callable[[], d
 
 async def expire_points(database_url: str, cutoff: datetime) -> int:
     """Write expiry entries for points earned before `cutoff` and still unspent."""
-    engine = create_engine(database_url)
+    engine = await migrated_engine(database_url)
     try:
         async with session_factory(engine).begin() as s:
             svc = Services(Context(SqlRepos(s, _now), _now, GeoCache()))

@@ -8,7 +8,8 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.geo import parse_district
-from storage.db import create_engine, session_factory
+from storage.db import session_factory
+from storage.migrate import migrated_engine
 from storage.repos import UnitRepo
 
 
@@ -29,7 +30,7 @@ async def import_file(database_url: str, path: Path) -> tuple[int, int]:
         raise ValueError(f"no such file: {path}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ValueError(f"{path}: not valid JSON ({e})") from None
-    engine = create_engine(database_url)
+    engine = await migrated_engine(database_url)
     try:
         async with session_factory(engine).begin() as session:
             return await import_units(session, data)

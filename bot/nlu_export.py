@@ -6,13 +6,14 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from intents.rasa import Example, dump_nlu
-from storage.db import create_engine, session_factory
+from storage.db import session_factory
+from storage.migrate import migrated_engine
 from storage.repos import ExampleRepo
 
 
 async def export_examples(database_url: str) -> tuple[str, int]:
     """(YAML text, number of examples) of every answered clarification and correction."""
-    engine = create_engine(database_url)
+    engine = await migrated_engine(database_url)
     try:
         async with session_factory(engine)() as session:
             rows = await ExampleRepo(session, lambda: datetime.now(UTC)).answered()

@@ -43,3 +43,12 @@ async def downgrade(engine: AsyncEngine, revision: str = "base") -> None:
     """Undo migrations down to `revision`."""
     async with engine.begin() as conn:
         await conn.run_sync(_downgrade, revision)
+
+
+async def migrated_engine(url: str) -> AsyncEngine:
+    """An engine on a database brought up to date first (CLI commands work on a fresh file)."""
+    from storage.db import create_engine
+
+    engine = create_engine(url)
+    await upgrade(engine)
+    return engine
