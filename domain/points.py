@@ -217,9 +217,7 @@ class PointsService:
             raise Invalid("award_usage")
         if amount <= 0 or amount > 1000:
             raise Invalid("points_amount")
-        community = (
-            unit.code if unit.level is Level.COMMUNITY else unit.parent_code if unit.level is Level.GRID else None
-        )
+        community = await self.org.community_of(unit.code)
         await self.earn(
             target.id,
             amount,

@@ -143,6 +143,10 @@ class OrgService:
             raise Forbidden("staff_forbidden")
         return unit, await self.repos.staff.remove(unit.code, target.id)
 
+    async def community_of(self, code: str) -> str | None:
+        """The community a unit belongs to (itself if it is one; None for a street)."""
+        return next((u.code for u in await self.lineage(code) if u.level is Level.COMMUNITY), None)
+
     async def handling_unit(self, code: str, category: str) -> str:
         """The unit that handles this category at this place: the grid, or an ancestor for some categories."""
         level = self.ctx.category_levels.get(category)
@@ -172,11 +176,11 @@ class OrgService:
 class CaseService:
     """Case transitions, each recorded, each telling the reporter, each updating the group post."""
 
-    def __init__(self, ctx: Context, org: OrgService) -> None:
+    def __init__(self, ctx: Context, org: OrgService, points: PointsService) -> None:
         self.ctx = ctx
         self.repos = ctx.repos
         self.org = org
-        self.points: PointsService | None = None
+        self.points = points
 
     async def get(self, case_id: int) -> Case:
         """A case or NotFound."""
@@ -365,12 +369,10 @@ class CaseService:
 
     async def _reward_reporter(self, case: Case) -> None:
         # Keyed by case: a reopened case resolved again earns nothing more.
-        if self.points is None:
-            return
         amount = self.ctx.report_points.get(case.category, self.ctx.report_points_default)
         if amount <= 0:
             return
-        community = next((u.code for u in await self.org.lineage(case.unit_code) if u.level is Level.COMMUNITY), None)
+        community = await self.org.community_of(case.unit_code)
         earned = await self.points.earn(
             case.reporter_id,
             amount,
@@ -882,12 +884,11 @@ class Services:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.org = OrgService(ctx)
-        self.cases = CaseService(ctx, self.org)
+        self.points = PointsService(ctx, self.org)
+        self.cases = CaseService(ctx, self.org, self.points)
         self.reports = ReportService(ctx, self.org, self.cases)
         self.groups = GroupService(ctx, self.org, self.reports)
-        self.points = PointsService(ctx, self.org)
         self.shop = ShopService(ctx, self.org, self.points)
-        self.cases.points = self.points
         self.board = BoardService(ctx)
         self.activities = ActivityService(ctx, self.org, self.points)
         self.organiser = OrganiserTools(self.activities)
