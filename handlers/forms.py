@@ -89,7 +89,7 @@ def router() -> Router:
 
     @r.callback_query(FormCb.filter())
     async def form_button(query: CallbackQuery, callback_data: FormCb, svc: Services, user: User) -> None:
-        chat_id = query.message.chat.id if query.message else user.private_chat_id or 0
+        chat_id = ui.reply_chat(query, user)
         a, v = callback_data.a, callback_data.v
         if a == "publish":
             act = await svc.activity_form.publish(user)

@@ -53,7 +53,7 @@ def router() -> Router:
     @r.callback_query(OrdCb.filter())
     async def order_button(query: CallbackQuery, callback_data: OrdCb, svc: Services, user: User) -> None:
         a, order_id, loc = callback_data.a, callback_data.id, user.locale
-        chat_id = query.message.chat.id if query.message else user.private_chat_id or 0
+        chat_id = ui.reply_chat(query, user)
         if a.startswith("w-"):
             await svc.orders.when(user, order_id, a[2:])
             communities = await svc.reports.units_for_choice(None)

@@ -15,6 +15,7 @@ from domain.model import Button, OutMessage, User
 from domain.points import Standing
 from domain.render import local_time
 from domain.services import Services
+from handlers import ui
 from handlers.callbacks import ShopCb
 from handlers.group import GROUPS, target_user
 
@@ -68,7 +69,7 @@ def router() -> Router:
 
     @r.callback_query(ShopCb.filter(), F.message.chat.type == ChatType.PRIVATE)
     async def shop_button(query: CallbackQuery, callback_data: ShopCb, svc: Services, user: User) -> None:
-        chat_id = query.message.chat.id if query.message else user.private_chat_id or 0
+        chat_id = ui.reply_chat(query, user)
         a, v, loc = callback_data.a, callback_data.v, user.locale
         if a == "comm":
             await show_communities(chat_id, svc, user)

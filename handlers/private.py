@@ -174,7 +174,7 @@ def router() -> Router:
 
     @r.callback_query(DraftCb.filter())
     async def draft_button(query: CallbackQuery, callback_data: DraftCb, svc: Services, user: User) -> None:
-        chat_id = query.message.chat.id if query.message else user.private_chat_id or 0
+        chat_id = ui.reply_chat(query, user)
         a, v = callback_data.a, callback_data.v
         if a == "submit":
             case = await svc.reports.submit(user)
@@ -221,7 +221,7 @@ def router() -> Router:
         query: CallbackQuery, callback_data: ClarifyCb, svc: Services, user: User, classifier: Classifier
     ) -> None:
         example = await svc.reports.answer_intent(user, callback_data.id, callback_data.i)
-        chat_id = query.message.chat.id if query.message else user.private_chat_id or 0
+        chat_id = ui.reply_chat(query, user)
         cls = await classifier.classify(example.text)
         cls.intent, cls.intent_sure = callback_data.i, True
         await query.answer(t("clarify.thanks", user.locale))
@@ -230,7 +230,7 @@ def router() -> Router:
     @r.callback_query(MyCaseCb.filter())
     async def my_case(query: CallbackQuery, callback_data: MyCaseCb, svc: Services, user: User) -> None:
         case, events = await svc.cases.timeline(callback_data.id, user)
-        chat_id = query.message.chat.id if query.message else user.private_chat_id or 0
+        chat_id = ui.reply_chat(query, user)
         await svc.send(ui.timeline(chat_id, case, events, user.locale))
         await query.answer()
 

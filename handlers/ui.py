@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import html
 
+from aiogram.types import CallbackQuery
+
 from domain.i18n import t
-from domain.model import CATEGORIES, Button, Case, CaseEvent, Draft, OutMessage, Unit
+from domain.model import CATEGORIES, Button, Case, CaseEvent, Draft, OutMessage, Unit, User
 from domain.render import local_time, map_url, state_label
+
+
+def reply_chat(query: CallbackQuery, user: User) -> int:
+    """The chat a button press is answered in: the button's own chat, else the presser's private chat."""
+    if query.message is not None:
+        return query.message.chat.id
+    return user.private_chat_id or 0
 
 
 def menu_labels(locale: str) -> dict[str, str]:

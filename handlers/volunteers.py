@@ -69,7 +69,7 @@ def router() -> Router:
     @r.callback_query(VolCb.filter())
     async def vol_button(query: CallbackQuery, callback_data: VolCb, svc: Services, user: User) -> None:
         a, v, loc = callback_data.a, callback_data.v, user.locale
-        chat_id = query.message.chat.id if query.message else user.private_chat_id or 0
+        chat_id = ui.reply_chat(query, user)
         if a == "reg":
             await ask_phone(chat_id, svc, user)
         elif a == "comm":
