@@ -10,7 +10,9 @@ from pathlib import Path
 
 import yaml
 
-from domain.services import Context, GeoCache, Services
+from bot.config import Settings
+from bot.context import context_factory
+from domain.services import Services
 from storage.db import session_factory
 from storage.migrate import migrated_engine
 from storage.repos import SqlRepos
@@ -20,12 +22,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def rebuild_points(database_url: str) -> list[tuple[int, int, int, float, float]]:
+async def rebuild_points(settings: Settings) -> list[tuple[int, int, int, float, float]]:
     """Recompute cached balances and hours from the ledgers; returns what differed (and was fixed)."""
-    engine = await migrated_engine(database_url)
+    engine = await migrated_engine(settings.database_url)
     try:
         async with session_factory(engine).begin() as s:
-            svc = Services(Context(SqlRepos(s, _now), _now, GeoCache()))
+            svc = Services(context_factory(settings, _now)(SqlRepos(s, _now), None))
             return await svc.points.rebuild()
     finally:
         await engine.dispose()
@@ -55,13 +57,13 @@ def parse_catalog(text: str, fmt: str) -> tuple[list[tuple[str, str, int, int]],
     return (items if not problems else []), problems
 
 
-async def import_catalog(database_url: str, path: Path) -> tuple[int, int]:
+async def import_catalog(settings: Settings, path: Path) -> tuple[int, int]:
     """Upsert items; refused whole on any problem (unknown or non-community code included)."""
     fmt = "csv" if path.suffix.lower() == ".csv" else "yaml"
     items, problems = parse_catalog(path.read_text(encoding="utf-8"), fmt)
     if problems:
         raise ValueError("refused, nothing imported:\n" + "\n".join(f"  {p}" for p in problems))
-    engine = await migrated_engine(database_url)
+    engine = await migrated_engine(settings.database_url)
     created = updated = 0
     try:
         async with session_factory(engine).begin() as s:
@@ -81,17 +83,17 @@ async def import_catalog(database_url: str, path: Path) -> tuple[int, int]:
     return created, updated
 
 
-async def import_activities(database_url: str, path: Path, clock: Callable[[], datetime] = _now) -> int:
+async def import_activities(settings: Settings, path: Path, clock: Callable[[], datetime] = _now) -> int:
     """Publish every activity of a YAML/CSV file in one transaction; refused whole on any problem."""
     from domain.activity_file import guess_format, parse_activities
 
     specs, problems = parse_activities(path.read_text(encoding="utf-8"), guess_format(path.name))
     if problems:
         raise ValueError("refused, nothing imported:\n" + "\n".join(f"  {p}" for p in problems))
-    engine = await migrated_engine(database_url)
+    engine = await migrated_engine(settings.database_url)
     try:
         async with session_factory(engine).begin() as s:
-            svc = Services(Context(SqlRepos(s, clock), clock, GeoCache()))
+            svc = Services(context_factory(settings, clock)(SqlRepos(s, clock), None))
             for spec in specs:
                 await svc.activities.publish(spec)
     except Exception as e:
@@ -105,12 +107,12 @@ async def import_activities(database_url: str, path: Path, clock: Callable[[], d
     return len(specs)
 
 
-async def expire_points(database_url: str, cutoff: datetime) -> int:
+async def expire_points(settings: Settings, cutoff: datetime) -> int:
     """Write expiry entries for points earned before `cutoff` and still unspent."""
-    engine = await migrated_engine(database_url)
+    engine = await migrated_engine(settings.database_url)
     try:
         async with session_factory(engine).begin() as s:
-            svc = Services(Context(SqlRepos(s, _now), _now, GeoCache()))
+            svc = Services(context_factory(settings, _now)(SqlRepos(s, _now), None))
             return await svc.points.expire_before(cutoff)
     finally:
         await engine.dispose()

@@ -14,10 +14,10 @@ from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.context import context_factory
 from bot.middlewares import UnitOfWorkMiddleware
 from bot.nlu import BuiltinClassifier, RasaClassifier
 from bot.sender import OutboxSender
-from domain.model import Level, UserRef
 from domain.ports import Classifier
 from domain.services import GeoCache
 from handlers import get_routers
@@ -78,27 +78,8 @@ def create_dispatcher(
 ) -> tuple[Dispatcher, UnitOfWorkMiddleware]:
     """A dispatcher with fresh routers and the unit-of-work middleware."""
     dp = Dispatcher()
-    admins = frozenset(UserRef("telegram", str(i)) for i in settings.admin_ids)
-    levels = {c: Level(v) for c, v in settings.category_levels.items()}
-
-    def offer_threshold() -> float:
-        # Read per update, not at start-up: the built-in model and its calibration load on first use.
-        th = getattr(classifier, "thresholds", None)
-        return float(th.group_report) if th is not None else 0.9
-
-    uow = UnitOfWorkMiddleware(
-        sessions,
-        geo,
-        clock,
-        admins,
-        settings.default_locale,
-        on_outbox,
-        levels,
-        offer_threshold,
-        tuple(settings.star_hours),
-        dict(settings.report_points),
-        settings.report_points_default,
-    )
+    make_context = context_factory(settings, clock, geo, classifier)
+    uow = UnitOfWorkMiddleware(sessions, make_context, clock, settings.default_locale, on_outbox)
     dp.update.outer_middleware(uow)
     dp["classifier"] = classifier
     dp.include_routers(*get_routers())

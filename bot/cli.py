@@ -33,7 +33,7 @@ def points_rebuild() -> None:
     from bot.admin import rebuild_points
 
     settings = load_settings()
-    fixed = asyncio.run(rebuild_points(settings.database_url))
+    fixed = asyncio.run(rebuild_points(settings))
     if not fixed:
         typer.echo("cached balances and hours agree with the ledgers")
         return
@@ -57,7 +57,7 @@ def activities_import(file: Annotated[Path, typer.Argument(help="YAML or CSV of 
     if not file.exists():
         fail(f"no such file: {file}")
     try:
-        n = asyncio.run(import_activities(settings.database_url, file))
+        n = asyncio.run(import_activities(settings, file))
     except ValueError as e:
         typer.echo(str(e), err=True)
         raise typer.Exit(1) from None
@@ -79,7 +79,7 @@ def points_expire(
         cutoff = datetime.strptime(before, "%Y-%m-%d").replace(tzinfo=CHINA_TZ)
     except ValueError:
         fail("--before must be a date like 2026-01-01")
-    total = asyncio.run(expire_points(settings.database_url, cutoff))
+    total = asyncio.run(expire_points(settings, cutoff))
     typer.echo(f"expired {total} points earned before {before}")
 
 
@@ -92,7 +92,7 @@ def catalog_import(file: Annotated[Path, typer.Argument(help="CSV or YAML: commu
     if not file.exists():
         fail(f"no such file: {file}")
     try:
-        created, updated = asyncio.run(import_catalog(settings.database_url, file))
+        created, updated = asyncio.run(import_catalog(settings, file))
     except ValueError as e:
         typer.echo(str(e), err=True)
         raise typer.Exit(1) from None

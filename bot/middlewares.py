@@ -13,10 +13,11 @@ from aiogram.types import Chat, TelegramObject, Update
 from aiogram.types import User as TgUser
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.context import ContextFactory
 from domain.errors import DomainError
 from domain.i18n import normalize_locale, t
-from domain.model import Level, OutMessage, UserRef
-from domain.services import Context, GeoCache, Services
+from domain.model import OutMessage, UserRef
+from domain.services import Services
 from storage.outbox import claim_update
 from storage.repos import SqlRepos
 
@@ -30,54 +31,23 @@ class UnitOfWorkMiddleware(BaseMiddleware):
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        geo: GeoCache,
+        make_context: ContextFactory,
         clock: Callable[[], datetime],
-        admins: frozenset[UserRef],
         group_locale: str,
         on_outbox: Callable[[], None],
-        category_levels: dict[str, Level] | None = None,
-        offer_threshold: Callable[[], float] = lambda: 0.9,
-        star_hours: tuple[float, ...] = (100, 300, 600, 1000, 1500),
-        report_points: dict[str, int] | None = None,
-        report_points_default: int = 5,
-        checkin_radius_m: float = 300.0,
-        order_untaken_minutes: float = 120.0,
     ) -> None:
-        self.checkin_radius_m = checkin_radius_m
-        self.order_untaken_minutes = order_untaken_minutes
-        self.star_hours = star_hours
-        self.report_points = report_points or {}
-        self.report_points_default = report_points_default
         self.sessions = sessions
-        self.geo = geo
+        self.make_context = make_context
         self.clock = clock
-        self.admins = admins
         self.group_locale = group_locale
         self.on_outbox = on_outbox
-        self.category_levels = category_levels or {}
-        self.offer_threshold = offer_threshold
         self.bot_username: str | None = None
         self.duplicates = 0
 
     def services(self, session: AsyncSession) -> tuple[SqlRepos, Services]:
         """Repositories and domain services on a session, configured like every update's."""
         repos = SqlRepos(session, self.clock)
-        ctx = Context(
-            repos,
-            self.clock,
-            self.geo,
-            admins=self.admins,
-            group_locale=self.group_locale,
-            category_levels=self.category_levels,
-            bot_username=self.bot_username,
-            group_offer_threshold=self.offer_threshold,
-            star_hours=self.star_hours,
-            report_points=self.report_points,
-            report_points_default=self.report_points_default,
-            checkin_radius_m=self.checkin_radius_m,
-            order_untaken_minutes=self.order_untaken_minutes,
-        )
-        return repos, Services(ctx)
+        return repos, Services(self.make_context(repos, self.bot_username))
 
     async def _user(self, svc: Services, data: dict[str, Any]) -> Any:
         tg: TgUser | None = data.get("event_from_user")

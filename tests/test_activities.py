@@ -31,8 +31,8 @@ ACTIVITY = """
 async def publish(s: Script, tmp_path: Path, capacity: int = 2) -> int:
     path = tmp_path / "acts.yml"
     path.write_text(ACTIVITY.format(capacity=capacity), encoding="utf-8")
-    url = s.app.engine.url.render_as_string(hide_password=False)
-    assert await import_activities(url, path, s.app.store.clock) == 1
+    settings = s.app.settings
+    assert await import_activities(settings, path, s.app.store.clock) == 1
     await s.app.sender.drain()
     s._collect()
     return int(await scalar(s.app, "select id from activities"))
@@ -137,9 +137,9 @@ async def test_checkin_checkout_hours_and_points(district: Script, tmp_path: Pat
 async def test_bad_activity_file_is_refused_whole(district: Script, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yml"
     bad.write_text(ACTIVITY.format(capacity=0) + ACTIVITY.format(capacity=3).replace("QH-01", "NOPE"), encoding="utf-8")
-    url = district.app.engine.url.render_as_string(hide_password=False)
+    settings = district.app.settings
     try:
-        await import_activities(url, bad)
+        await import_activities(settings, bad)
     except ValueError as e:
         assert "capacity" in str(e)
     else:
@@ -182,8 +182,8 @@ async def test_team_only_activity(district: Script, tmp_path: Path) -> None:
     s = district
     path = tmp_path / "team.yml"
     path.write_text(ACTIVITY.format(capacity=5) + "  team: 红马甲服务队\n", encoding="utf-8")
-    url = s.app.engine.url.render_as_string(hide_password=False)
-    await import_activities(url, path, s.app.store.clock)
+    settings = s.app.settings
+    await import_activities(settings, path, s.app.store.clock)
     act = int(await scalar(s.app, "select id from activities"))
     [outsider] = people(1, base=980000)
     await s.say(outsider, "/start")
@@ -246,5 +246,5 @@ async def test_organiser_corrects_times_with_ledger_rows(district: Script, tmp_p
     assert await scalar(s.app, "select balance from point_balances where user_id = :u", u=uid) == 10
     assert await scalar(s.app, "select count(*) from points_ledger where kind = 'adjust'") == 1
     assert await scalar(s.app, "select count(*) from hours_ledger where kind = 'correction'") == 1
-    url = s.app.engine.url.render_as_string(hide_password=False)
-    assert await rebuild_points(url) == []
+    settings = s.app.settings
+    assert await rebuild_points(settings) == []

@@ -10,8 +10,6 @@ from bot.admin import rebuild_points
 from bot.demo import COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP, RIDER, WORKER
 from bot.scripted import Person, Script
 from domain.model import UserRef
-from domain.services import Context, GeoCache, Services
-from storage.repos import SqlRepos
 from tests.helpers import alerts, scalar, sent_to, texts
 
 RESIDENT = Person(900401, "张阿姨", "zhang_ayi")
@@ -119,7 +117,7 @@ async def test_fifty_concurrent_redemptions_succeed_exactly_three_times(district
     assert await balance(s, RESIDENT) == 0
     assert await scalar(s.app, "select stock from shop_items where id = :i", i=item) == 97
     assert await scalar(s.app, "select sum(amount) from points_ledger") == 0
-    assert await rebuild_points(str(s.app.engine.url.render_as_string(hide_password=False))) == []
+    assert await rebuild_points(s.app.settings) == []
 
 
 async def test_stock_never_below_zero_under_concurrency(district: Script) -> None:
@@ -138,13 +136,13 @@ async def test_stock_never_below_zero_under_concurrency(district: Script) -> Non
 async def test_rebuild_finds_and_fixes_a_drifted_cache(district: Script) -> None:
     s = district
     await award(s, RESIDENT, 25)
-    url = s.app.engine.url.render_as_string(hide_password=False)
-    assert await rebuild_points(url) == []
+    settings = s.app.settings
+    assert await rebuild_points(settings) == []
     async with s.app.sessions.begin() as sess:
         from sqlalchemy import text
 
         await sess.execute(text("update point_balances set balance = 999"))
-    fixed = await rebuild_points(url)
+    fixed = await rebuild_points(settings)
     assert len(fixed) == 1 and fixed[0][1:3] == (999, 25)
     assert await balance(s, RESIDENT) == 25
 
@@ -153,8 +151,7 @@ async def test_hours_stars_and_certificate(district: Script) -> None:
     s = district
     await s.say(RESIDENT, "/start")
     async with s.app.sessions.begin() as sess:
-        repos = SqlRepos(sess, s.app.store.clock)
-        svc = Services(Context(repos, s.app.store.clock, GeoCache()))
+        repos, svc = s.app.uow.services(sess)
         user = await repos.users.by_ref(UserRef("telegram", str(RESIDENT.id)))
         assert user is not None
         assert await svc.points.add_hours(user, 8, "verified", "act:1:u") is None
@@ -175,16 +172,16 @@ async def test_hours_stars_and_certificate(district: Script) -> None:
 async def test_catalog_cli_import(district: Script, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from bot.admin import import_catalog
 
-    url = district.app.engine.url.render_as_string(hide_password=False)
+    settings = district.app.settings
     good = tmp_path / "items.csv"
     good.write_text("community,name,price,stock\nQH-01,食用油,50,10\nQH-02,肥皂,5,100\n", encoding="utf-8")
-    assert await import_catalog(url, good) == (2, 0)
+    assert await import_catalog(settings, good) == (2, 0)
     bad = tmp_path / "bad.yml"
     bad.write_text(
         "- {community: QH-01-02, name: 牙膏, price: 8, stock: 3}\n- {community: QH-01, name: x}\n", encoding="utf-8"
     )
     try:
-        await import_catalog(url, bad)
+        await import_catalog(settings, bad)
     except ValueError as e:
         assert "row 2" in str(e)
     else:
@@ -229,9 +226,9 @@ async def test_yearly_expiry_takes_old_unspent_points_once(district: Script, clo
     await s.press(RESIDENT, "x", data=f"shop:buy:{item}")  # spends 20 of the old points
     clock.now = datetime(2027, 3, 1, tzinfo=UTC)
     await award(s, RESIDENT, 30)  # new points stay
-    url = s.app.engine.url.render_as_string(hide_password=False)
+    settings = s.app.settings
     cutoff = datetime(2027, 1, 1, tzinfo=UTC)
-    assert await expire_points(url, cutoff) == 30
-    assert await expire_points(url, cutoff) == 0
+    assert await expire_points(settings, cutoff) == 30
+    assert await expire_points(settings, cutoff) == 0
     assert await balance(s, RESIDENT) == 30
-    assert await rebuild_points(url) == []
+    assert await rebuild_points(settings) == []
