@@ -11,7 +11,6 @@ from domain.activities import Activity, Signup
 from domain.activity_file import ActivitySpec
 from storage.db import conflict_insert
 from storage.orm import ActivityRow, SignupRow
-from storage.repos import utc
 
 
 def _activity(r: ActivityRow) -> Activity:
@@ -23,8 +22,8 @@ def _activity(r: ActivityRow) -> Activity:
         r.place,
         r.lat,
         r.lon,
-        utc(r.start_at) or r.start_at,
-        utc(r.end_at) or r.end_at,
+        r.start_at,
+        r.end_at,
         r.capacity,
         r.taken,
         r.points_rule,
@@ -42,8 +41,8 @@ def _signup(r: SignupRow) -> Signup:
         r.activity_id,
         r.user_id,
         r.state,
-        utc(r.checkin_at),
-        utc(r.checkout_at),
+        r.checkin_at,
+        r.checkout_at,
         r.hours,
         list(r.reminder_ids or []),
     )

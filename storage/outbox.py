@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import conflict_insert
 from storage.orm import OutboxRow, ProcessedUpdateRow
-from storage.repos import utc
 
 
 @dataclass
@@ -73,7 +72,7 @@ class OutboxStore:
                     )
                 )
             ).scalar_one_or_none()
-            return utc(at)
+            return at
 
     async def mark_inflight(self, msg_id: int) -> bool:
         """Claim a message for sending; False if someone else did."""

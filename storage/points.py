@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.points import LedgerEntry, ShopItem, ShopOrder
 from storage.db import conflict_insert
 from storage.orm import BalanceRow, HoursRow, LedgerRow, ShopItemRow, ShopOrderRow
-from storage.repos import utc
 
 
 class LedgerRepo:
@@ -90,7 +89,7 @@ class LedgerRepo:
                 r.ref,
                 r.operator_id,
                 r.community_code,
-                utc(r.created_at),
+                r.created_at,
                 r.id,
             )
             for r in rows.scalars()
@@ -192,7 +191,7 @@ def _item(r: ShopItemRow) -> ShopItem:
 
 
 def _order(r: ShopOrderRow) -> ShopOrder:
-    return ShopOrder(r.id, r.user_id, r.item_id, r.price, r.code, r.state, utc(r.created_at) or r.created_at)
+    return ShopOrder(r.id, r.user_id, r.item_id, r.price, r.code, r.state, r.created_at)
 
 
 class ShopRepo:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -43,13 +43,6 @@ from storage.orm import (
 )
 
 Clock = Callable[[], datetime]
-
-
-def utc(at: datetime | None) -> datetime | None:
-    """SQLite hands datetimes back naive; everything we store is UTC."""
-    if at is None:
-        return None
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _user(row: UserRow) -> User:
@@ -253,7 +246,7 @@ def _case(row: CaseRow) -> Case:
         unit_code=row.unit_code,
         state=CaseState(row.state),
         rev=row.rev,
-        created_at=utc(row.created_at) or row.created_at,
+        created_at=row.created_at,
         photo_file_id=row.photo_file_id,
         lat=row.lat,
         lon=row.lon,
@@ -346,7 +339,7 @@ class CaseRepo:
             CaseEvent(
                 r.case_id,
                 r.actor_id,
-                utc(r.at) or r.at,
+                r.at,
                 CaseState(r.from_state) if r.from_state else None,
                 CaseState(r.to_state),
                 r.action,
@@ -611,7 +604,7 @@ class OfferRepo:
                 )
             )
         ).scalar_one_or_none()
-        return utc(at)
+        return at
 
     async def add(self, offer: GroupOffer, at: datetime) -> int:
         """Store an open offer."""
