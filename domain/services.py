@@ -212,8 +212,10 @@ class CaseService:
         await self.repos.cases.set_fields(case.id, post_outbox_id=post_id)
         case.post_outbox_id = post_id
 
-    async def refresh_post(self, case: Case, actor: User | None, extra: str | None = None) -> None:
-        """Edit the group post to show the new state and who acted."""
+    async def refresh_post(
+        self, case: Case, actor: User | None, extra: str | None = None, superseded: bool = False
+    ) -> None:
+        """Edit the group post to show the new state and who acted (no buttons once a new post replaces it)."""
         if case.post_outbox_id is None:
             return
         unit = await self.repos.units.get(case.unit_code)
@@ -230,7 +232,7 @@ class CaseService:
                 chat_id=0,
                 text=text,
                 photo=case.photo_file_id,
-                buttons=render.case_buttons(case, unit, loc),
+                buttons=[] if superseded else render.case_buttons(case, unit, loc),
                 edit_outbox_id=case.post_outbox_id,
             )
         )
@@ -544,8 +546,8 @@ class CaseService:
                 assignee_id=None,
                 reopen_count=case.reopen_count + 1,
             )
-            await self.refresh_post(case, actor, t("case.reopened_note", self.ctx.group_locale))
-            # The old post's buttons were removed by the refresh; the rework gets a fresh post.
+            # The old post keeps its history but loses its buttons; the rework gets a fresh post.
+            await self.refresh_post(case, actor, t("case.reopened_note", self.ctx.group_locale), superseded=True)
             await self.post(case, "case.rework_banner")
             await self.tell_reporter(case, "notify.reopened")
         else:

@@ -55,6 +55,9 @@ async def test_full_loop_with_rework(district: Script, spot: dict[str, float]) -
     [case] = await all_cases(s.app)
     assert case.state is CaseState.NEW and case.reopen_count == 1 and case.assignee_id is None
     assert any("重办" in t for t in texts(sent_to(s.session, GRID_GROUP.id)))
+    # Only the rework post has live buttons; the old post was edited to none.
+    reopened_edit = [c for c in s.session.by_method("editMessageCaption") if "重新交办" in c.params["caption"]][-1]
+    assert reopened_edit.params["reply_markup"]["inline_keyboard"] == []
     await s.press(WORKER, "接单", group=GRID_GROUP, on="重办")
     await s.press(WORKER, "到场", group=GRID_GROUP, on="重办")
     await s.press(WORKER, "办结", group=GRID_GROUP, on="重办")
