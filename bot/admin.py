@@ -12,6 +12,7 @@ import yaml
 
 from bot.config import Settings
 from bot.context import context_factory
+from domain.points import ITEM_NAME_MAX, PRICE_MAX, STOCK_MAX
 from domain.services import Services
 from storage.db import session_factory
 from storage.migrate import migrated_engine
@@ -33,34 +34,93 @@ async def rebuild_points(settings: Settings) -> list[tuple[int, int, int, float,
         await engine.dispose()
 
 
-def parse_catalog(text: str, fmt: str) -> tuple[list[tuple[str, str, int, int]], list[str]]:
-    """(community, name, price, stock) rows from CSV or YAML, or every problem found."""
-    rows: list[dict[str, object]]
+_CATALOG_FIELDS = ("community", "name", "price", "stock")
+
+
+def _whole(value: object, key: str, low: int, high: int, problems: list[str]) -> int | None:
+    if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
+        problems.append(f"{key} is missing" if value in (None, "") else f"{key}: {value!r} is not a whole number")
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        problems.append(f"{key}: {str(value)[:24]!r} is not a whole number")
+        return None
+    if not low <= number <= high:
+        shown = str(number) if len(str(number)) <= 24 else str(number)[:20] + "…"
+        problems.append(f"{key} must be between {low} and {high}, got {shown}")
+        return None
+    return number
+
+
+def parse_catalog(text: str, fmt: str) -> tuple[list[tuple[int, str, str, int, int]], list[str]]:
+    """(community, name, price, stock) rows from CSV or YAML, or every problem found (row by row, all of them)."""
+    rows: list[object]
     if fmt == "csv":
-        rows = list(csv.DictReader(io.StringIO(text)))
+        try:
+            reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
+            rows = list(reader)
+        except csv.Error as e:
+            return [], [f"file: not valid CSV: {e}"]
+        header = [h.strip().lower() for h in reader.fieldnames or []]
+        missing = [f for f in _CATALOG_FIELDS if f not in header]
+        if rows and missing:
+            return [], [f"file: the header row lacks the column(s) {', '.join(missing)}"]
     else:
-        data = yaml.safe_load(text) or []
-        rows = data.get("items", []) if isinstance(data, dict) else data
-    items: list[tuple[str, str, int, int]] = []
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark is not None else ""
+            return [], [f"file: not valid YAML{where}: {getattr(e, 'problem', None) or e}"]
+        if isinstance(data, dict):
+            if "items" not in data:
+                return [], ["file: expected a list of items, or a mapping with the key 'items' holding one"]
+            data = data["items"]
+        if data is None:
+            data = []
+        if not isinstance(data, list):
+            return [], ["file: expected a list of items, or a mapping with the key 'items' holding one"]
+        rows = data
+    if not rows:
+        return [], ["file: no items found"]
+    items: list[tuple[int, str, str, int, int]] = []
     problems: list[str] = []
     for n, row in enumerate(rows, start=2 if fmt == "csv" else 1):
-        try:
-            community, name = str(row["community"]).strip(), str(row["name"]).strip()
-            price, stock = int(str(row["price"])), int(str(row["stock"]))
-        except (KeyError, TypeError, ValueError) as e:
-            problems.append(f"row {n}: needs community, name, price, stock ({e})")
+        here: list[str] = []
+        if not isinstance(row, dict):
+            problems.append(f"row {n}: expected a mapping of {', '.join(_CATALOG_FIELDS)}")
             continue
-        if not community or not name or price <= 0 or stock < 0:
-            problems.append(f"row {n}: empty name/community, price ≤ 0 or stock < 0")
-            continue
-        items.append((community, name, price, stock))
+        fields = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
+        unknown = [k for k in fields if k not in _CATALOG_FIELDS]
+        if unknown:
+            here.append(f"unknown field(s) {', '.join(repr(k) for k in unknown)}")
+        community = str(fields.get("community") or "").strip()
+        name = str(fields.get("name") or "").strip()
+        if not community:
+            here.append("community is missing")
+        elif len(community) > 32 or any(c.isspace() for c in community):
+            here.append(f"community must be a code like QH-01, not {community[:40]!r}")
+        if not name:
+            here.append("name is missing")
+        elif len(name) > ITEM_NAME_MAX:
+            here.append(f"name is longer than {ITEM_NAME_MAX} characters ({len(name)})")
+        price = _whole(fields.get("price"), "price", 1, PRICE_MAX, here)
+        stock = _whole(fields.get("stock"), "stock", 0, STOCK_MAX, here)
+        problems += [f"row {n}: {p}" for p in here]
+        if not here and price is not None and stock is not None:
+            items.append((n, community, name, price, stock))
     return (items if not problems else []), problems
 
 
 async def import_catalog(settings: Settings, path: Path) -> tuple[int, int]:
     """Upsert items; refused whole on any problem (unknown or non-community code included)."""
     fmt = "csv" if path.suffix.lower() == ".csv" else "yaml"
-    items, problems = parse_catalog(path.read_text(encoding="utf-8"), fmt)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"refused, nothing imported:\n  file: {path} is not UTF-8 text") from None
+    items, problems = parse_catalog(text, fmt)
     if problems:
         raise ValueError("refused, nothing imported:\n" + "\n".join(f"  {p}" for p in problems))
     engine = await migrated_engine(settings.database_url)
@@ -68,13 +128,13 @@ async def import_catalog(settings: Settings, path: Path) -> tuple[int, int]:
     try:
         async with session_factory(engine).begin() as s:
             repos = SqlRepos(s, _now)
-            for community, *_ in items:
+            for row, community, *_ in items:
                 unit = await repos.units.get(community)
                 if unit is None or unit.level.value != "community":
-                    problems.append(f"{community}: not a community code")
+                    problems.append(f"row {row}: {community!r} is not a community code")
             if problems:
-                raise ValueError("refused, nothing imported:\n" + "\n".join(f"  {p}" for p in sorted(set(problems))))
-            for community, name, price, stock in items:
+                raise ValueError("refused, nothing imported:\n" + "\n".join(f"  {p}" for p in problems))
+            for _, community, name, price, stock in items:
                 _, was_created = await repos.shop.upsert_item(community, name, price, stock)
                 created += was_created
                 updated += not was_created
@@ -87,13 +147,20 @@ async def import_activities(settings: Settings, path: Path, clock: Callable[[], 
     """Publish every activity of a YAML/CSV file in one transaction; refused whole on any problem."""
     from domain.activity_file import guess_format, parse_activities
 
-    specs, problems = parse_activities(path.read_text(encoding="utf-8"), guess_format(path.name))
+    specs, problems = parse_activities(path.read_text(encoding="utf-8"), guess_format(path.name), now=clock())
     if problems:
         raise ValueError("refused, nothing imported:\n" + "\n".join(f"  {p}" for p in problems))
     engine = await migrated_engine(settings.database_url)
     try:
         async with session_factory(engine).begin() as s:
-            svc = Services(context_factory(settings, clock)(SqlRepos(s, clock), None))
+            repos = SqlRepos(s, clock)
+            for spec in specs:
+                unit = await repos.units.get(spec.community)
+                if unit is None or unit.level.value != "community":
+                    problems.append(f"row {spec.row}: {spec.community!r} is not a community code")
+            if problems:
+                raise ValueError("refused, nothing imported:\n" + "\n".join(f"  {p}" for p in problems))
+            svc = Services(context_factory(settings, clock)(repos, None))
             for spec in specs:
                 await svc.activities.publish(spec)
     except Exception as e:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -15,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.context import context_factory
+from bot.intake import UpdateFeeder
 from bot.middlewares import UnitOfWorkMiddleware
 from bot.nlu import BuiltinClassifier, RasaClassifier
 from bot.sender import OutboxSender
@@ -47,6 +51,7 @@ class App:
     store: OutboxStore
     uow: UnitOfWorkMiddleware
     classifier: Classifier
+    feeder: UpdateFeeder
 
     async def close(self) -> None:
         """Release the HTTP sessions and the database pool."""
@@ -54,6 +59,11 @@ class App:
         if isinstance(self.classifier, RasaClassifier):
             await self.classifier.close()
         await self.engine.dispose()
+
+
+def sender_identity() -> str:
+    """This process's name on the outbox leases it holds: host, pid and a random part (pids are reused)."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
@@ -94,11 +104,11 @@ def create_app(
     engine: AsyncEngine | None = None,
 ) -> App:
     """Build the whole app; tests pass a recording session, a clock and maybe a shared engine."""
-    engine = engine or create_engine(settings.database_url)
+    engine = engine or create_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     sessions = session_factory(engine)
     bot = create_bot(settings, bot_session)
-    store = OutboxStore(sessions, clock)
-    sender = OutboxSender(bot, store, concurrency=settings.sender_concurrency)
+    store = OutboxStore(sessions, clock, sender_identity(), timedelta(seconds=settings.outbox_lease_s))
+    sender = OutboxSender(bot, store, concurrency=settings.sender_concurrency, seal=settings.certificate_seal_image)
     if classifier is None:
         classifier = BuiltinClassifier(extra_dir=settings.nlu_extra_dir)
         if settings.rasa_url is not None:
@@ -108,4 +118,4 @@ def create_app(
             classifier = RasaClassifier(client, classifier)
     geo = GeoCache(settings.community_radius_m, settings.street_radius_m)
     dp, uow = create_dispatcher(sessions, classifier, settings, geo, clock, sender.wake)
-    return App(settings, engine, sessions, bot, dp, sender, store, uow, classifier)
+    return App(settings, engine, sessions, bot, dp, sender, store, uow, classifier, UpdateFeeder(dp, bot))

@@ -6,14 +6,16 @@ import asyncio
 import json
 import logging
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
 
 from bot.config import Settings
 
+T = TypeVar("T")
 app = typer.Typer(help="gridbot: hazard reports to grid cases, on Telegram.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 grids_app = typer.Typer(help="The street / community / grid hierarchy.", no_args_is_help=True)
@@ -33,7 +35,7 @@ def points_rebuild() -> None:
     from bot.admin import rebuild_points
 
     settings = load_settings()
-    fixed = asyncio.run(rebuild_points(settings))
+    fixed = _run(rebuild_points(settings))
     if not fixed:
         typer.echo("cached balances and hours agree with the ledgers")
         return
@@ -57,7 +59,7 @@ def activities_import(file: Annotated[Path, typer.Argument(help="YAML or CSV of 
     if not file.exists():
         fail(f"no such file: {file}")
     try:
-        n = asyncio.run(import_activities(settings, file))
+        n = _run(import_activities(settings, file))
     except ValueError as e:
         typer.echo(str(e), err=True)
         raise typer.Exit(1) from None
@@ -79,7 +81,7 @@ def points_expire(
         cutoff = datetime.strptime(before, "%Y-%m-%d").replace(tzinfo=CHINA_TZ)
     except ValueError:
         fail("--before must be a date like 2026-01-01")
-    total = asyncio.run(expire_points(settings, cutoff))
+    total = _run(expire_points(settings, cutoff))
     typer.echo(f"expired {total} points earned before {before}")
 
 
@@ -92,17 +94,43 @@ def catalog_import(file: Annotated[Path, typer.Argument(help="CSV or YAML: commu
     if not file.exists():
         fail(f"no such file: {file}")
     try:
-        created, updated = asyncio.run(import_catalog(settings, file))
+        created, updated = _run(import_catalog(settings, file))
     except ValueError as e:
         typer.echo(str(e), err=True)
         raise typer.Exit(1) from None
     typer.echo(f"imported {created} new and {updated} updated items from {file}")
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
+# One exit-code convention for every command (README, "Exit codes").
+EXIT_OK = 0
+EXIT_REFUSED = 1  # the input was refused (a bad file, every problem listed); nothing was changed
+EXIT_USAGE = 2  # wrong usage or configuration (a missing or malformed setting or option)
+EXIT_UNREACHABLE = 3  # a service it needs (database, Bot API) cannot be reached or refused access
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
     """One clear line on stderr, then exit."""
     typer.echo(f"gridbot: {message}", err=True)
     raise typer.Exit(code)
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a job; a database that cannot be reached is one line and exit 3, not a traceback."""
+    try:
+        return asyncio.run(coro)
+    except Exception as e:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from storage.db import describe_db_error
+
+        # `run` reports its own start-up problems; for every other command the service behind an OSError is
+        # the database.
+        if isinstance(e, SQLAlchemyError | OSError | TimeoutError):
+            fail(
+                f"cannot use the database ({describe_db_error(e)}): is it running, and is GRIDBOT_DATABASE_URL right?",
+                EXIT_UNREACHABLE,
+            )
+        raise
 
 
 def load_settings(require_token: bool = False) -> Settings:
@@ -120,6 +148,8 @@ def load_settings(require_token: bool = False) -> Settings:
 
 def _logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Migration chatter at every start says nothing an operator needs.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @db_app.command("upgrade")
@@ -137,7 +167,7 @@ def db_upgrade() -> None:
         finally:
             await engine.dispose()
 
-    asyncio.run(go())
+    _run(go())
     typer.echo("database is up to date")
 
 
@@ -148,7 +178,7 @@ def grids_import(file: Annotated[Path, typer.Argument(help="GeoJSON FeatureColle
 
     settings = load_settings()
     try:
-        created, updated = asyncio.run(import_file(settings.database_url, file))
+        created, updated = _run(import_file(settings.database_url, file))
     except ValueError as e:
         typer.echo(str(e), err=True)
         raise typer.Exit(1) from None
@@ -162,16 +192,20 @@ def run(
     port: Annotated[int, typer.Option(help="Webhook listen port")] = 8080,
 ) -> None:
     """Run the bot (long polling, or a webhook server with a secret token)."""
-    from bot.runner import run_polling, run_webhook
-
+    # Settings first: a configuration mistake answers at once, before the heavy imports below.
     settings = load_settings(require_token=True)
+    if webhook and not webhook.startswith("https://") and not webhook.startswith("http://127.0.0.1"):
+        fail("--webhook must be an https:// URL")
     _logging()
-    if webhook:
-        if not webhook.startswith("https://") and not webhook.startswith("http://127.0.0.1"):
-            fail("--webhook must be an https:// URL")
-        asyncio.run(run_webhook(settings, webhook, host, port))
-    else:
-        asyncio.run(run_polling(settings))
+    from bot.runner import StartupError, run_polling, run_webhook
+
+    try:
+        if webhook:
+            _run(run_webhook(settings, webhook, host, port))
+        else:
+            _run(run_polling(settings))
+    except StartupError as e:
+        fail(str(e), EXIT_UNREACHABLE)
 
 
 @app.command()
@@ -181,7 +215,7 @@ def demo(
     """Play the report loop and the volunteer scenario through the real dispatcher and outbox."""
     from bot.demo import run_demo
 
-    sys.exit(asyncio.run(run_demo(db)))
+    sys.exit(_run(run_demo(db)))
 
 
 @nlu_app.command("evaluate")
@@ -277,7 +311,7 @@ def nlu_export(
     from bot.nlu_export import export_examples
 
     settings = load_settings()
-    text, n = asyncio.run(export_examples(settings.database_url))
+    text, n = _run(export_examples(settings.database_url))
     if file is None:
         typer.echo(text, nl=False)
     else:
@@ -287,6 +321,40 @@ def nlu_export(
             "and run `gridbot nlu train`",
             err=True,
         )
+
+
+updates_app = typer.Typer(help="Updates the bot received.", no_args_is_help=True)
+app.add_typer(updates_app, name="updates")
+
+
+@updates_app.command("failed")
+def updates_failed(
+    limit: Annotated[int, typer.Option(help="How many of the newest to show")] = 20,
+    traceback: Annotated[bool, typer.Option("--traceback", help="Show each traceback in full")] = False,
+) -> None:
+    """Updates a handler failed on (a bug): what was sent, when, and the error, for an operator to look into."""
+    from storage.db import create_engine, session_factory
+    from storage.migrate import upgrade
+    from storage.updates import FailedUpdate, failed_updates
+
+    settings = load_settings()
+
+    async def go() -> tuple[int, list[FailedUpdate]]:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+            async with session_factory(engine)() as s:
+                return await failed_updates(s, limit)
+        finally:
+            await engine.dispose()
+
+    total, rows = _run(go())
+    typer.echo(f"{total} failed update(s)" + (f", newest {len(rows)}:" if rows else ""))
+    for r in rows:
+        typer.echo(f"- update {r.update_id} at {r.at:%Y-%m-%d %H:%M:%S}Z: {r.error}")
+        typer.echo(f"  {json.dumps(r.payload, ensure_ascii=False)[:300]}")
+        if traceback:
+            typer.echo("  " + r.traceback.replace("\n", "\n  "))
 
 
 def main() -> None:

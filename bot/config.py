@@ -29,7 +29,14 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     community_radius_m: float = 1500.0
     street_radius_m: float = 5000.0
-    sender_concurrency: int = 8
+    sender_concurrency: int = Field(8, ge=1, le=64)
+    # How long a sender's claim on an in-flight message lasts without renewal; after a crash, its messages are
+    # sent again once this runs out.
+    outbox_lease_s: float = Field(30.0, ge=1, le=3600)
+    # How long SQLite waits for another writer's lock before the update is retried later.
+    sqlite_busy_timeout_ms: int = Field(10_000, ge=0, le=600_000)
+    # How long a webhook request may wait for the database before Telegram is told to redeliver it (non-2xx).
+    webhook_patience_s: float = Field(20.0, ge=0, le=50)
     # Categories handled above the grid: disputes go to the community's mediation by default.
     category_levels: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=lambda: {"neighbor_dispute": "community"}
@@ -44,6 +51,8 @@ class Settings(BaseSettings):
     report_points_default: int = 5
     checkin_radius_m: float = 300.0
     order_untaken_minutes: float = 120.0
+    # The office's own seal (a PNG with transparency) printed on star certificates; without it, none is printed.
+    certificate_seal_image: Path | None = None
     rasa_url: AnyHttpUrl | None = None
     rasa_intent_map: str = ""
     rasa_timeout_s: float = 2.0
@@ -123,6 +132,19 @@ class Settings(BaseSettings):
     def _db_scheme(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("certificate_seal_image")
+    @classmethod
+    def _seal_image(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            from PIL import Image, UnidentifiedImageError
+
+            try:
+                with Image.open(value) as img:
+                    img.verify()
+            except (OSError, UnidentifiedImageError) as e:
+                raise ValueError(f"cannot read the seal image {value}: {e}") from None
         return value
 
     @field_validator("default_locale")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -16,13 +17,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.context import ContextFactory
 from domain.errors import DomainError
 from domain.i18n import normalize_locale, t
-from domain.model import OutMessage, UserRef
+from domain.model import OutMessage
 from domain.services import Services
-from storage.outbox import claim_update
+from handlers.group import domain_user
+from storage.db import describe_db_error, is_transient
 from storage.repos import SqlRepos
+from storage.updates import claim_update, record_failed_update
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class TransientFailure(Exception):
+    """The database failed in a way that passes (lock, lost connection): nothing was committed; retry the update."""
 
 
 class UnitOfWorkMiddleware(BaseMiddleware):
@@ -55,13 +62,7 @@ class UnitOfWorkMiddleware(BaseMiddleware):
             return None
         chat: Chat | None = data.get("event_chat")
         private = chat.id if chat is not None and chat.type == "private" else None
-        return await svc.user(
-            UserRef("telegram", str(tg.id)),
-            tg.full_name or tg.username or str(tg.id),
-            tg.username,
-            normalize_locale(tg.language_code),
-            private,
-        )
+        return await domain_user(svc, tg, private)
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         """Run the handler inside one transaction; refusals roll back and are answered politely."""
@@ -87,10 +88,24 @@ class UnitOfWorkMiddleware(BaseMiddleware):
                 return result
             except DomainError as err:
                 await self._refuse(session, event, data, err)
-            except Exception:
-                log.exception("update %s failed", event.update_id)
-                await self._refuse(session, event, data, DomainError("internal"))
+            except Exception as exc:
+                if is_transient(exc):
+                    raise TransientFailure(describe_db_error(exc)) from exc
+                log.exception("update %s failed (a bug; see gridbot updates failed)", event.update_id)
+                await self._record_bug(event, data, exc)
         return None
+
+    async def _record_bug(self, update: Update, data: dict[str, Any], exc: Exception) -> None:
+        # A handler bug must not block the queue: keep the update and the traceback, apologise, move on.
+        try:
+            async with self.sessions() as session:
+                await record_failed_update_tx(session, update, exc, self.clock())
+        except Exception as e:
+            if is_transient(e):
+                raise TransientFailure(describe_db_error(e)) from e
+            log.exception("could not record failed update %s", update.update_id)
+        async with self.sessions() as session:
+            await self._refuse(session, update, data, DomainError("internal"))
 
     async def _refuse(self, session: AsyncSession, update: Update, data: dict[str, Any], err: DomainError) -> None:
         locale = normalize_locale(getattr(data.get("event_from_user"), "language_code", None))
@@ -107,10 +122,20 @@ class UnitOfWorkMiddleware(BaseMiddleware):
                     repos, _ = self.services(session)
                     await repos.outbox.add(OutMessage(chat.id, text))
             self.on_outbox()
-        except Exception:
+        except Exception as e:
+            if is_transient(e):
+                raise TransientFailure(describe_db_error(e)) from e
             log.exception("could not record refusal of update %s", update.update_id)
         if update.callback_query is not None:
             try:
                 await update.callback_query.answer(text, show_alert=True)
             except TelegramAPIError as e:
                 log.warning("could not answer callback: %s", e)
+
+
+async def record_failed_update_tx(session: AsyncSession, update: Update, exc: Exception, now: datetime) -> None:
+    """Store a failed update with its traceback in a transaction of its own."""
+    payload = update.model_dump(mode="json", exclude_none=True)
+    tb = "".join(traceback.format_exception(exc))
+    async with session.begin():
+        await record_failed_update(session, update.update_id, payload, f"{type(exc).__name__}: {exc}", tb, now)

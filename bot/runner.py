@@ -1,22 +1,42 @@
-"""Long-polling and webhook runners; both run the outbox sender beside the dispatcher."""
+"""Long-polling and webhook runners; both run the outbox sender beside the dispatcher.
+
+An update is confirmed to Telegram only after its transaction committed: polling advances the offset past
+an update once it was handled; the webhook answers 200 once it was handled, and a non-2xx (Telegram then
+redelivers) when the database stayed away for longer than the request may wait.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramConflictError,
+    TelegramRetryAfter,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import Update
 from aiohttp import web
+from pydantic import ValidationError
 
 from bot.app import App, create_app
 from bot.config import Settings
+from storage.db import describe_db_error, is_transient
 from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
+POLL_TIMEOUT_S = 25
+MAX_POLL_BACKOFF_S = 60.0
+
+
+class StartupError(Exception):
+    """The bot cannot start: one line saying what failed, where, and what to check."""
 
 
 async def periodic_jobs(app: App) -> None:
@@ -37,20 +57,54 @@ async def _housekeeping(app: App, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
             await periodic_jobs(app)
-        except Exception:
+        except Exception as e:
             # A failed round is retried next hour; it must not end the bot.
-            log.exception("housekeeping failed")
+            if is_transient(e):
+                log.warning("housekeeping: database unavailable (%s); next round in an hour", describe_db_error(e))
+            else:
+                log.exception("housekeeping failed")
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=3600)
+
+
+def _api_url(settings: Settings) -> str:
+    return str(settings.telegram_api_url).rstrip("/") if settings.telegram_api_url else "https://api.telegram.org"
+
+
+async def check_services(app: App) -> str:
+    """Migrate the database and ask the Bot API who we are; any failure is a StartupError of one line."""
+    url = app.engine.url.render_as_string(hide_password=True)
+    try:
+        await upgrade(app.engine)
+    except Exception as e:  # noqa: BLE001 - whatever it is, it becomes one line and exit code 3
+        hint = "is the server running and GRIDBOT_DATABASE_URL right?"
+        if not is_transient(e):
+            hint = "check GRIDBOT_DATABASE_URL, the user's rights and the file's permissions"
+        raise StartupError(f"cannot use the database at {url} ({describe_db_error(e)}): {hint}") from None
+    api = _api_url(app.settings)
+    try:
+        me = await app.bot.get_me()
+    except TelegramUnauthorizedError:
+        raise StartupError(f"the Bot API at {api} refused the token: check GRIDBOT_BOT_TOKEN (@BotFather)") from None
+    except (TelegramAPIError, OSError, TimeoutError) as e:
+        detail = " ".join(str(e).split())[:200] or type(e).__name__
+        raise StartupError(
+            f"cannot reach the Bot API at {api} ({type(e).__name__}: {detail}): "
+            "check the network, GRIDBOT_TELEGRAM_API_URL or GRIDBOT_PROXY"
+        ) from None
+    return me.username or str(me.id)
 
 
 @contextlib.asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[App]:
     """App with schema migrated and the sender + housekeeping running until exit."""
     app = create_app(settings)
-    await upgrade(app.engine)
-    me = await app.bot.get_me()
-    log.info("gridbot running as @%s (database %s)", me.username, app.engine.url.render_as_string())
+    try:
+        username = await check_services(app)
+    except BaseException:
+        await app.close()
+        raise
+    log.info("gridbot running as @%s (database %s)", username, app.engine.url.render_as_string())
     stop = asyncio.Event()
     tasks = [asyncio.create_task(app.sender.run(stop)), asyncio.create_task(_housekeeping(app, stop))]
     try:
@@ -61,26 +115,102 @@ async def running(settings: Settings) -> AsyncIterator[App]:
         await app.close()
 
 
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+async def poll(app: App, stop: asyncio.Event) -> None:
+    """Long polling, one update at a time; the offset moves past an update only once it was handled."""
+    allowed = app.dp.resolve_used_update_types()
+    offset: int | None = None
+    failures = 0
+    while not stop.is_set():
+        fetch = asyncio.ensure_future(
+            app.bot.get_updates(offset=offset, timeout=POLL_TIMEOUT_S, allowed_updates=allowed)
+        )
+        stopper = asyncio.ensure_future(stop.wait())
+        await asyncio.wait([fetch, stopper], return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        if not fetch.done():
+            fetch.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await fetch
+            break
+        try:
+            updates: list[Update] = fetch.result()
+        except TelegramUnauthorizedError:
+            log.error("the Bot API refused the token (revoked?): stopping; check GRIDBOT_BOT_TOKEN")
+            raise
+        except TelegramRetryAfter as e:
+            log.warning("getUpdates: flood control, waiting %ss", e.retry_after)
+            await _sleep_unless(stop, float(e.retry_after))
+            continue
+        except (TelegramAPIError, OSError, TimeoutError) as e:
+            failures += 1
+            delay = min(MAX_POLL_BACKOFF_S, 2.0 ** min(failures - 1, 6))
+            why = "another process polls with this token, or a webhook is set" if isinstance(
+                e, TelegramConflictError
+            ) else "Bot API unreachable"
+            log.warning("getUpdates failed (%s: %s; %s); retrying in %.0fs", type(e).__name__, e, why, delay)
+            await _sleep_unless(stop, delay)
+            continue
+        if failures:
+            log.warning("Bot API reachable again after %d failed attempts", failures)
+            failures = 0
+        for update in updates:
+            if stop.is_set():
+                break  # not confirmed: Telegram gives it to the next start
+            await app.feeder.feed(update)
+            offset = update.update_id + 1
+    if offset is not None:
+        # Confirm what was handled, so a restart does not receive it again (it would be skipped anyway).
+        with contextlib.suppress(Exception):
+            await app.bot.get_updates(offset=offset, timeout=0, limit=1, allowed_updates=allowed)
+
+
 async def run_polling(settings: Settings) -> None:
-    """Long polling. Updates are handled one by one so an update is confirmed only after it committed."""
+    """Long polling until SIGINT/SIGTERM."""
     async with running(settings) as app:
         await app.bot.delete_webhook(drop_pending_updates=False)
-        await app.dp.start_polling(
-            app.bot,
-            handle_as_tasks=False,
-            allowed_updates=app.dp.resolve_used_update_types(),
-            close_bot_session=False,
-        )
+        stop = asyncio.Event()
+        _stop_on_signals(stop)
+        log.info("polling for updates")
+        await poll(app, stop)
+
+
+def webhook_app(app: App, secret: str) -> web.Application:
+    """The aiohttp application answering Telegram's webhook requests (200 only after the update was handled)."""
+
+    async def handle(request: web.Request) -> web.Response:
+        if request.headers.get("X-Telegram-Bot-Api-Secret-Token") != secret:
+            return web.Response(status=401, text="wrong secret token")
+        try:
+            update = Update.model_validate(await request.json(), context={"bot": app.bot})
+        except (ValueError, ValidationError):
+            return web.Response(status=400, text="not an Update")
+        if await app.feeder.feed(update, give_up_after_s=app.settings.webhook_patience_s):
+            return web.Response(status=200)
+        # Non-2xx: Telegram keeps the update and delivers it again later; its update_id makes it count once.
+        return web.Response(status=503, headers={"Retry-After": "10"}, text="database unavailable, retry later")
+
+    web_app = web.Application()
+    web_app.router.add_post(WEBHOOK_PATH, handle)
+    return web_app
 
 
 async def run_webhook(settings: Settings, url: str, host: str, port: int) -> None:
     """Webhook server; every request must carry the secret token Telegram was given."""
     async with running(settings) as app:
         secret = settings.secret_for_webhook()
-        web_app = web.Application()
-        SimpleRequestHandler(dispatcher=app.dp, bot=app.bot, secret_token=secret).register(web_app, path=WEBHOOK_PATH)
-        setup_application(web_app, app.dp, bot=app.bot)
-        runner = web.AppRunner(web_app)
+        runner = web.AppRunner(webhook_app(app, secret), handle_signals=False)
         await runner.setup()
         # Listen first: Telegram may deliver the moment setWebhook returns.
         await web.TCPSite(runner, host, port).start()
@@ -89,10 +219,6 @@ async def run_webhook(settings: Settings, url: str, host: str, port: int) -> Non
             url.rstrip("/") + WEBHOOK_PATH, secret_token=secret, allowed_updates=app.dp.resolve_used_update_types()
         )
         stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        import signal
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
+        _stop_on_signals(stop)
         await stop.wait()
         await runner.cleanup()

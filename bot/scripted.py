@@ -79,7 +79,7 @@ class Script:
     async def feed(self, update: dict[str, Any], drain: bool = True) -> None:
         """Feed one update dict through the dispatcher, then let the sender deliver."""
         update.setdefault("update_id", next(self._update_ids))
-        await self.app.dp.feed_update(self.app.bot, Update.model_validate(update, context={"bot": self.app.bot}))
+        await self.app.feeder.feed(Update.model_validate(update, context={"bot": self.app.bot}))
         if drain:
             await self.app.sender.drain()
             self._collect()

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -20,10 +24,12 @@ from aiogram.exceptions import (
 )
 
 from bot.transport import TargetNotReady, deliver
+from storage.db import describe_db_error, is_transient
 from storage.outbox import Envelope, OutboxStore
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 300.0
+T = TypeVar("T")
 
 
 def backoff(attempts: int) -> float:
@@ -34,8 +40,16 @@ def backoff(attempts: int) -> float:
 class OutboxSender:
     """Delivers outbox messages; mark in flight → call Telegram → mark sent, each step committed."""
 
-    def __init__(self, bot: Bot, store: OutboxStore, concurrency: int = 8, idle_poll_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        store: OutboxStore,
+        concurrency: int = 8,
+        idle_poll_s: float = 2.0,
+        seal: Path | None = None,
+    ) -> None:
         self.bot = bot
+        self.seal = seal
         self.store = store
         self.concurrency = concurrency
         self.idle_poll_s = idle_poll_s
@@ -58,60 +72,109 @@ class OutboxSender:
             total += len(heads)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver until `stop` is set; resumes what a crashed process left in flight."""
-        recovered = await self.store.recover()
-        if recovered:
-            log.warning("re-sending %d message(s) that were in flight when the last process stopped", recovered)
+        """Deliver until `stop` is set; takes over what a dead sender left in flight once its lease ran out."""
+        failures = 0
         while not stop.is_set():
             try:
+                recovered = await self.store.recover()
+                if recovered:
+                    log.warning(
+                        "re-sending %d message(s) whose sender stopped while they were in flight", recovered
+                    )
                 await self.drain()
                 timeout = self.idle_poll_s
                 wake_at = await self.store.next_wake()
                 if wake_at is not None:
                     timeout = max(0.05, min(timeout, (wake_at - datetime.now(UTC)).total_seconds()))
-            except Exception:
-                log.exception("outbox sender loop error")
-                timeout = self.idle_poll_s
+                if failures:
+                    log.warning("outbox sender: database reachable again, delivering")
+                failures = 0
+            except Exception as e:
+                failures += 1
+                timeout = backoff(failures)
+                if is_transient(e):
+                    log.warning(
+                        "outbox sender: database unavailable (%s); messages wait safely, retrying in %.0fs",
+                        describe_db_error(e),
+                        timeout,
+                    )
+                else:
+                    log.exception("outbox sender loop error; retrying in %.0fs", timeout)
             self._wake.clear()
             waiters = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(stop.wait())]
             await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             for w in waiters:
                 w.cancel()
 
+    async def _keep_lease(self, msg_id: int) -> None:
+        # A send can take a while (slow network, a large photo); renewing keeps other senders off it.
+        period = max(0.05, self.store.lease.total_seconds() / 3)
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await self.store.renew(msg_id)
+            except Exception as e:  # noqa: BLE001 - a failed renewal only shortens the lease; the send goes on
+                log.warning("outbox %s: could not renew lease (%s)", msg_id, describe_db_error(e))
+
+    async def _persist(self, step: Callable[..., Awaitable[T]], *args: Any) -> T:
+        # Recording the outcome of a send that happened must not be lost to a database hiccup: that would
+        # leave the message in flight and send it again once the lease expires.
+        failures = 0
+        while True:
+            try:
+                return await step(*args)
+            except Exception as e:
+                if not is_transient(e):
+                    raise
+                failures += 1
+                delay = min(30.0, backoff(failures))
+                log.warning("outbox: database unavailable (%s); retrying in %.0fs", describe_db_error(e), delay)
+                await asyncio.sleep(delay)
+
     async def _one(self, env: Envelope) -> None:
         if not await self.store.mark_inflight(env.id):
             return
+        renewer = asyncio.create_task(self._keep_lease(env.id))
+        try:
+            await self._send(env)
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+
+    async def _send(self, env: Envelope) -> None:
         attempts = env.attempts + 1
         try:
-            message_id = await deliver(self.bot, self.store, env)
+            message_id = await deliver(self.bot, self.store, env, self.seal)
         except TelegramRetryAfter as e:
             log.info("429 for chat %s: waiting %ss", env.chat_id, e.retry_after)
-            await self.store.retry_later(env.id, float(e.retry_after), f"429 retry_after={e.retry_after}")
+            why = f"429 retry_after={e.retry_after}"
+            await self._persist(self.store.retry_later, env.id, float(e.retry_after), why)
         except TelegramMigrateToChat as e:
-            await self.store.move_chat(env.chat_id, e.migrate_to_chat_id)
-            await self.store.retry_later(env.id, 0, "chat migrated")
+            await self._persist(self.store.move_chat, env.chat_id, e.migrate_to_chat_id)
+            await self._persist(self.store.retry_later, env.id, 0, "chat migrated")
         except TargetNotReady as e:
             if e.permanent:
                 self.failed += 1
-                await self.store.mark_failed(env.id, str(e))
+                await self._persist(self.store.mark_failed, env.id, str(e))
             else:
-                await self.store.retry_later(env.id, backoff(attempts), str(e))
+                await self._persist(self.store.retry_later, env.id, backoff(attempts), str(e))
         except TelegramBadRequest as e:
             if "message is not modified" in e.message:
-                await self.store.mark_sent(env.id, None)
+                await self._persist(self.store.mark_sent, env.id, None)
                 return
             self.failed += 1
             log.error("outbox %s to chat %s refused: %s", env.id, env.chat_id, e.message)
-            await self.store.mark_failed(env.id, f"400 {e.message}")
+            await self._persist(self.store.mark_failed, env.id, f"400 {e.message}")
         except (TelegramForbiddenError, TelegramNotFound, TelegramUnauthorizedError) as e:
             # Blocked by the user, removed from the group, chat gone: retrying cannot help.
             self.failed += 1
             log.error("outbox %s to chat %s refused: %s", env.id, env.chat_id, e.message)
-            await self.store.mark_failed(env.id, f"{type(e).__name__}: {e.message}")
+            await self._persist(self.store.mark_failed, env.id, f"{type(e).__name__}: {e.message}")
         except (TimeoutError, TelegramServerError, TelegramNetworkError, TelegramAPIError, OSError) as e:
             delay = backoff(attempts)
             log.warning("outbox %s to chat %s: %s; retry in %.0fs", env.id, env.chat_id, e, delay)
-            await self.store.retry_later(env.id, delay, f"{type(e).__name__}: {e}")
+            await self._persist(self.store.retry_later, env.id, delay, f"{type(e).__name__}: {e}")
         else:
             self.sent += 1
-            await self.store.mark_sent(env.id, message_id)
+            await self._persist(self.store.mark_sent, env.id, message_id)

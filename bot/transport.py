@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from aiogram import Bot
@@ -72,7 +73,7 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-async def deliver(bot: Bot, store: OutboxStore, env: Envelope) -> int | None:
+async def deliver(bot: Bot, store: OutboxStore, env: Envelope, seal: Path | None = None) -> int | None:
     """Send or edit; returns the Telegram message id of a sent message."""
     p = env.payload
     if env.edit_of is not None:
@@ -117,6 +118,7 @@ async def deliver(bot: Bot, store: OutboxStore, env: Envelope) -> int | None:
             float(cert["hours"]),
             datetime.now(CHINA_TZ).date(),
             str(cert.get("issuer") or ""),
+            seal,
         )
         sent = await bot.send_photo(
             chat_id=env.chat_id,

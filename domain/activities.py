@@ -78,6 +78,8 @@ class Activities(Protocol):
 
     async def get(self, activity_id: int) -> Activity | None: ...
 
+    async def lock(self, activity_id: int) -> Activity | None: ...
+
     async def upcoming(self, now: datetime, limit: int) -> list[Activity]: ...
 
     async def take_seat(self, activity_id: int) -> bool: ...
@@ -153,15 +155,17 @@ class ActivityService:
             lines.append(html.escape(act.description[:300]))
         return "\n".join(lines)
 
-    async def _get(self, activity_id: int) -> Activity:
-        act = await self.acts.get(activity_id)
+    async def _get(self, activity_id: int, lock: bool = False) -> Activity:
+        act = await (self.acts.lock(activity_id) if lock else self.acts.get(activity_id))
         if act is None or act.state != "published":
             raise NotFound("activity_not_found")
         return act
 
     async def join(self, user: User, activity_id: int) -> tuple[Activity, Signup]:
         """Sign up: a seat if one is free, else the waitlist; a repeat tap is the same sign-up."""
-        act = await self._get(activity_id)
+        # Seat changes of one activity are serialised (a row lock): a cancel and a sign-up racing under READ
+        # COMMITTED could otherwise free a seat while the sign-up lands on the waitlist.
+        act = await self._get(activity_id, lock=True)
         now = self.ctx.clock()
         if now >= act.start - timedelta(hours=act.signup_cutoff_hours):
             raise Conflict("signup_closed")
@@ -180,6 +184,9 @@ class ActivityService:
                 again = await self.acts.signup(act.id, user.id)
                 assert again is not None
                 return act, again
+        # Whoever waits already comes first (there is nobody waiting while a seat is free, but if a past bug
+        # left it so, it heals here).
+        await self._fill_free_seats(act)
         state = "confirmed" if await self.acts.take_seat(act.id) else "waitlisted"
         reminders = await self._schedule_reminders(act, user) if state == "confirmed" else []
         await self.acts.set_signup(existing.id, None, state=state, reminder_ids=reminders)
@@ -215,7 +222,7 @@ class ActivityService:
 
     async def cancel(self, user: User, activity_id: int) -> Activity:
         """Cancel before the cutoff; a freed seat goes to the first on the waitlist, who is told."""
-        act = await self._get(activity_id)
+        act = await self._get(activity_id, lock=True)
         if self.ctx.clock() >= act.start - timedelta(hours=act.signup_cutoff_hours):
             raise Conflict("cancel_closed")
         mine = await self.acts.signup(act.id, user.id)
@@ -229,11 +236,15 @@ class ActivityService:
         return act
 
     async def _promote_or_free(self, act: Activity) -> None:
+        if not await self._promote_first(act):
+            await self.acts.free_seat(act.id)
+
+    async def _promote_first(self, act: Activity) -> bool:
+        """Give the seat being freed to the first person waiting (who is told); False if nobody waits."""
         for waiting in await self.acts.waitlist(act.id):
             person = await self.repos.users.get(waiting.user_id)
             if person is None:
                 continue
-            # Conditional: if a concurrent cancel promoted this person already, try the next one.
             if await self.acts.set_signup(waiting.id, "waitlisted", state="confirmed"):
                 reminders = await self._schedule_reminders(act, person)
                 await self.acts.set_signup(waiting.id, None, reminder_ids=reminders)
@@ -244,8 +255,15 @@ class ActivityService:
                             t("act.promoted", person.locale, title=html.escape(act.title), start=local_time(act.start)),
                         )
                     )
+                return True
+        return False
+
+    async def _fill_free_seats(self, act: Activity) -> None:
+        while act.taken < act.capacity and await self.acts.take_seat(act.id):
+            if not await self._promote_first(act):
+                await self.acts.free_seat(act.id)
                 return
-        await self.acts.free_seat(act.id)
+            act.taken += 1
 
     async def upcoming(self, user: User | None = None, limit: int = 10) -> list[Activity]:
         """Activities not started yet, soonest first; a registered volunteer sees their community's first."""
@@ -373,7 +391,7 @@ class OrganiserTools:
         delta = round(hours - old, 2)
         key = f"fix:{act.id}:{target.id}:{uuid.uuid4().hex[:8]}"
         if delta:
-            await self.svc.repos.ledger.add_hours(target.id, delta, "correction", f"activity:{act.id}", key, actor.id)
+            await self.svc.points.add_hours(target, delta, "correction", key, f"activity:{act.id}", actor.id)
         if act.points_rule == "per_hour":
             points_delta = round(hours * act.points) - round(old * act.points)
             if points_delta > 0:

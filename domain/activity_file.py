@@ -9,6 +9,7 @@ in a YAML file row N is the N-th activity of the list.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import math
 from dataclasses import dataclass
@@ -41,6 +42,17 @@ FIELDS: Final[tuple[str, ...]] = (
 )
 REQUIRED: Final[tuple[str, ...]] = ("community", "title", "place", "start", "end", "capacity", "points_rule", "points")
 
+# Documented limits (README, "Activity files"); they keep posts within Telegram's limits and numbers sane.
+TITLE_MAX: Final = 100
+DESCRIPTION_MAX: Final = 1000
+PLACE_MAX: Final = 200
+TEAM_MAX: Final = 100
+CODE_MAX: Final = 32
+CAPACITY_MAX: Final = 10_000
+POINTS_MAX: Final = 10_000
+CUTOFF_MAX_HOURS: Final = 720.0
+LENGTH_MAX_HOURS: Final = 24.0 * 7
+
 _LOCAL_FORMATS: Final = ("%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S")
 
 
@@ -61,6 +73,8 @@ class ActivitySpec:
     points: int
     team: str | None = None
     signup_cutoff_hours: float = DEFAULT_SIGNUP_CUTOFF_HOURS
+    # Where it came from in its file (as `parse_activities` counts rows), for problems found later.
+    row: int = 0
 
     @property
     def hours(self) -> float:
@@ -113,6 +127,11 @@ def parse_time(value: Any) -> datetime:
     return moment.astimezone(SHANGHAI)
 
 
+def _short(number: float) -> str:
+    text = f"{number:g}" if isinstance(number, float) else str(number)
+    return text if len(text) <= 24 else text[:20] + "…"
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -147,7 +166,12 @@ def _integer(value: Any) -> int:
     return int(number)
 
 
-def _check_row(raw: dict[str, Any], problems: list[str]) -> ActivitySpec | None:
+def _check_length(problems: list[str], key: str, value: str | None, limit: int) -> None:
+    if value is not None and len(value) > limit:
+        problems.append(f"{key} is longer than {limit} characters ({len(value)})")
+
+
+def _check_row(raw: dict[str, Any], problems: list[str], now: datetime | None = None) -> ActivitySpec | None:
     """One row's fields checked one by one; None when anything is wrong (the problems go to `problems`)."""
     fields = {key.strip().lower(): value for key, value in raw.items()}
     for key in fields:
@@ -168,12 +192,16 @@ def _check_row(raw: dict[str, Any], problems: list[str]) -> ActivitySpec | None:
             return None
 
     community = get("community", _text)
-    if community is not None and any(ch.isspace() for ch in community):
-        problems.append(f"community must be a code like QH-01, not {community!r}")
+    if community is not None and (any(ch.isspace() for ch in community) or len(community) > CODE_MAX):
+        problems.append(f"community must be a code like QH-01, not {community[:40]!r}")
     title = get("title", _text)
     description = get("description", _text) or ""
     place = get("place", _text)
     team = get("team", _text) or None
+    _check_length(problems, "title", title, TITLE_MAX)
+    _check_length(problems, "description", description, DESCRIPTION_MAX)
+    _check_length(problems, "place", place, PLACE_MAX)
+    _check_length(problems, "team", team, TEAM_MAX)
 
     lat = get("lat", _number)
     lon = get("lon", _number)
@@ -188,21 +216,25 @@ def _check_row(raw: dict[str, Any], problems: list[str]) -> ActivitySpec | None:
     end = get("end", parse_time)
     if start is not None and end is not None and end <= start:
         problems.append("end must be after start")
+    elif start is not None and end is not None and (end - start) > timedelta(hours=LENGTH_MAX_HOURS):
+        problems.append(f"an activity lasts at most {LENGTH_MAX_HOURS:g} hours")
+    if start is not None and now is not None and start <= now:
+        problems.append(f"start {start:%Y-%m-%d %H:%M} is in the past")
 
     capacity = get("capacity", _integer)
-    if capacity is not None and capacity <= 0:
-        problems.append(f"capacity must be more than 0, got {capacity}")
+    if capacity is not None and not 0 < capacity <= CAPACITY_MAX:
+        problems.append(f"capacity must be between 1 and {CAPACITY_MAX}, got {_short(capacity)}")
 
     rule = get("points_rule", _text)
     if rule is not None and rule not in POINTS_RULES:
         problems.append(f"points_rule must be per_hour or fixed, got {rule!r}")
     points = get("points", _integer)
-    if points is not None and points < 0:
-        problems.append(f"points must be 0 or more, got {points}")
+    if points is not None and not 0 <= points <= POINTS_MAX:
+        problems.append(f"points must be between 0 and {POINTS_MAX}, got {_short(points)}")
 
     cutoff = get("signup_cutoff_hours", _number)
-    if cutoff is not None and cutoff < 0:
-        problems.append(f"signup_cutoff_hours must be 0 or more, got {cutoff:g}")
+    if cutoff is not None and not 0 <= cutoff <= CUTOFF_MAX_HOURS:
+        problems.append(f"signup_cutoff_hours must be between 0 and {CUTOFF_MAX_HOURS:g}, got {_short(cutoff)}")
 
     if problems:
         return None
@@ -279,8 +311,11 @@ def _csv_rows(text: str, problems: list[str]) -> list[tuple[int, Any]]:
     return rows
 
 
-def parse_activities(text: str, fmt: str) -> tuple[list[ActivitySpec], list[str]]:
-    """Read activities from YAML or CSV text: (all activities, []) or, when anything is wrong, ([], every problem)."""
+def parse_activities(text: str, fmt: str, now: datetime | None = None) -> tuple[list[ActivitySpec], list[str]]:
+    """Read activities from YAML or CSV text: (all activities, []) or, when anything is wrong, ([], every problem).
+
+    With `now`, an activity that starts at or before it is refused (an import publishes for the future).
+    """
     kind = fmt.strip().lower().lstrip(".")
     problems: list[str] = []
     if kind in ("yaml", "yml"):
@@ -302,7 +337,7 @@ def parse_activities(text: str, fmt: str) -> tuple[list[ActivitySpec], list[str]
             problems.append(f"row {number}: expected a mapping of field names to values")
             continue
         row_problems: list[str] = []
-        spec = _check_row(raw, row_problems)
+        spec = _check_row(raw, row_problems, now)
         problems.extend(f"row {number}: {problem}" for problem in row_problems)
         if spec is None:
             continue
@@ -311,7 +346,7 @@ def parse_activities(text: str, fmt: str) -> tuple[list[ActivitySpec], list[str]
             problems.append(f"row {number}: same community, title and start as row {seen[key]}")
             continue
         seen[key] = number
-        specs.append(spec)
+        specs.append(dataclasses.replace(spec, row=number))
     if not rows and not problems:
         problems.append("file: no activities found")
     if problems:

@@ -122,7 +122,7 @@ class ActivityFormService:
         if data.get("step") != "confirm":
             raise Invalid("form_incomplete")
         row = {k: data.get(k) for k in FIELDS}
-        specs, problems = parse_activities(yaml.safe_dump([row], allow_unicode=True), "yaml")
+        specs, problems = parse_activities(yaml.safe_dump([row], allow_unicode=True), "yaml", now=self.ctx.clock())
         if problems:
             raise Invalid("form_problems", problems="；".join(p.split(": ", 1)[-1] for p in problems))
         act = await self.activities.publish(specs[0])

@@ -212,40 +212,42 @@ def _draw_segments(
         x += width
 
 
-def _seal(issuer: str, radius: int = 92) -> Image.Image:
-    """A round red official seal with the issuer along its rim and a star in the middle."""
-    side = radius * 2 + 8
-    seal = Image.new("RGBA", (side, side), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(seal)
-    c = side / 2
-    colour = (*_RED, 255)
-    draw.ellipse((c - radius, c - radius, c + radius, c + radius), outline=colour, width=6)
-    draw.polygon(star_points(c, c + 4, radius * 0.3), fill=colour)
-    text_radius = radius - 27
-    size = 26
-    while size > 12 and len(issuer) * size * 1.12 / text_radius > math.radians(260):
-        size -= 1
-    face = font(size)
-    step = size * 1.12 / text_radius
-    start = -math.pi / 2 - step * (len(issuer) - 1) / 2
-    for i, ch in enumerate(issuer):
-        angle = start + i * step
-        glyph = Image.new("RGBA", (size * 2, size * 2), (0, 0, 0, 0))
-        pen = ImageDraw.Draw(glyph)
-        pen.text((size, size), ch, font=face, fill=colour, anchor="mm", stroke_width=1, stroke_fill=colour)
-        glyph = glyph.rotate(-math.degrees(angle + math.pi / 2), resample=Image.Resampling.BICUBIC, expand=True)
-        gx = c + text_radius * math.cos(angle) - glyph.width / 2
-        gy = c + text_radius * math.sin(angle) - glyph.height / 2
-        seal.alpha_composite(glyph, (round(gx), round(gy)))
-    # Real seals are stamped with uneven ink: let the paper show through a little.
-    alpha = seal.getchannel("A").point(lambda a: a * 205 // 255)
-    seal.putalpha(alpha)
+def _seal(path: Path, diameter: int = 190) -> Image.Image:
+    """The office's own seal image (a PNG with transparency), scaled to fit; the bot never draws one."""
+    with Image.open(path) as raw:
+        seal = raw.convert("RGBA")
+    seal.thumbnail((diameter, diameter), Image.Resampling.LANCZOS)
     return seal
 
 
-def render_certificate(name: str, level: int, hours: float, issued: datetime.date, issuer: str) -> bytes:
-    """Draw a star-volunteer honour certificate (荣誉证书) and return it as PNG bytes."""
-    name, issuer = name.strip(), issuer.strip()
+@functools.cache
+def _notdef() -> bytes:
+    # A private-use code point no font maps: what the font draws for a character it lacks.
+    return bytes(font(40).getmask("\U0010fffd"))
+
+
+@functools.cache
+def _drawable(ch: str) -> bool:
+    if ch.isspace():
+        return True
+    mask = font(40).getmask(ch)
+    return mask.getbbox() is not None and bytes(mask) != _notdef()
+
+
+def printable_name(name: str) -> str:
+    """The name without characters the certificate font cannot draw (emoji would come out as empty boxes)."""
+    return " ".join("".join(ch for ch in name if _drawable(ch)).split())
+
+
+def render_certificate(
+    name: str, level: int, hours: float, issued: datetime.date, issuer: str, seal: Path | None = None
+) -> bytes:
+    """Draw a star-volunteer honour certificate (荣誉证书) and return it as PNG bytes.
+
+    `seal` is an image file the office supplies (its real seal, text included); without one, none is drawn —
+    a bot must never imitate a government body's seal.
+    """
+    name, issuer = printable_name(name), printable_name(issuer)
     if not name:
         raise ValueError("certificate needs the volunteer's name")
     if not issuer:
@@ -281,8 +283,9 @@ def render_certificate(name: str, level: int, hours: float, issued: datetime.dat
     issuer_size = _fit_size(issuer, 32, 2 * (WIDTH - 90 - block_x))
     draw.text((block_x, 622), issuer, font=font(issuer_size), fill=_INK, anchor="mm")
     draw.text((block_x, 674), chinese_date(issued), font=font(30), fill=_INK, anchor="mm")
-    seal = _seal(issuer)
-    image.alpha_composite(seal, (block_x - seal.width // 2, 636 - seal.height // 2))
+    if seal is not None:
+        stamp = _seal(seal)
+        image.alpha_composite(stamp, (block_x - stamp.width // 2, 636 - stamp.height // 2))
 
     out = io.BytesIO()
     image.convert("RGB").save(out, format="PNG", optimize=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,10 @@ from shapely.validation import explain_validity
 
 from domain.model import Level, Unit
 
+# Documented limits of a district file (README, "District files").
+CODE_MAX = 32
+NAME_MAX = 100
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 # Overlaps smaller than about one square metre are digitising noise on a shared border, not overlaps.
 _OVERLAP_M2 = 1.0
 _M_PER_DEG_LAT = 110_574.0
@@ -73,16 +78,25 @@ def parse_district(data: Any, existing: list[Unit] | None = None) -> tuple[list[
             problems.append(ImportProblem(i, None, "missing 'code'"))
             continue
         code = code.strip()
+        if len(code) > CODE_MAX or not CODE_PATTERN.match(code):
+            problems.append(
+                ImportProblem(
+                    i, code[:CODE_MAX], f"'code' must be 1–{CODE_MAX} letters, digits, '-', '_' or '.' (like QH-01-02)"
+                )
+            )
+            continue
         if code in seen:
             problems.append(ImportProblem(i, code, f"duplicate code (also feature #{seen[code]})"))
             continue
         seen[code] = i
         if not isinstance(name, str) or not name.strip():
             problems.append(ImportProblem(i, code, "missing 'name'"))
+        elif len(name.strip()) > NAME_MAX:
+            problems.append(ImportProblem(i, code, f"'name' is longer than {NAME_MAX} characters"))
         if level not in {lv.value for lv in Level}:
             problems.append(ImportProblem(i, code, f"level must be street, community or grid, not {level!r}"))
             continue
-        if parent is not None and not isinstance(parent, str):
+        if parent is not None and (not isinstance(parent, str) or len(parent) > CODE_MAX):
             problems.append(ImportProblem(i, code, "'parent' must be a code or null"))
             continue
         geometry = feature.get("geometry")
@@ -103,9 +117,35 @@ def parse_district(data: Any, existing: list[Unit] | None = None) -> tuple[list[
     return (units if not problems else []), problems
 
 
+def _ring_problems(geometry: dict[str, Any]) -> list[str]:
+    # GeoJSON (RFC 7946 §3.1.6): a ring has at least four positions and its first and last are the same.
+    # shapely would silently close an open ring, hiding a truncated or mis-exported file.
+    coords = geometry.get("coordinates")
+    polygons = [coords] if geometry.get("type") == "Polygon" else coords
+    if not isinstance(polygons, list):
+        return ["coordinates must be a list"]
+    out: list[str] = []
+    for p, rings in enumerate(polygons, start=1):
+        if not isinstance(rings, list) or not rings:
+            out.append(f"polygon {p} has no rings")
+            continue
+        for r, ring in enumerate(rings, start=1):
+            where = f"ring {r}" + (f" of polygon {p}" if geometry.get("type") == "MultiPolygon" else "")
+            if not isinstance(ring, list) or len(ring) < 4:
+                out.append(f"{where} needs at least 4 positions")
+            elif not all(isinstance(pt, list) and len(pt) >= 2 for pt in ring):
+                out.append(f"{where} has a position that is not [lon, lat]")
+            elif ring[0][:2] != ring[-1][:2]:
+                out.append(f"{where} is not closed (its first and last positions differ)")
+    return out
+
+
 def _check_grid_geometry(i: int, code: str, geometry: Any) -> list[ImportProblem]:
     if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
         return [ImportProblem(i, code, "a grid needs a Polygon or MultiPolygon geometry")]
+    rings = _ring_problems(geometry)
+    if rings:
+        return [ImportProblem(i, code, m) for m in rings]
     try:
         geom = shape(geometry)
     except Exception as exc:  # noqa: BLE001 - shapely raises many types for malformed input

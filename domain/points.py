@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from domain.services import Context, OrgService
 
 DEFAULT_STAR_HOURS: tuple[float, ...] = (100, 300, 600, 1000, 1500)
+# Limits of a supermarket item, the same for /item and `gridbot catalog import`.
+ITEM_NAME_MAX = 100
+PRICE_MAX = 100_000
+STOCK_MAX = 100_000
+# One entry of hours: an activity lasts at most a week, so no single change can be larger.
+MAX_HOURS_CHANGE = 24.0 * 7
 # Unambiguous on a phone screen and when read aloud at the counter: no 0/O, 1/I/L.
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
@@ -179,16 +185,20 @@ class PointsService:
     async def add_hours(
         self, user: User, hours: float, kind: str, key: str, ref: str | None = None, operator_id: int | None = None
     ) -> int | None:
-        """Record service hours once per key; returns the new star level when one was reached."""
-        if not -24 <= hours <= 24 or hours == 0 or (hours < 0 and kind != "correction"):
+        """Record service hours once per key (every change of hours goes through here, corrections included).
+
+        The star level follows the new total; the new level is returned when one was reached.
+        """
+        if not -MAX_HOURS_CHANGE <= hours <= MAX_HOURS_CHANGE or hours == 0 or (hours < 0 and kind != "correction"):
             raise Invalid("hours_amount")
         before = (await self.ledger.standing(user.id))[2]
         if not await self.ledger.add_hours(user.id, round(hours, 2), kind, ref, key, operator_id):
             return None
         total = (await self.ledger.standing(user.id))[1]
         level = star_level(total, self.star_hours)
-        if level > before:
+        if level != before:
             await self.ledger.set_star_level(user.id, level)
+        if level > before:
             if user.private_chat_id:
                 await self.ctx.repos.outbox.add(
                     OutMessage(
@@ -362,6 +372,6 @@ class ShopService:
             raise Invalid("shop_community_only")
         if not await self.org.may_handle(actor, unit.code):
             raise Forbidden("shop_forbidden")
-        if not name.strip() or price <= 0 or stock < 0:
+        if not name.strip() or not 0 < price <= PRICE_MAX or not 0 <= stock <= STOCK_MAX or len(name) > ITEM_NAME_MAX:
             raise Invalid("item_usage")
         return await self.shop.upsert_item(unit.code, name.strip()[:100], price, stock)

@@ -14,7 +14,7 @@ from domain.i18n import t
 from domain.model import Button, OutMessage, User
 from domain.render import local_time
 from domain.services import Services
-from handlers.callbacks import ActCb
+from handlers.callbacks import ActCb, bounded_id
 from handlers.group import GROUPS, target_user
 
 CHECK_KINDS = ("checkin", "checkout")
@@ -113,9 +113,9 @@ async def complete_check(
 
 def _activity_args(command: CommandObject) -> tuple[int, list[str]]:
     args = (command.args or "").split()
-    if not args or not args[0].isdigit():
+    if not args:
         raise Invalid("organiser_usage")
-    return int(args[0]), args[1:]
+    return bounded_id(args[0], "organiser_usage"), args[1:]
 
 
 def router() -> Router:
@@ -157,7 +157,7 @@ def router() -> Router:
     @groups.message(Command("backfill"))
     async def backfill(message: Message, command: CommandObject, svc: Services, user: User) -> None:
         activity_id, rest = _activity_args(command)
-        numbers = [x for x in rest if x.replace(".", "", 1).isdigit()]
+        numbers = [x for x in rest if x.replace(".", "", 1).isdigit() and len(x) <= 6]
         if not numbers:
             raise Invalid("organiser_usage")
         target = await target_user(message, [x for x in rest if x.startswith("@")], svc)

@@ -2,109 +2,127 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+from domain.errors import Invalid
+
+# Callback data comes from the user's client and can be forged: numbers are bounded so an absurd value is an
+# expired button (the filter does not match; the fallback answers "stale"), never an overflow in the database.
+ID_MAX = 2**53
+Id = Annotated[int, Field(ge=0, le=ID_MAX)]
+Rev = Annotated[int, Field(ge=0, le=2**31 - 1)]
+Code = Annotated[str, Field(max_length=40)]
+
+
+def bounded_id(text: str, code: str = "stale_button") -> int:
+    """A user-supplied id (button field or command argument) as an int in range, else Invalid(code)."""
+    text = text.strip().lstrip("#")
+    if not text.isascii() or not text.isdigit() or len(text) > 16 or int(text) > ID_MAX:
+        raise Invalid(code)
+    return int(text)
 
 
 class CaseCb(CallbackData, prefix="case"):
     """A staff button on a group post: claim / onsite / resolve / reject / dispatch."""
 
-    a: str
-    id: int
-    rev: int
+    a: Code
+    id: Id
+    rev: Rev
 
 
 class RateCb(CallbackData, prefix="rate"):
     """The reporter's rating of a resolved case."""
 
-    id: int
-    r: str
-    rev: int
+    id: Id
+    r: Code
+    rev: Rev
 
 
 class DispatchCb(CallbackData, prefix="disp"):
     """Community staff send a case to one grid."""
 
-    id: int
-    rev: int
-    g: str
+    id: Id
+    rev: Rev
+    g: Code
 
 
 class DraftCb(CallbackData, prefix="d"):
     """Draft actions: submit, cats, cat, comm, grids, place, cancel."""
 
-    a: str
-    v: str = ""
+    a: Code
+    v: Code = ""
 
 
 class RoleCb(CallbackData, prefix="role"):
     """Rider or resident, chosen once."""
 
-    r: str
+    r: Code
 
 
 class MyCaseCb(CallbackData, prefix="my"):
     """Open one of my cases."""
 
-    id: int
+    id: Id
 
 
 class RecatCb(CallbackData, prefix="rc"):
     """Staff correct a case's category."""
 
-    id: int
-    rev: int
-    c: str
+    id: Id
+    rev: Rev
+    c: Code
 
 
 class OfferCb(CallbackData, prefix="grp"):
     """The author's answer to a group offer: yes / no."""
 
-    a: str
-    id: int
+    a: Code
+    id: Id
 
 
 class ClarifyCb(CallbackData, prefix="clr"):
     """The sender says which intent an unsure message had."""
 
-    id: int
-    i: str
+    id: Id
+    i: Code
 
 
 class ShopCb(CallbackData, prefix="shop"):
     """Supermarket and points screens: comm, items, item, buy, cert."""
 
-    a: str
-    v: str = ""
+    a: Code
+    v: Code = ""
 
 
 class ActCb(CallbackData, prefix="act"):
     """Activities: list, mine, join, leave, in, out."""
 
-    a: str
-    id: int
+    a: Code
+    id: Id
 
 
 class VolCb(CallbackData, prefix="vol"):
     """Registration: reg, comm, team; staff review: ok, no."""
 
-    a: str
-    v: str = ""
+    a: Code
+    v: Code = ""
 
 
 class OrdCb(CallbackData, prefix="ord"):
     """Service orders: w-<when>, c-<community>, take, done, satisfied/basic/unsatisfied."""
 
-    a: str
-    id: int
+    a: Code
+    id: Id
 
 
 class FormCb(CallbackData, prefix="form"):
     """Multi-step forms: community, points_rule, team, publish, cancel."""
 
-    a: str
-    v: str = ""
+    a: Code
+    v: Code = ""
 
 
 # Every callback class of this module, by prefix (a new class is registered by being defined here).

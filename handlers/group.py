@@ -13,7 +13,7 @@ from aiogram.types import User as TgUser
 
 from domain import render
 from domain.errors import Forbidden, Invalid, NotFound
-from domain.i18n import t
+from domain.i18n import normalize_locale, t
 from domain.model import Button, OutMessage, User, UserRef
 from domain.ports import Classifier
 from domain.services import Services
@@ -28,9 +28,15 @@ def display_name(tg: TgUser) -> str:
     return tg.full_name or (tg.username or str(tg.id))
 
 
-async def domain_user(svc: Services, tg: TgUser) -> User:
-    """A Telegram user as a domain user (registered on first sight)."""
-    return await svc.user(UserRef("telegram", str(tg.id)), display_name(tg), tg.username, tg.language_code)
+async def domain_user(svc: Services, tg: TgUser, private_chat_id: int | None = None) -> User:
+    """The one conversion of a Telegram user into a domain user (registered on first sight, refreshed after)."""
+    return await svc.user(
+        UserRef("telegram", str(tg.id)),
+        display_name(tg),
+        tg.username,
+        normalize_locale(tg.language_code) if tg.language_code else None,
+        private_chat_id,
+    )
 
 
 def router() -> Router:

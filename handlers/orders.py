@@ -14,7 +14,7 @@ from domain.model import Button, OutMessage, User
 from domain.orders import WHEN_CHOICES
 from domain.services import Services
 from handlers import ui
-from handlers.callbacks import OrdCb
+from handlers.callbacks import OrdCb, bounded_id
 from handlers.group import GROUPS, target_user
 
 
@@ -39,10 +39,11 @@ def router() -> Router:
     @r.message(Command("assign"), F.chat.type.in_(GROUPS))
     async def assign(message: Message, command: CommandObject, svc: Services, user: User) -> None:
         args = (command.args or "").split()
-        if not args or not args[0].lstrip("#").isdigit():
+        if not args:
             raise Invalid("assign_usage")
+        order_id = bounded_id(args[0], "assign_usage")
         volunteer = await target_user(message, args[1:], svc)
-        order = await svc.orders.assign(user, int(args[0].lstrip("#")), volunteer)
+        order = await svc.orders.assign(user, order_id, volunteer)
         await svc.send(
             OutMessage(
                 message.chat.id,

@@ -16,7 +16,7 @@ from domain.points import Standing
 from domain.render import local_time
 from domain.services import Services
 from handlers import ui
-from handlers.callbacks import ShopCb
+from handlers.callbacks import ShopCb, bounded_id
 from handlers.group import GROUPS, target_user
 
 
@@ -92,7 +92,7 @@ def router() -> Router:
                 ]
                 await svc.send(OutMessage(chat_id, t("shop.catalogue", loc, points=balance), buttons=buttons))
         elif a == "item":
-            item = await svc.shop.item(int(v))
+            item = await svc.shop.item(bounded_id(v))
             await svc.send(
                 OutMessage(
                     chat_id,
@@ -106,7 +106,7 @@ def router() -> Router:
                 )
             )
         elif a == "buy":
-            order, item = await svc.shop.redeem(user, int(v))
+            order, item = await svc.shop.redeem(user, bounded_id(v))
             await svc.send(
                 OutMessage(
                     chat_id, t("shop.redeemed", loc, name=html.escape(item.name), code=order.code, price=item.price)
@@ -119,12 +119,15 @@ def router() -> Router:
             if standing.star_level < 1:
                 raise Invalid("no_star_yet")
             street = next((u.name for u in await svc.ctx.repos.units.all() if u.level.value == "street"), "")
+            vol = await svc.volunteers.get(user)
+            # A certificate bears the registered real name; the Telegram name is a nickname at best.
+            name = vol.real_name if vol is not None and vol.real_name else user.display_name
             await svc.send(
                 OutMessage(
                     chat_id,
                     t("points.certificate_caption", loc, level=standing.star_level),
                     certificate={
-                        "name": user.display_name,
+                        "name": name,
                         "level": standing.star_level,
                         "hours": standing.hours,
                         "issuer": t("points.issuer", loc, street=street),
@@ -143,10 +146,10 @@ def router() -> Router:
         args = (command.args or "").split()
         if args and args[0].startswith("@"):
             args = args[1:]
-        if not args or not args[0].isdigit():
+        if not args:
             raise Invalid("award_usage")
+        amount, reason = bounded_id(args[0], "award_usage"), " ".join(args[1:])
         target = await target_user(message, (command.args or "").split()[:1], svc)
-        amount, reason = int(args[0]), " ".join(args[1:])
         unit = await svc.points.award(user, target, amount, reason, message.chat.id)
         await svc.send(
             OutMessage(
@@ -165,9 +168,9 @@ def router() -> Router:
     @groups.message(Command("item"))
     async def item(message: Message, command: CommandObject, svc: Services, user: User) -> None:
         args = (command.args or "").split()
-        if len(args) < 3 or not args[-1].isdigit() or not args[-2].isdigit():
+        if len(args) < 3:
             raise Invalid("item_usage")
-        name, price, stock = " ".join(args[:-2]), int(args[-2]), int(args[-1])
+        name, price, stock = " ".join(args[:-2]), bounded_id(args[-2], "item_usage"), bounded_id(args[-1], "item_usage")
         shop_item, created = await svc.shop.upsert_item(user, message.chat.id, name, price, stock)
         key = "shop.item_added" if created else "shop.item_updated"
         await svc.send(

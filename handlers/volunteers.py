@@ -15,7 +15,7 @@ from domain.model import Button, OutMessage, User
 from domain.services import Services
 from domain.volunteers import masked_phone
 from handlers import ui
-from handlers.callbacks import VolCb
+from handlers.callbacks import VolCb, bounded_id
 from handlers.group import GROUPS, target_user
 
 
@@ -81,10 +81,10 @@ def router() -> Router:
             else:
                 await svc.send(ui.main_menu(chat_id, t("vol.submitted", loc), loc))
         elif a == "team":
-            await svc.volunteers.team(user, int(v) if v else None)
+            await svc.volunteers.team(user, bounded_id(v) if v else None)
             await svc.send(ui.main_menu(chat_id, t("vol.submitted", loc), loc))
         elif a in ("ok", "no"):
-            vol = await svc.volunteers.decide(user, int(v), a == "ok")
+            vol = await svc.volunteers.decide(user, bounded_id(v), a == "ok")
             await query.answer(t(f"vol.decided_{vol.state}", loc), show_alert=True)
             return
         else:

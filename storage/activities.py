@@ -88,6 +88,22 @@ class ActivityRepo:
         ).scalar_one_or_none()
         return _activity(row) if row else None
 
+    async def lock(self, activity_id: int) -> Activity | None:
+        """The activity, locked until the transaction ends: its seat changes happen one at a time.
+
+        PostgreSQL takes a row lock (SELECT … FOR UPDATE); on SQLite the transaction already holds the write
+        lock (BEGIN IMMEDIATE), so nothing else can change seats meanwhile.
+        """
+        row = (
+            await self.s.execute(
+                select(ActivityRow)
+                .where(ActivityRow.id == activity_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one_or_none()
+        return _activity(row) if row else None
+
     async def upcoming(self, now: datetime, limit: int) -> list[Activity]:
         """Published, not started, soonest first."""
         rows = await self.s.execute(

@@ -187,6 +187,9 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # Scheduled messages (reminders) are invisible to the sender until then, so they never hold up a chat.
     not_before: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The sender process holding an in-flight message and until when; only an expired lease is taken over.
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ExampleRow(Base):
@@ -229,6 +232,17 @@ class ProcessedUpdateRow(Base):
     __tablename__ = "processed_updates"
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+class FailedUpdateRow(Base):
+    """An update whose handler raised an unexpected error: kept with its traceback for an operator."""
+
+    __tablename__ = "failed_updates"
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    error: Mapped[str] = mapped_column(Text)
+    traceback: Mapped[str] = mapped_column(Text)
 
 
 class LedgerRow(Base):

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.db import conflict_insert
 from storage.orm import OutboxRow, ProcessedUpdateRow
 
 
@@ -26,17 +25,46 @@ class Envelope:
 
 
 class OutboxStore:
-    """Short transactions of its own, separate from the per-update session."""
+    """Short transactions of its own, separate from the per-update session.
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], clock: Callable[[], datetime]) -> None:
+    A sender marks a message in flight under its own name with a lease; a lease is renewed while the send
+    lasts, so only a message whose sender died (its lease ran out) is taken over and sent again.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Callable[[], datetime],
+        owner: str = "sender",
+        lease: timedelta = timedelta(seconds=30),
+    ) -> None:
         self.sessions = sessions
         self.clock = clock
+        self.owner = owner[:64]
+        self.lease = lease
 
     async def recover(self) -> int:
-        """After a crash: messages left in flight may or may not have arrived; send them again."""
+        """Messages whose sender died mid-send (lease expired) may or may not have arrived: send them again."""
         async with self.sessions.begin() as s:
-            res = await s.execute(update(OutboxRow).where(OutboxRow.state == "inflight").values(state="pending"))
+            res = await s.execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.state == "inflight",
+                    or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until < self.clock()),
+                )
+                .values(state="pending", lease_owner=None, lease_until=None)
+            )
             return int(res.rowcount or 0)  # type: ignore[attr-defined]
+
+    async def renew(self, msg_id: int) -> bool:
+        """Extend this sender's lease on a message it is still sending."""
+        async with self.sessions.begin() as s:
+            res = await s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == msg_id, OutboxRow.state == "inflight", OutboxRow.lease_owner == self.owner)
+                .values(lease_until=self.clock() + self.lease)
+            )
+            return bool(res.rowcount == 1)  # type: ignore[attr-defined]
 
     async def due_heads(self, limit: int) -> list[Envelope]:
         """The oldest pending message of each chat, if it is due; a chat whose head waits, waits whole."""
@@ -72,6 +100,11 @@ class OutboxStore:
                     )
                 )
             ).scalar_one_or_none()
+            lease = (
+                await s.execute(select(func.min(OutboxRow.lease_until)).where(OutboxRow.state == "inflight"))
+            ).scalar_one_or_none()
+            if lease is not None and (at is None or lease < at):
+                return lease  # a dead sender's lease runs out then: look again
             return at
 
     async def mark_inflight(self, msg_id: int) -> bool:
@@ -80,7 +113,12 @@ class OutboxStore:
             res = await s.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id == msg_id, OutboxRow.state == "pending")
-                .values(state="inflight", attempts=OutboxRow.attempts + 1)
+                .values(
+                    state="inflight",
+                    attempts=OutboxRow.attempts + 1,
+                    lease_owner=self.owner,
+                    lease_until=self.clock() + self.lease,
+                )
             )
             return bool(res.rowcount == 1)  # type: ignore[attr-defined]
 
@@ -90,7 +128,14 @@ class OutboxStore:
             await s.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id == msg_id)
-                .values(state="sent", sent_at=self.clock(), message_id=message_id, last_error=None)
+                .values(
+                    state="sent",
+                    sent_at=self.clock(),
+                    message_id=message_id,
+                    last_error=None,
+                    lease_owner=None,
+                    lease_until=None,
+                )
             )
 
     async def retry_later(self, msg_id: int, delay: float, error: str) -> None:
@@ -100,7 +145,11 @@ class OutboxStore:
                 update(OutboxRow)
                 .where(OutboxRow.id == msg_id)
                 .values(
-                    state="pending", next_attempt_at=self.clock() + timedelta(seconds=delay), last_error=error[:500]
+                    state="pending",
+                    next_attempt_at=self.clock() + timedelta(seconds=delay),
+                    last_error=error[:500],
+                    lease_owner=None,
+                    lease_until=None,
                 )
             )
 
@@ -108,7 +157,9 @@ class OutboxStore:
         """Telegram refused for good (bot blocked, chat gone, bad request): recorded, not retried."""
         async with self.sessions.begin() as s:
             await s.execute(
-                update(OutboxRow).where(OutboxRow.id == msg_id).values(state="failed", last_error=error[:500])
+                update(OutboxRow)
+                .where(OutboxRow.id == msg_id)
+                .values(state="failed", last_error=error[:500], lease_owner=None, lease_until=None)
             )
 
     async def move_chat(self, old_chat: int, new_chat: int) -> None:
@@ -138,14 +189,3 @@ class OutboxStore:
         """Forget processed update ids once Telegram can no longer redeliver them."""
         async with self.sessions.begin() as s:
             await s.execute(delete(ProcessedUpdateRow).where(ProcessedUpdateRow.at < self.clock() - older_than))
-
-
-async def claim_update(session: AsyncSession, update_id: int, now: datetime) -> bool:
-    """Record an update id inside the update's transaction; False if it was processed before."""
-    stmt = (
-        conflict_insert(session)(ProcessedUpdateRow)
-        .values(update_id=update_id, at=now)
-        .on_conflict_do_nothing(index_elements=["update_id"])
-        .returning(ProcessedUpdateRow.update_id)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none() is not None

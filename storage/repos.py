@@ -92,6 +92,8 @@ class UserRepo:
                 row.username = username
             if private_chat_id is not None and row.private_chat_id != private_chat_id:
                 row.private_chat_id = private_chat_id
+            if locale is not None and row.locale != locale:
+                row.locale = locale
         return _user(row)
 
     async def get(self, user_id: int) -> User | None:

@@ -248,3 +248,58 @@ async def test_organiser_corrects_times_with_ledger_rows(district: Script, tmp_p
     assert await scalar(s.app, "select count(*) from hours_ledger where kind = 'correction'") == 1
     settings = s.app.settings
     assert await rebuild_points(settings) == []
+
+
+async def test_cancels_racing_signups_never_leave_a_seat_free_while_people_wait(
+    district: Script, tmp_path: Path
+) -> None:
+    """10 of 10 places taken; the 10 cancel while 10 others sign up, all at once — many times over."""
+    s = district
+    holders, newcomers = people(10, base=950000), people(10, base=951000)
+    for p in holders + newcomers:
+        await s.say(p, "/start")
+    for _ in range(12):
+        await publish(s, tmp_path, capacity=10)
+        act = int(await scalar(s.app, "select max(id) from activities"))
+        for p in holders:
+            await s.press(p, "x", group=COMMUNITY_GROUP, data=f"act:join:{act}")
+        taps = [s.press(p, "x", data=f"act:leave:{act}") for p in holders]
+        taps += [s.press(p, "x", group=COMMUNITY_GROUP, data=f"act:join:{act}") for p in newcomers]
+        await asyncio.gather(*taps)
+        confirmed = await scalar(
+            s.app, "select count(*) from signups where activity_id = :a and state = 'confirmed'", a=act
+        )
+        waiting = await scalar(
+            s.app, "select count(*) from signups where activity_id = :a and state = 'waitlisted'", a=act
+        )
+        taken = await scalar(s.app, "select taken from activities where id = :a", a=act)
+        assert confirmed == taken <= 10
+        assert waiting == 0 or taken == 10, (confirmed, waiting, taken)
+        assert (confirmed, waiting) == (10, 0)  # every newcomer got one of the freed seats
+
+
+async def test_a_time_correction_moves_the_star_level_like_any_change_of_hours(
+    district: Script, tmp_path: Path, clock: FakeClock
+) -> None:
+    s = district
+    s.app.settings.star_hours = [1.5, 3.0]
+    act = await publish(s, tmp_path)
+    code = await scalar(s.app, "select checkin_code from activities")
+    [v] = people(1, base=996000)
+    await s.say(v, "/start")
+    await s.press(v, "x", group=COMMUNITY_GROUP, data=f"act:join:{act}")
+    clock.now = datetime(2026, 11, 28, 1, 0, tzinfo=UTC)
+    await s.press(v, "x", data=f"act:in:{act}")
+    await s.say(v, str(code))
+    clock.now += timedelta(hours=1)
+    await s.press(v, "x", data=f"act:out:{act}")
+    await s.say(v, str(code))
+    uid = await scalar(s.app, "select id from users where external_id = :x", x=str(v.id))
+    assert await scalar(s.app, "select star_level from point_balances where user_id = :u", u=uid) == 0
+    msg = s.message_dict(v, "…", COMMUNITY_GROUP)
+    await s.say(COMMUNITY_STAFF, f"/fixtime {act} 09:00 11:00", group=COMMUNITY_GROUP, reply_to_message=msg)
+    assert await scalar(s.app, "select hours from point_balances where user_id = :u", u=uid) == 2
+    assert await scalar(s.app, "select star_level from point_balances where user_id = :u", u=uid) == 1
+    assert any("星" in t for t in texts(sent_to(s.session, v.id))[-2:])
+    await s.say(COMMUNITY_STAFF, f"/fixtime {act} 09:00 10:00", group=COMMUNITY_GROUP, reply_to_message=msg)
+    assert await scalar(s.app, "select star_level from point_balances where user_id = :u", u=uid) == 0

@@ -69,6 +69,7 @@ def test_good_yaml() -> None:
         points=10,
         team="杏林社区党员志愿服务队",
         signup_cutoff_hours=2.0,
+        row=1,
     )
     assert first.hours == 2.5
     assert first.start.utcoffset() == timedelta(hours=8)
@@ -144,9 +145,9 @@ def test_bad_yaml_reports_every_bad_row_and_returns_nothing() -> None:
     assert specs == []
     assert problems == [
         "row 2: end must be after start",
-        "row 2: capacity must be more than 0, got 0",
+        "row 2: capacity must be between 1 and 10000, got 0",
         "row 2: points_rule must be per_hour or fixed, got 'per_visit'",
-        "row 2: points must be 0 or more, got -5",
+        "row 2: points must be between 0 and 10000, got -5",
         "row 3: unknown field 'capactiy'",
         "row 3: place is missing",
         "row 3: lat must be between -90 and 90, got 136.6",
@@ -174,7 +175,7 @@ def test_bad_csv_rows() -> None:
         "row 4: start: needs a time of day, not only a date",
         "row 4: capacity: '2.5' is not a whole number",
         "row 4: points: 'ten' is not a number",
-        "row 4: signup_cutoff_hours must be 0 or more, got -1",
+        "row 4: signup_cutoff_hours must be between 0 and 720, got -1",
         "row 5: has 14 cells but the header has 13 columns",
         "row 7: community must be a code like QH-01, not 'QH 02'",
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import io
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops, ImageDraw
@@ -17,6 +18,7 @@ from domain.certificate import (
     cjk_font,
     font,
     format_hours,
+    printable_name,
     render_certificate,
     star_points,
 )
@@ -130,3 +132,33 @@ def test_star_is_ten_points_pointing_up() -> None:
 def test_missing_font_is_a_clear_error(no_fonts: None) -> None:
     with pytest.raises(CjkFontNotFoundError, match="pylopdf-fonts-zh-cn"):
         render_certificate("张三", 1, 100, datetime.date(2026, 11, 24), "青禾街道")
+
+
+def _red_ink(image: Image.Image, box: tuple[int, int, int, int]) -> int:
+    r, g, b = (band.point(lambda v: 255 if v > 120 else 0) for band in image.convert("RGB").crop(box).split())
+    return _ink(ImageChops.subtract(ImageChops.subtract(r, g), b))
+
+
+SEAL_BOX = (860 - 100, 636 - 100, 860 + 100, 636 + 100)
+
+
+def test_no_seal_is_drawn_unless_the_office_supplies_its_own(tmp_path: Path) -> None:
+    day = datetime.date(2026, 11, 24)
+    plain = Image.open(io.BytesIO(render_certificate("张晓明", 2, 320, day, "青禾街道")))
+    assert _red_ink(plain, SEAL_BOX) < 300  # no imitation seal (only the border's corner ornaments)
+    stamp = Image.new("RGBA", (300, 300), (0, 0, 0, 0))
+    ImageDraw.Draw(stamp).ellipse((10, 10, 290, 290), outline=(200, 20, 20, 255), width=20)
+    path = tmp_path / "seal.png"
+    stamp.save(path)
+    sealed = Image.open(io.BytesIO(render_certificate("张晓明", 2, 320, day, "青禾街道", seal=path)))
+    assert _red_ink(sealed, SEAL_BOX) > 2000  # the office's own image, scaled in
+
+
+def test_emoji_in_a_name_are_left_out_rather_than_drawn_as_boxes() -> None:
+    assert printable_name("🌸李秀英🌸") == "李秀英"
+    assert printable_name("王 🙂 芳") == "王 芳"
+    day = datetime.date(2026, 11, 24)
+    with_emoji = render_certificate("🌸李秀英🌸", 1, 100, day, "青禾街道")
+    assert with_emoji == render_certificate("李秀英", 1, 100, day, "青禾街道")
+    with pytest.raises(ValueError):
+        render_certificate("🌸🌸", 1, 100, day, "青禾街道")  # nothing printable left

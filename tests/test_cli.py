@@ -128,3 +128,121 @@ def test_export_review_train_round_trip(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     assert "(2 reviewed corrections)" in res.stdout
     assert (tmp_path / "reviewed" / "calibration.yml").exists()
+
+
+def _one_error_line(res: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in res.stderr and "Unclosed" not in res.stderr, res.stderr[-2000:]
+    lines = [ln for ln in res.stderr.splitlines() if ln.startswith("gridbot:")]
+    assert len(lines) == 1, res.stderr[-2000:]
+    return lines[0]
+
+
+def test_unreachable_bot_api_or_database_at_start_is_one_line_and_exit_3(tmp_path: Path) -> None:
+    token = "123456789:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+    db = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
+    res = gridbot(
+        "run", env={"GRIDBOT_BOT_TOKEN": token, "GRIDBOT_DATABASE_URL": db, "GRIDBOT_TELEGRAM_API_URL": "http://127.0.0.1:9"}
+    )
+    assert res.returncode == 3
+    assert "cannot reach the Bot API at http://127.0.0.1:9" in _one_error_line(res)
+    pg = "postgresql+asyncpg://postgres@127.0.0.1:9/nothing"
+    res = gridbot("run", env={"GRIDBOT_BOT_TOKEN": token, "GRIDBOT_DATABASE_URL": pg})
+    assert res.returncode == 3
+    line = _one_error_line(res)
+    assert "cannot use the database at postgresql+asyncpg://postgres@127.0.0.1:9/nothing" in line
+    res = gridbot("db", "upgrade", env={"GRIDBOT_DATABASE_URL": pg})
+    assert res.returncode == 3 and "database" in _one_error_line(res)
+
+
+def _units(db: Path) -> list[tuple[str, str]]:
+    return sorted(sqlite3.connect(db).execute("select code, name from units").fetchall())
+
+
+def test_hostile_district_file_is_refused_whole(tmp_path: Path) -> None:
+    db = tmp_path / "g.db"
+    env = {"GRIDBOT_DATABASE_URL": f"sqlite+aiosqlite:///{db}"}
+    assert gridbot("grids", "import", str(DISTRICT), env=env).returncode == 0
+    before = _units(db)
+    data = json.loads(DISTRICT.read_text(encoding="utf-8"))
+    grids = [f for f in data["features"] if f["properties"]["level"] == "grid"]
+    grids[0]["geometry"]["coordinates"][0] = grids[0]["geometry"]["coordinates"][0][:-1]  # ring left open
+    grids[1]["properties"]["code"] = "G" * 5000
+    grids[2]["properties"]["name"] = "名" * 500
+    path = tmp_path / "hostile.geojson"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    res = gridbot("grids", "import", str(path), env=env)
+    assert res.returncode == 1
+    assert "is not closed" in res.stderr and "'code' must be 1–32" in res.stderr and "longer than 100" in res.stderr
+    assert "G" * 100 not in res.stderr  # the problem is described, the 5,000 characters are not echoed
+    assert _units(db) == before
+
+
+ACTIVITY_ROW = """
+- community: {community}
+  title: {title}
+  place: 杏林路12号院
+  start: "{start}"
+  end: "2027-01-09 11:00"
+  capacity: {capacity}
+  points_rule: fixed
+  points: 5
+"""
+
+
+def test_hostile_activity_file_lists_every_problem_and_changes_nothing(tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    env = {"GRIDBOT_DATABASE_URL": f"sqlite+aiosqlite:///{db}"}
+    assert gridbot("grids", "import", str(DISTRICT), env=env).returncode == 0
+    rows = [
+        ACTIVITY_ROW.format(community="QH-01", title="过去的活动", start="2020-01-09 09:00", capacity=5),
+        ACTIVITY_ROW.format(community="QH-01", title="标" * 100_000, start="2027-01-09 09:00", capacity=5),
+        ACTIVITY_ROW.format(community="QH-01", title="人很多", start="2027-01-09 09:00", capacity=99999999999999999999),
+        ACTIVITY_ROW.format(community="NOPE", title="没这个社区", start="2027-01-09 09:30", capacity=5),
+    ]
+    path = tmp_path / "hostile.yml"
+    path.write_text("".join(rows), encoding="utf-8")
+    res = gridbot("activities", "import", str(path), env=env)
+    assert res.returncode == 1, res.stdout
+    assert "row 1: start 2020-01-09 09:00 is in the past" in res.stderr
+    assert "row 2: title is longer than 100 characters (100000)" in res.stderr
+    assert "row 3: capacity must be between 1 and 10000" in res.stderr
+    assert "Traceback" not in res.stderr
+    assert sqlite3.connect(db).execute("select count(*) from activities").fetchone() == (0,)
+    path.write_text(rows[3], encoding="utf-8")
+    res = gridbot("activities", "import", str(path), env=env)
+    assert res.returncode == 1 and "row 1: 'NOPE' is not a community code" in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "needles"),
+    [
+        ("empty.yml", "", ["no items found"]),
+        ("noitems.yml", "goods:\n  - name: x\n", ["key 'items'"]),
+        ("notyaml.yml", "items: [unclosed\n  - : :", ["not valid YAML"]),
+        (
+            "rows.yml",
+            "items:\n  - {community: QH-01, name: '" + "米" * 10_000 + "', price: 99999999999999999999, stock: -1}\n"
+            "  - {community: NOPE, name: 油, price: 5, stock: 1}\n",
+            ["row 1: name is longer than 100", "row 1: price must be between 1 and 100000", "row 1: stock must be"],
+        ),
+        ("unknown.csv", "community,name,price,stock\nNOPE,油,5,1\n", ["row 2: 'NOPE' is not a community code"]),
+        ("binary.csv", None, ["not UTF-8"]),
+    ],
+)
+def test_hostile_catalog_files_are_refused_with_every_problem(
+    name: str, body: str | None, needles: list[str], tmp_path: Path
+) -> None:
+    db = tmp_path / "c.db"
+    env = {"GRIDBOT_DATABASE_URL": f"sqlite+aiosqlite:///{db}"}
+    assert gridbot("grids", "import", str(DISTRICT), env=env).returncode == 0
+    path = tmp_path / name
+    if body is None:
+        path.write_bytes(b"\xff\xfe\x00garbage")
+    else:
+        path.write_text(body, encoding="utf-8")
+    res = gridbot("catalog", "import", str(path), env=env)
+    assert res.returncode == 1, (res.stdout, res.stderr)
+    for needle in needles:
+        assert needle in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr
+    assert sqlite3.connect(db).execute("select count(*) from shop_items").fetchone() == (0,)

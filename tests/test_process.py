@@ -35,6 +35,8 @@ def env(tmp: Path, api: str) -> dict[str, str]:
             # One message in flight at a time, so one kill can double at most one message (in production the
             # bound is one per chat per crash, chats being served concurrently).
             "GRIDBOT_SENDER_CONCURRENCY": "1",
+            # A dead sender's messages are taken over once its lease runs out; short, so the test is quick.
+            "GRIDBOT_OUTBOX_LEASE_S": "2",
         }
     )
     return base
@@ -116,6 +118,13 @@ async def test_run_survives_429_500_and_sigkill(tmp_path: Path) -> None:
             )
 
         await wait_until(all_arrived, 90, "every expected message")
+        log_file = tmp_path / "run.log"
+        await wait_until(
+            lambda: "re-sending 1 message" in log_file.read_text(encoding="utf-8", errors="replace"),
+            30,
+            "the dead sender's in-flight message to be taken over",
+        )
+        await asyncio.sleep(1.0)
         got = arrivals(fake)
         helps = [n for (chat, text), n in got.items() if chat in expected_private and text.startswith("①")]
         assert len(helps) == len(RIDERS)
@@ -166,4 +175,49 @@ async def test_webhook_checks_secret_token(tmp_path: Path) -> None:
             await asyncio.wait_for(proc.wait(), 20)
         except TimeoutError:
             proc.kill()
+        await fake.stop()
+
+
+async def test_webhook_200_means_committed_so_a_kill_loses_nothing(tmp_path: Path) -> None:
+    fake = FakeBotAPI()
+    api = await fake.start()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    await cli(tmp_path, api, "db", "upgrade")
+    proc = await start(tmp_path, api, "--webhook", f"http://127.0.0.1:{port}", "--port", str(port))
+    second: asyncio.subprocess.Process | None = None
+    chats = [6001 + i for i in range(20)]
+    try:
+        await wait_until(lambda: bool(fake.calls("setWebhook")), 60, "setWebhook")
+        secret = fake.calls("setWebhook")[0]["params"]["secret_token"]
+        url = f"http://127.0.0.1:{port}/telegram/webhook"
+        # The sender must not deliver before the kill, so every reply below comes from the committed outbox.
+        fake.add_faults([{"method": "sendMessage", "delay": 60}])
+        async with aiohttp.ClientSession() as http:
+
+            async def post(i: int, chat: int) -> int:
+                body = {"update_id": 100 + i, **message_update(chat, "/help")}
+                headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+                async with http.post(url, json=body, headers=headers) as r:
+                    return r.status
+
+            statuses = await asyncio.gather(*(post(i, c) for i, c in enumerate(chats)))
+        assert statuses == [200] * len(chats)
+        proc.send_signal(signal.SIGKILL)  # right after the 200s
+        await proc.wait()
+        second = await start(tmp_path, api)
+
+        def replied() -> set[int]:
+            return {int(c["params"]["chat_id"]) for c in fake.calls("sendMessage") if c["status"] == 200}
+
+        await wait_until(lambda: set(chats) <= replied(), 90, "a reply to every acknowledged update")
+    finally:
+        for p in (proc, second):
+            if p is not None and p.returncode is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    await asyncio.wait_for(p.wait(), 20)
+                except TimeoutError:
+                    p.kill()
         await fake.stop()

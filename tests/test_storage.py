@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.model import Case, CaseState, Role, UserRef
 from storage.db import session_factory
 from storage.orm import Base
-from storage.outbox import claim_update
 from storage.repos import SqlRepos
+from storage.updates import claim_update
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 
