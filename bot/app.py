@@ -17,13 +17,13 @@ from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
-from bot.context import context_factory
+from bot.context import services_factory
 from bot.intake import UpdateFeeder
 from bot.middlewares import UnitOfWorkMiddleware
 from bot.nlu import BuiltinClassifier, RasaClassifier
 from bot.sender import OutboxSender
-from domain.ports import Classifier
-from domain.services import GeoCache
+from domain.cases.ports import Classifier
+from domain.org.service import GeoCache
 from handlers import get_routers
 from intents.rasa_http import RasaHttpClient, parse_intent_map
 from storage.db import create_engine, session_factory
@@ -88,8 +88,8 @@ def create_dispatcher(
 ) -> tuple[Dispatcher, UnitOfWorkMiddleware]:
     """A dispatcher with fresh routers and the unit-of-work middleware."""
     dp = Dispatcher()
-    make_context = context_factory(settings, clock, geo, classifier)
-    uow = UnitOfWorkMiddleware(sessions, make_context, clock, settings.default_locale, on_outbox)
+    make_services = services_factory(settings, clock, geo, classifier)
+    uow = UnitOfWorkMiddleware(sessions, make_services, clock, settings.default_locale, on_outbox)
     dp.update.outer_middleware(uow)
     dp["classifier"] = classifier
     dp.include_routers(*get_routers())

@@ -74,7 +74,7 @@ def points_expire(
     from datetime import datetime
 
     from bot.admin import expire_points
-    from domain.render import CHINA_TZ
+    from domain.kernel.time import CHINA_TZ
 
     settings = load_settings()
     try:

@@ -11,7 +11,13 @@ from typing import Annotated
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from domain.model import CATEGORIES
+from domain.cases.model import CATEGORIES
+from domain.cases.rules import CaseRules
+from domain.points.rules import PointsRules
+from domain.volunteering.rules import VolunteeringRules
+
+# Defaults are written once, with each context's rules; the settings below take them from there.
+_CASES, _VOLUNTEERING, _POINTS = CaseRules(), VolunteeringRules(), PointsRules()
 
 TOKEN_PATTERN = r"^\d{3,}:[A-Za-z0-9_-]{20,}$"  # noqa: S105 - a pattern, not a secret
 
@@ -27,8 +33,10 @@ class Settings(BaseSettings):
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     default_locale: str = "zh-CN"
     webhook_secret: SecretStr | None = None
-    community_radius_m: float = 1500.0
-    street_radius_m: float = 5000.0
+    # --- cases: routing and listening
+    community_radius_m: float = Field(_CASES.community_radius_m, gt=0)
+    street_radius_m: float = Field(_CASES.street_radius_m, gt=0)
+    offer_cooldown_minutes: float = Field(_CASES.offer_cooldown.total_seconds() / 60, ge=0)
     sender_concurrency: int = Field(8, ge=1, le=64)
     # How long a sender's claim on an in-flight message lasts without renewal; after a crash, its messages are
     # sent again once this runs out.
@@ -39,18 +47,19 @@ class Settings(BaseSettings):
     webhook_patience_s: float = Field(20.0, ge=0, le=50)
     # Categories handled above the grid: disputes go to the community's mediation by default.
     category_levels: Annotated[dict[str, str], NoDecode] = Field(
-        default_factory=lambda: {"neighbor_dispute": "community"}
+        default_factory=lambda: {c: level.value for c, level in _CASES.category_levels.items()}
     )
     nlu_extra_dir: Path = Path("var/nlu-reviewed")
-    # Star levels by cumulative verified hours (the national rule; some cities use other thresholds).
-    star_hours: Annotated[list[float], NoDecode] = Field(default_factory=lambda: [100.0, 300.0, 600.0, 1000.0, 1500.0])
+    # --- points: star levels by cumulative verified hours; rewards
+    star_hours: Annotated[list[float], NoDecode] = Field(default_factory=lambda: list(_POINTS.star_hours))
     # Points for a resolved report, by category; the rest get report_points_default.
-    report_points: Annotated[dict[str, int], NoDecode] = Field(
-        default_factory=lambda: {"fire_safety": 10, "building_safety": 10, "road_traffic": 8}
-    )
-    report_points_default: int = 5
-    checkin_radius_m: float = 300.0
-    order_untaken_minutes: float = 120.0
+    report_points: Annotated[dict[str, int], NoDecode] = Field(default_factory=lambda: dict(_POINTS.report_points))
+    report_points_default: int = Field(_POINTS.report_points_default, ge=0)
+    order_points: int = Field(_POINTS.order_points, ge=0)
+    award_max: int = Field(_POINTS.award_max, ge=1, le=100_000)
+    # --- volunteering
+    checkin_radius_m: float = Field(_VOLUNTEERING.checkin_radius_m, gt=0)
+    order_untaken_minutes: float = Field(_VOLUNTEERING.order_untaken_minutes, gt=0)
     # The office's own seal (a PNG with transparency) printed on star certificates; without it, none is printed.
     certificate_seal_image: Path | None = None
     rasa_url: AnyHttpUrl | None = None

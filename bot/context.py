@@ -1,46 +1,61 @@
-"""The one place settings become a domain Context (per update, and for CLI jobs alike)."""
+"""The one place settings become the domain's rules, and a unit of work becomes domain services."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.config import Settings
-from domain.model import Level, UserRef
-from domain.ports import Repos
-from domain.services import Context, GeoCache
+from domain.cases.rules import CaseRules
+from domain.kernel.notices import Notices
+from domain.kernel.people import UserRef
+from domain.org.model import Level
+from domain.org.service import GeoCache
+from domain.points.rules import PointsRules
+from domain.services import Ports, Rules, Services
+from domain.volunteering.rules import VolunteeringRules
 
-ContextFactory = Callable[[Repos, "str | None"], Context]
+ServicesFactory = Callable[[Ports, Notices], Services]
 
 
-def context_factory(
+def rules_from(settings: Settings) -> Rules:
+    """The rules in force, by context, from the settings."""
+    return Rules(
+        cases=CaseRules(
+            category_levels={c: Level(v) for c, v in settings.category_levels.items()},
+            community_radius_m=settings.community_radius_m,
+            street_radius_m=settings.street_radius_m,
+            offer_cooldown=timedelta(minutes=settings.offer_cooldown_minutes),
+        ),
+        volunteering=VolunteeringRules(
+            checkin_radius_m=settings.checkin_radius_m,
+            order_untaken_minutes=settings.order_untaken_minutes,
+        ),
+        points=PointsRules(
+            star_hours=tuple(settings.star_hours),
+            report_points=dict(settings.report_points),
+            report_points_default=settings.report_points_default,
+            order_points=settings.order_points,
+            award_max=settings.award_max,
+            locale=settings.default_locale,
+        ),
+        admins=frozenset(UserRef("telegram", str(i)) for i in settings.admin_ids),
+    )
+
+
+def services_factory(
     settings: Settings, clock: Callable[[], datetime], geo: GeoCache | None = None, classifier: object = None
-) -> ContextFactory:
-    """A function (repos, bot username) → Context configured from settings."""
+) -> ServicesFactory:
+    """A function (ports, notices) → the domain services of one unit of work, configured from settings."""
     geo = geo or GeoCache(settings.community_radius_m, settings.street_radius_m)
-    admins = frozenset(UserRef("telegram", str(i)) for i in settings.admin_ids)
-    levels = {c: Level(v) for c, v in settings.category_levels.items()}
 
     def offer_threshold() -> float:
         # Read when needed, not at start-up: the built-in model and its calibration load on first use.
         th = getattr(classifier, "thresholds", None)
         return float(th.group_report) if th is not None else 0.9
 
-    def make(repos: Repos, bot_username: str | None = None) -> Context:
-        return Context(
-            repos,
-            clock,
-            geo,
-            admins=admins,
-            group_locale=settings.default_locale,
-            category_levels=levels,
-            bot_username=bot_username,
-            group_offer_threshold=offer_threshold,
-            star_hours=tuple(settings.star_hours),
-            report_points=dict(settings.report_points),
-            report_points_default=settings.report_points_default,
-            checkin_radius_m=settings.checkin_radius_m,
-            order_untaken_minutes=settings.order_untaken_minutes,
-        )
+    def make(ports: Ports, notices: Notices) -> Services:
+        # Settings are read each time, so a test (or an operator's reload) changing them takes effect.
+        return Services(ports, notices, clock, rules_from(settings), geo, offer_threshold)
 
     return make

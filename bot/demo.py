@@ -12,7 +12,7 @@ from bot.config import Settings
 from bot.grids import import_units
 from bot.recording import RecordingSession
 from bot.scripted import Group, Line, Person, Script
-from domain.render import CHINA_TZ
+from domain.kernel.time import CHINA_TZ
 from storage.migrate import upgrade
 
 DEMO_DIR = Path(__file__).parent / "demo"
@@ -121,7 +121,7 @@ async def play_service_order(script: Script) -> None:
 
 async def play_volunteers(script: Script, clock: DemoClock) -> None:
     """Issue 4's scenario: a full activity, waitlist, promotion, check-in/out, points, redemption, stars."""
-    from domain.activity_file import ActivitySpec
+    from domain.volunteering.activity_file import ActivitySpec
 
     start = (clock() + timedelta(days=3)).astimezone(CHINA_TZ).replace(hour=9, minute=0, second=0, microsecond=0)
     spot = places()["rider_spot"]
@@ -141,7 +141,7 @@ async def play_volunteers(script: Script, clock: DemoClock) -> None:
         signup_cutoff_hours=2,
     )
     async with script.app.sessions.begin() as session:
-        _, svc = script.app.uow.services(session)
+        _, svc, _ = script.app.uow.unit_of_work(session)
         act = await svc.activities.publish(spec)
         code = act.checkin_code
     script.transcript.append(Line(COMMUNITY_GROUP.id, "", "（社区发布志愿活动：楼道杂物清理，限 1 人）"))

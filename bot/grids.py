@@ -7,10 +7,10 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.geo import parse_district
+from domain.org.geo import parse_district
 from storage.db import session_factory
 from storage.migrate import migrated_engine
-from storage.repos import UnitRepo
+from storage.org import UnitRepo
 
 
 async def import_units(session: AsyncSession, data: object) -> tuple[int, int]:

@@ -6,7 +6,7 @@ import logging
 import threading
 from pathlib import Path
 
-from domain.model import Classification
+from domain.cases.model import Classification
 from intents.calibrate import CALIBRATION, Thresholds, load
 from intents.entities import load_extractor, place_text
 from intents.model import NluModel, Prediction, load_or_train, training_examples

@@ -6,9 +6,9 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from intents.rasa import Example, dump_nlu
+from storage.cases import ExampleRepo
 from storage.db import session_factory
 from storage.migrate import migrated_engine
-from storage.repos import ExampleRepo
 
 
 async def export_examples(database_url: str) -> tuple[str, int]:

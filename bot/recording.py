@@ -10,9 +10,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from aiogram.client.session.base import BaseSession
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import Message, User
+
+from handlers.text import CAPTION_MAX, TEXT_MAX, HtmlError, check_html, check_keyboard
 
 if TYPE_CHECKING:
     from aiogram import Bot
@@ -40,8 +43,35 @@ class Call:
         return int(value) if value is not None else None
 
 
+def telegram_refusal(name: str, params: dict[str, Any]) -> str | None:
+    """What Telegram would answer with 400 for this call (bad HTML, too long, bad buttons), or None."""
+    try:
+        if name in ("sendMessage", "editMessageText"):
+            if params.get("parse_mode") == "HTML":
+                check_html(str(params.get("text") or ""), TEXT_MAX)
+        elif name in ("sendPhoto", "editMessageCaption"):
+            if params.get("parse_mode") == "HTML":
+                check_html(str(params.get("caption") or ""), CAPTION_MAX, allow_empty=True)
+        elif name == "answerCallbackQuery" and len(str(params.get("text") or "")) > 200:
+            raise HtmlError("Bad Request: MESSAGE_TOO_LONG")
+        markup = params.get("reply_markup")
+        if isinstance(markup, dict):
+            if markup.get("inline_keyboard") is not None:
+                check_keyboard(markup["inline_keyboard"], inline=True)
+            if markup.get("keyboard") is not None:
+                check_keyboard(markup["keyboard"], inline=False)
+    except HtmlError as e:
+        return str(e)
+    return None
+
+
 class RecordingSession(BaseSession):
-    """Records calls; answers sendMessage/sendPhoto/edit*/answerCallbackQuery/getMe like Telegram would."""
+    """Records calls; answers sendMessage/sendPhoto/edit*/answerCallbackQuery/getMe like Telegram would.
+
+    It is strict like Telegram: a call Telegram would refuse (malformed or unknown HTML, text or caption too
+    long in UTF-16 units, bad callback data or keyboards) is answered with 400 and listed in `rejected`, so
+    every test that drives the bot checks what it sends.
+    """
 
     EMULATED = frozenset(
         {
@@ -63,6 +93,7 @@ class RecordingSession(BaseSession):
         self.calls: list[Call] = []
         self._ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
         self._faults: dict[str, deque[Callable[[TelegramMethod[Any]], Exception]]] = defaultdict(deque)
+        self.rejected: list[tuple[str, str, dict[str, Any]]] = []
 
     def inject(self, api_method: str, make_error: Callable[[TelegramMethod[Any]], Exception]) -> None:
         """The next call of `api_method` raises make_error(method) instead of succeeding."""
@@ -96,6 +127,11 @@ class RecordingSession(BaseSession):
         if self._faults[name]:
             self.calls.append(Call(name, params, result="error"))
             raise self._faults[name].popleft()(method)
+        refusal = telegram_refusal(name, params)
+        if refusal is not None:
+            self.rejected.append((name, refusal, params))
+            self.calls.append(Call(name, params, result="error"))
+            raise TelegramBadRequest(method=method, message=refusal)
         result = self._answer(bot, name, params)
         self.calls.append(Call(name, params, result=result))
         return result  # type: ignore[no-any-return]

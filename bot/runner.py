@@ -42,7 +42,7 @@ class StartupError(Exception):
 async def periodic_jobs(app: App) -> None:
     """Hourly: post monthly boards that are due, forget old update ids."""
     async with app.sessions.begin() as session:
-        _, svc = app.uow.services(session)
+        _, svc, _ = app.uow.unit_of_work(session)
         posted = await svc.board.post_monthly()
         flagged = await svc.orders.flag_untaken()
     if posted or flagged:
@@ -156,9 +156,11 @@ async def poll(app: App, stop: asyncio.Event) -> None:
         except (TelegramAPIError, OSError, TimeoutError) as e:
             failures += 1
             delay = min(MAX_POLL_BACKOFF_S, 2.0 ** min(failures - 1, 6))
-            why = "another process polls with this token, or a webhook is set" if isinstance(
-                e, TelegramConflictError
-            ) else "Bot API unreachable"
+            why = (
+                "another process polls with this token, or a webhook is set"
+                if isinstance(e, TelegramConflictError)
+                else "Bot API unreachable"
+            )
             log.warning("getUpdates failed (%s: %s; %s); retrying in %.0fs", type(e).__name__, e, why, delay)
             await _sleep_unless(stop, delay)
             continue

@@ -78,9 +78,7 @@ class OutboxSender:
             try:
                 recovered = await self.store.recover()
                 if recovered:
-                    log.warning(
-                        "re-sending %d message(s) whose sender stopped while they were in flight", recovered
-                    )
+                    log.warning("re-sending %d message(s) whose sender stopped while they were in flight", recovered)
                 await self.drain()
                 timeout = self.idle_poll_s
                 wake_at = await self.store.next_wake()

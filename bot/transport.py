@@ -20,13 +20,11 @@ from aiogram.types import (
     ReplyParameters,
 )
 
-from domain.certificate import render_certificate
-from domain.render import CHINA_TZ
+from domain.kernel.time import CHINA_TZ
+from domain.points.certificate import render_certificate
 from handlers.callbacks import pack
+from handlers.text import CAPTION_MAX, TEXT_MAX, clip_html
 from storage.outbox import Envelope, OutboxStore
-
-CAPTION_MAX = 1024
-TEXT_MAX = 4096
 
 
 class TargetNotReady(Exception):
@@ -37,19 +35,17 @@ class TargetNotReady(Exception):
         self.permanent = permanent
 
 
+def _button(b: dict[str, Any]) -> InlineKeyboardButton:
+    if b.get("url"):
+        return InlineKeyboardButton(text=b["text"], url=b["url"])
+    # Rows written before the views packed callback data kept (prefix, fields) instead.
+    data = b["data"] if "data" in b else pack(b["cb"][0], b["cb"][1])
+    return InlineKeyboardButton(text=b["text"], callback_data=data)
+
+
 def inline_markup(rows: list[list[dict[str, Any]]]) -> InlineKeyboardMarkup:
-    """Domain buttons → Telegram inline keyboard."""
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(text=b["text"], url=b["url"])
-                if b.get("url")
-                else InlineKeyboardButton(text=b["text"], callback_data=pack(b["cb"][0], b["cb"][1]))
-                for b in row
-            ]
-            for row in rows
-        ]
-    )
+    """Stored buttons → Telegram inline keyboard."""
+    return InlineKeyboardMarkup(inline_keyboard=[[_button(b) for b in row] for row in rows])
 
 
 def _markup(p: dict[str, Any]) -> Any:
@@ -70,7 +66,8 @@ def _markup(p: dict[str, Any]) -> Any:
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    # The views clip when they render; this keeps rows written before that within Telegram's limits too.
+    return clip_html(text, limit)
 
 
 async def deliver(bot: Bot, store: OutboxStore, env: Envelope, seal: Path | None = None) -> int | None:

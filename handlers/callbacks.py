@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
 
-from domain.errors import Invalid
+from domain.kernel.errors import Invalid
 
 # Callback data comes from the user's client and can be forged: numbers are bounded so an absurd value is an
 # expired button (the filter does not match; the fallback answers "stale"), never an overflow in the database.

@@ -6,9 +6,10 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Message
 
-from domain.i18n import t
-from domain.model import OutMessage, User
-from domain.services import Services
+from domain.kernel.people import User
+from handlers.context import Tg
+from handlers.i18n import plain, t
+from handlers.views.messages import TgMessage
 
 
 def router() -> Router:
@@ -16,15 +17,15 @@ def router() -> Router:
     r = Router(name="fallback")
 
     @r.edited_message(F.chat.type == ChatType.PRIVATE)
-    async def edited(message: Message, svc: Services, user: User) -> None:
-        await svc.send(OutMessage(message.chat.id, t("errors.edited", user.locale)))
+    async def edited(message: Message, user: User, tg: Tg) -> None:
+        await tg.send(TgMessage(message.chat.id, t("errors.edited", user.locale)))
 
     @r.message(F.chat.type == ChatType.PRIVATE)
-    async def unsupported(message: Message, svc: Services, user: User) -> None:
-        await svc.send(OutMessage(message.chat.id, t("errors.unsupported", user.locale)))
+    async def unsupported(message: Message, user: User, tg: Tg) -> None:
+        await tg.send(TgMessage(message.chat.id, t("errors.unsupported", user.locale)))
 
     @r.callback_query()
-    async def stale(query: CallbackQuery, user: User) -> None:
-        await query.answer(t("errors.stale_button", user.locale), show_alert=True)
+    async def stale(query: CallbackQuery, user: User, tg: Tg) -> None:
+        tg.answer(plain("errors.stale_button", user.locale), alert=True)
 
     return r

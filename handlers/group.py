@@ -1,42 +1,30 @@
-"""Group chats: binding to a unit, staff management, the case buttons and the resolve note by reply."""
+"""Group chats: binding to a unit, staff management, the case buttons, the resolve note by reply, listening."""
 
 from __future__ import annotations
 
-import html
 import logging
 
 from aiogram import F, Router
-from aiogram.enums import ChatType, MessageEntityType
+from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
-from aiogram.types import User as TgUser
 
-from domain import render
-from domain.errors import Forbidden, Invalid, NotFound
-from domain.i18n import normalize_locale, t
-from domain.model import Button, OutMessage, User, UserRef
-from domain.ports import Classifier
+from domain.cases.model import CATEGORIES
+from domain.cases.ports import Classifier
+from domain.kernel.awaiting import Awaited
+from domain.kernel.errors import Invalid
+from domain.kernel.people import User
 from domain.services import Services
 from handlers.callbacks import CaseCb, DispatchCb, OfferCb, RecatCb
+from handlers.context import Tg, channel, domain_user, reply_chat, target_user
+from handlers.i18n import plain, t
+from handlers.views.messages import Button, TgMessage, rows
+from handlers.views.notices import origin
 
 log = logging.getLogger(__name__)
 GROUPS = {ChatType.GROUP, ChatType.SUPERGROUP}
-
-
-def display_name(tg: TgUser) -> str:
-    """How a Telegram user is named to others (staff only; reporters are never named)."""
-    return tg.full_name or (tg.username or str(tg.id))
-
-
-async def domain_user(svc: Services, tg: TgUser, private_chat_id: int | None = None) -> User:
-    """The one conversion of a Telegram user into a domain user (registered on first sight, refreshed after)."""
-    return await svc.user(
-        UserRef("telegram", str(tg.id)),
-        display_name(tg),
-        tg.username,
-        normalize_locale(tg.language_code) if tg.language_code else None,
-        private_chat_id,
-    )
+# Case buttons name the table's actions in short (the callback data predates the table).
+CASE_ACTIONS = {"claim": "claim", "onsite": "onsite", "resolve": "resolve", "reject": "reject"}
 
 
 def router() -> Router:
@@ -45,38 +33,34 @@ def router() -> Router:
     r.message.filter(F.chat.type.in_(GROUPS))
 
     @r.message(Command("bind"))
-    async def bind(message: Message, command: CommandObject, svc: Services, user: User) -> None:
-        loc = svc.ctx.group_locale
+    async def bind(message: Message, command: CommandObject, svc: Services, user: User, tg: Tg) -> None:
+        loc = tg.group_locale
         code = (command.args or "").strip()
         if not code:
-            await svc.send(OutMessage(message.chat.id, t("bind.usage", loc)))
+            await tg.send(TgMessage(message.chat.id, t("bind.usage", loc)))
             return
-        unit = await svc.org.bind(user, code, message.chat.id)
-        await svc.send(OutMessage(message.chat.id, t("bind.done", loc, unit=html.escape(unit.name), code=unit.code)))
+        unit = await svc.org.bind(user, code, channel(message.chat.id))
+        await tg.send(TgMessage(message.chat.id, t("bind.done", loc, unit=unit.name, code=unit.code)))
 
     @r.message(Command("staff"))
-    async def staff(message: Message, command: CommandObject, svc: Services, user: User) -> None:
-        loc = svc.ctx.group_locale
+    async def staff(message: Message, command: CommandObject, svc: Services, user: User, tg: Tg) -> None:
+        loc = tg.group_locale
         args = (command.args or "").split()
+        unit = await tg.group_unit(svc, message.chat.id)
         if not args or args[0] not in ("add", "remove"):
-            unit = await svc.org.chat_unit(message.chat.id)
-            members = await svc.ctx.repos.staff.members(unit.code)
-            names = "、".join(html.escape(m.display_name) for m in members) or t("staff.none", loc)
-            await svc.send(OutMessage(message.chat.id, t("staff.list", loc, unit=html.escape(unit.name), names=names)))
+            members = await svc.org.members(unit.code)
+            names = "、".join(m.display_name for m in members) or plain("staff.none", loc)
+            await tg.send(TgMessage(message.chat.id, t("staff.list", loc, unit=unit.name, names=names)))
             return
         target = await target_user(message, args[1:], svc)
         if args[0] == "add":
-            unit, changed = await svc.org.add_staff(user, message.chat.id, target)
-            key = "staff.added" if changed else "staff.already"
+            key = "staff.added" if await svc.org.add_staff(user, unit.code, target) else "staff.already"
         else:
-            unit, changed = await svc.org.remove_staff(user, message.chat.id, target)
-            key = "staff.removed" if changed else "staff.not_member"
-        await svc.send(
-            OutMessage(message.chat.id, t(key, loc, who=html.escape(target.display_name), unit=html.escape(unit.name)))
-        )
+            key = "staff.removed" if await svc.org.remove_staff(user, unit.code, target) else "staff.not_member"
+        await tg.send(TgMessage(message.chat.id, t(key, loc, who=target.display_name, unit=unit.name)))
 
     @r.message(Command("report"))
-    async def report(message: Message, svc: Services, classifier: Classifier) -> None:
+    async def report(message: Message, svc: Services, tg: Tg, classifier: Classifier) -> None:
         src = message.reply_to_message
         if src is None or src.from_user is None or src.from_user.is_bot:
             raise Invalid("report_usage")
@@ -84,113 +68,95 @@ def router() -> Router:
         photo = src.photo[-1].file_id if src.photo else None
         author = await domain_user(svc, src.from_user)
         cls = await classifier.classify(text) if text else None
-        await svc.groups.report_reply(message.chat.id, author, text, photo, cls)
+        unit = await svc.org.find_unit_for(channel(message.chat.id))
+        await svc.groups.report_reply(unit, author, text, photo, cls)
 
     @r.message(F.reply_to_message.from_user.is_bot & (F.text | F.photo) & ~F.text.startswith("/"))
-    async def resolve_reply(message: Message, svc: Services, user: User) -> None:
-        # A reply to the bot is a resolve note when one is pending; otherwise it is not chatter to classify.
-        if await svc.cases.pending_resolve(user) is None:
+    async def resolve_reply(message: Message, svc: Services, user: User, tg: Tg) -> None:
+        # A reply to the bot is a resolve note when one is awaited; otherwise it is not chatter to classify.
+        if await svc.conversation.awaits(user.id, Awaited.RESOLVE_NOTE) is None:
             return
         note = message.text or message.caption or ""
         photo = message.photo[-1].file_id if message.photo else None
         case = await svc.cases.resolve(user, note, photo)
-        await svc.send(OutMessage(message.chat.id, t("resolve.done", svc.ctx.group_locale, number=case.number)))
+        await tg.send(TgMessage(message.chat.id, t("resolve.done", tg.group_locale, number=case.number)))
 
     @r.message((F.text & ~F.text.startswith("/")) | F.photo)
     async def listen(message: Message, svc: Services, user: User, classifier: Classifier) -> None:
         text = message.text or message.caption or ""
         if not text.strip():
             return
+        unit = await svc.org.find_unit_for(channel(message.chat.id))
+        if unit is None:
+            return
         cls = await classifier.classify(text)
         photo = message.photo[-1].file_id if message.photo else None
-        await svc.groups.consider(message.chat.id, user, text, photo, message.message_id, cls)
+        await svc.groups.consider(unit, user, text, photo, origin(message.chat.id, message.message_id), cls)
 
     @r.callback_query(OfferCb.filter())
     async def offer(
-        query: CallbackQuery, callback_data: OfferCb, svc: Services, user: User, classifier: Classifier
+        query: CallbackQuery, callback_data: OfferCb, svc: Services, user: User, tg: Tg, classifier: Classifier
     ) -> None:
-        offer = await svc.ctx.repos.offers.get(callback_data.id)
-        cls = await classifier.classify(offer.text) if offer and offer.text else None
-        accepted = await svc.groups.answer(callback_data.id, callback_data.a == "yes", user, cls)
-        await query.answer(t("group.offer_thanks" if accepted else "group.offer_ok", user.locale))
+        accept = callback_data.a == "yes"
+        found = await svc.groups.offer(callback_data.id)
+        cls = await classifier.classify(found.text) if accept and found.text else None
+        accepted = await svc.groups.answer(callback_data.id, accept, user, cls)
+        tg.answer(plain("group.offer_thanks" if accepted else "group.offer_ok", user.locale))
 
     @r.callback_query(RecatCb.filter())
-    async def recategorize(query: CallbackQuery, callback_data: RecatCb, svc: Services, user: User) -> None:
-        case = await svc.cases.recategorize(callback_data.id, callback_data.rev, callback_data.c, user)
-        await query.answer(t("case.done.recat", user.locale, number=case.number))
+    async def recategorize(query: CallbackQuery, callback_data: RecatCb, svc: Services, user: User, tg: Tg) -> None:
+        case = await svc.cases.act(callback_data.id, "recategorize", callback_data.rev, user, callback_data.c)
+        tg.answer(plain("case.done.recat", user.locale, number=case.number))
 
     @r.callback_query(CaseCb.filter())
-    async def case_button(query: CallbackQuery, callback_data: CaseCb, svc: Services, user: User) -> None:
-        loc = user.locale
+    async def case_button(query: CallbackQuery, callback_data: CaseCb, svc: Services, user: User, tg: Tg) -> None:
+        loc, group = user.locale, tg.group_locale
+        chat = reply_chat(query, user)
         if callback_data.a == "recat":
-            case = await svc.cases.get(callback_data.id)
-            if not await svc.org.may_handle(user, case.unit_code):
-                raise Forbidden("not_your_case")
-            chat_id = query.message.chat.id if query.message else 0
-            await svc.send(
-                OutMessage(
-                    chat_id,
-                    t("case.pick_category", svc.ctx.group_locale, number=case.number),
-                    buttons=render.category_choice(case, svc.ctx.group_locale),
+            case = await svc.cases.check(callback_data.id, "recategorize", callback_data.rev, user)
+            choices = [
+                Button(
+                    ("✓ " if c == case.category else "") + plain(f"category.{c}", group),
+                    RecatCb(id=case.id, rev=case.rev, c=c).pack(),
                 )
-            )
-            await query.answer()
+                for c in CATEGORIES
+            ]
+            await tg.send(TgMessage(chat, t("case.pick_category", group, number=case.number), buttons=rows(choices, 3)))
             return
         if callback_data.a == "dispatch":
             case, grids = await svc.cases.dispatch_options(callback_data.id, user)
-            chat_id = query.message.chat.id if query.message else 0
-            buttons = [Button(g.name, cb=("disp", {"id": case.id, "rev": case.rev, "g": g.code})) for g in grids]
-            await svc.send(
-                OutMessage(
-                    chat_id,
-                    t("dispatch.pick", svc.ctx.group_locale, number=case.number),
-                    buttons=[buttons[i : i + 2] for i in range(0, len(buttons), 2)],
-                )
-            )
-            await query.answer()
+            choices = [Button(g.name, DispatchCb(id=case.id, rev=case.rev, g=g.code).pack()) for g in grids]
+            await tg.send(TgMessage(chat, t("dispatch.pick", group, number=case.number), buttons=rows(choices, 2)))
             return
-        case = await svc.cases.act(callback_data.id, callback_data.a, callback_data.rev, user)
-        if callback_data.a == "resolve":
-            await query.answer(t("resolve.asked", loc), show_alert=True)
+        action = CASE_ACTIONS.get(callback_data.a)
+        if action is None:
+            raise Invalid("stale_button")
+        case = await svc.cases.act(callback_data.id, action, callback_data.rev, user)
+        if action == "resolve":
+            tg.answer(plain("resolve.asked", loc), alert=True)
         else:
-            await query.answer(t(f"case.done.{callback_data.a}", loc, number=case.number))
+            tg.answer(plain(f"case.done.{callback_data.a}", loc, number=case.number))
 
     @r.callback_query(DispatchCb.filter())
-    async def dispatch(query: CallbackQuery, callback_data: DispatchCb, svc: Services, user: User) -> None:
-        case = await svc.cases.dispatch(callback_data.id, callback_data.rev, callback_data.g, user)
-        await query.answer(t("case.done.dispatch", user.locale, number=case.number))
+    async def dispatch(query: CallbackQuery, callback_data: DispatchCb, svc: Services, user: User, tg: Tg) -> None:
+        case = await svc.cases.act(callback_data.id, "dispatch", callback_data.rev, user, callback_data.g)
+        tg.answer(plain("case.done.dispatch", user.locale, number=case.number))
 
     @r.my_chat_member()
-    async def membership(event: ChatMemberUpdated, svc: Services) -> None:
+    async def membership(event: ChatMemberUpdated, svc: Services, tg: Tg) -> None:
         status = event.new_chat_member.status
         if event.chat.type not in GROUPS:
             return
         if status in ("left", "kicked"):
-            codes = await svc.org.bot_removed(event.chat.id)
+            codes = await svc.org.channel_gone(channel(event.chat.id))
             log.warning("bot removed from chat %s; unbound units %s", event.chat.id, codes)
         elif status in ("member", "administrator") and event.old_chat_member.status in ("left", "kicked"):
-            await svc.send(OutMessage(event.chat.id, t("bind.hello", svc.ctx.group_locale)))
+            await tg.send(TgMessage(event.chat.id, t("bind.hello", tg.group_locale)))
 
     @r.message(F.migrate_to_chat_id)
     async def migrated(message: Message, svc: Services) -> None:
         # A group upgraded to a supergroup gets a new id; its binding follows.
         assert message.migrate_to_chat_id
-        for code in await svc.ctx.repos.units.unbind_chat(message.chat.id):
-            await svc.ctx.repos.units.bind_chat(code, message.migrate_to_chat_id)
+        await svc.org.channel_moved(channel(message.chat.id), channel(message.migrate_to_chat_id))
 
     return r
-
-
-async def target_user(message: Message, args: list[str], svc: Services) -> User:
-    """The person a command is about: the replied-to author, a text mention, or @username."""
-    if message.reply_to_message and message.reply_to_message.from_user:
-        return await domain_user(svc, message.reply_to_message.from_user)
-    for entity in message.entities or []:
-        if entity.type == MessageEntityType.TEXT_MENTION and entity.user:
-            return await domain_user(svc, entity.user)
-    if args and args[0].startswith("@"):
-        found = await svc.ctx.repos.users.by_username(args[0])
-        if found is None:
-            raise NotFound("staff_unknown_user", name=args[0])
-        return found
-    raise Invalid("staff_usage")

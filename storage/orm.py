@@ -65,7 +65,8 @@ class UserRow(Base):
     username: Mapped[str | None] = mapped_column(String(64), index=True)
     role: Mapped[str | None] = mapped_column(String(16))
     locale: Mapped[str] = mapped_column(String(8), default="zh-CN")
-    private_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Has opened a private conversation with the bot (so it may write to them privately).
+    reachable: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
@@ -130,7 +131,6 @@ class CaseRow(Base):
     confidence: Mapped[float | None] = mapped_column(Float)
     model_version: Mapped[str | None] = mapped_column(String(64))
     assignee_id: Mapped[int | None] = mapped_column(BigInteger)
-    post_outbox_id: Mapped[int | None] = mapped_column(BigInteger)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     rating: Mapped[str | None] = mapped_column(String(16))
 
@@ -159,14 +159,24 @@ class DraftRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-class PendingRow(Base):
-    """A reply the bot waits for from a user."""
+class AwaitingRow(Base):
+    """The one reply the bot awaits from a person: what for, about what, until when."""
 
-    __tablename__ = "pending"
+    __tablename__ = "awaiting"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    case_id: Mapped[int] = mapped_column(BigInteger)
-    prompt_outbox_id: Mapped[int | None] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(24))
+    ref: Mapped[str] = mapped_column(String(64), default="")
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PostRow(Base):
+    """The message in a chat that currently shows a subject's state (a case, an activity, an order …)."""
+
+    __tablename__ = "posts"
+    subject_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    subject_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    outbox_id: Mapped[int] = mapped_column(BigInteger)
 
 
 class OutboxRow(Base):
@@ -190,6 +200,8 @@ class OutboxRow(Base):
     # The sender process holding an in-flight message and until when; only an expired lease is taken over.
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Lets a later change withdraw a scheduled message before it goes out (a cancelled sign-up's reminders).
+    tag: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class ExampleRow(Base):
@@ -215,15 +227,14 @@ class GroupOfferRow(Base):
 
     __tablename__ = "group_offers"
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    chat_id: Mapped[int] = mapped_column(BigInteger)
+    unit_code: Mapped[str | None] = mapped_column(String(32))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     text: Mapped[str] = mapped_column(Text)
     photo_file_id: Mapped[str | None] = mapped_column(String(256))
     state: Mapped[str] = mapped_column(String(12), default="open")
-    offer_outbox_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
-    __table_args__ = (Index("ix_group_offers_recent", "chat_id", "user_id", "created_at"),)
+    __table_args__ = (Index("ix_group_offers_recent", "unit_code", "user_id", "created_at"),)
 
 
 class ProcessedUpdateRow(Base):
@@ -355,7 +366,6 @@ class SignupRow(Base):
     checkin_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     checkout_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     hours: Mapped[float | None] = mapped_column(Float)
-    reminder_ids: Mapped[list[int] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
@@ -397,7 +407,6 @@ class ServiceOrderRow(Base):
     state: Mapped[str] = mapped_column(String(12), index=True)
     volunteer_id: Mapped[int | None] = mapped_column(BigInteger)
     rating: Mapped[str | None] = mapped_column(String(16))
-    post_outbox_id: Mapped[int | None] = mapped_column(BigInteger)
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     posted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

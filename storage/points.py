@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.points import LedgerEntry, ShopItem, ShopOrder
+from domain.points.model import LedgerEntry, ShopItem, ShopOrder
 from storage.db import conflict_insert
 from storage.orm import BalanceRow, HoursRow, LedgerRow, ShopItemRow, ShopOrderRow
 

@@ -125,11 +125,12 @@ async def app(
     settings: Settings, engine: AsyncEngine, classifier: BuiltinClassifier, clock: FakeClock
 ) -> AsyncIterator[App]:
     """The app as the factory builds it, with a recording Bot session."""
-    application = create_app(
-        settings, bot_session=RecordingSession(), classifier=classifier, clock=clock, engine=engine
-    )
+    recording = RecordingSession()
+    application = create_app(settings, bot_session=recording, classifier=classifier, clock=clock, engine=engine)
     yield application
     await application.bot.session.close()
+    # Every end-to-end test checks for free that Telegram would have accepted everything the bot sent.
+    assert not recording.rejected, f"Telegram would refuse: {recording.rejected[:3]}"
 
 
 @pytest.fixture

@@ -8,9 +8,11 @@ from sqlalchemy import select, text
 
 from bot.app import App
 from bot.recording import Call, RecordingSession
-from domain.model import Case
+from domain.cases.model import Case
+from handlers.views.messages import TgMessage
+from storage.cases import _case
+from storage.delivery import OutboxRepo
 from storage.orm import CaseRow
-from storage.repos import _case
 
 
 async def all_cases(app: App) -> list[Case]:
@@ -38,3 +40,15 @@ def texts(calls: list[Call]) -> list[str]:
 def alerts(session: RecordingSession) -> list[str]:
     """Texts of callback answers."""
     return [str(c.params.get("text") or "") for c in session.by_method("answerCallbackQuery")]
+
+
+def out(chat_id: int, text: str, edit_outbox_id: int | None = None, **kw: Any) -> tuple[TgMessage, int | None]:
+    """A rendered message (or an edit of an earlier one) to put in the outbox."""
+    return TgMessage(chat_id, text, **kw), edit_outbox_id
+
+
+async def enqueue(app: App, *messages: tuple[TgMessage, int | None]) -> list[int]:
+    """Write messages in one transaction, as an update would."""
+    async with app.sessions.begin() as s:
+        repo = OutboxRepo(s, app.store.clock)
+        return [await repo.add(m.chat_id, m.payload(), edit_of=edit) for m, edit in messages]

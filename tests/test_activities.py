@@ -62,7 +62,7 @@ async def test_capacity_waitlist_and_promotion(district: Script, tmp_path: Path,
     await s.press(a, "x", group=COMMUNITY_GROUP, data=f"act:join:{act}")  # a repeat tap is the same sign-up
     states = await scalar(s.app, "select count(*) from signups where state = 'confirmed'")
     assert states == 2 and await scalar(s.app, "select taken from activities") == 2
-    reminders = await scalar(s.app, "select count(*) from outbox where not_before is not null and state = 'pending'")
+    reminders = await scalar(s.app, "select count(*) from outbox where tag like 'remind:%' and state = 'pending'")
     assert reminders == 4  # 24 h and 1 h for each confirmed volunteer
     await s.say(a, "🤝 志愿服务")
     await s.press(a, "我的活动")

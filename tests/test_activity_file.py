@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from shapely.geometry import Point, shape
 
-from domain.activity_file import ActivitySpec, guess_format, parse_activities, parse_time
+from domain.volunteering.activity_file import ActivitySpec, guess_format, parse_activities, parse_time
 
 DEMO = Path(__file__).resolve().parent.parent / "bot" / "demo"
 BEIJING = timezone(timedelta(hours=8))

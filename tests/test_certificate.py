@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageDraw
 
-from domain import certificate
-from domain.certificate import (
+from domain.points import certificate
+from domain.points.certificate import (
     CjkFontNotFoundError,
     chinese_date,
     chinese_number,

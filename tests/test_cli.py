@@ -92,9 +92,9 @@ def test_export_review_train_round_trip(tmp_path: Path) -> None:
 
     import yaml
 
-    from domain.model import LabelledExample
+    from domain.cases.model import LabelledExample
+    from storage.cases import ExampleRepo
     from storage.db import create_engine, session_factory
-    from storage.repos import ExampleRepo
 
     db = tmp_path / "e.db"
     env = {

@@ -13,7 +13,7 @@ from bot.demo import ADMIN, COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP, RIDER,
 from bot.nlu import BuiltinClassifier
 from bot.recording import RecordingSession
 from bot.scripted import Person, Script
-from domain.model import Classification
+from domain.cases.model import Classification
 from tests.conftest import FakeClock
 from tests.helpers import alerts, all_cases, scalar, sent_to, texts
 

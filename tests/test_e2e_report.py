@@ -7,7 +7,7 @@ from typing import Any
 
 from bot.demo import ADMIN, COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP, RIDER, WORKER, places
 from bot.scripted import Group, Person, Script
-from domain.model import CaseState
+from domain.cases.model import CaseState
 from tests.helpers import alerts, all_cases, scalar, sent_to, texts
 
 OTHER_WORKER = Person(900102, "赵网格员", "zhao_grid")

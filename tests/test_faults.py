@@ -24,12 +24,11 @@ from bot.nlu import BuiltinClassifier
 from bot.recording import RecordingSession
 from bot.scripted import Person, Script
 from bot.sender import OutboxSender
-from domain.model import OutMessage
 from storage.db import create_engine
+from storage.delivery import OutboxRepo
 from storage.migrate import upgrade
 from storage.orm import FailedUpdateRow, OutboxRow, ProcessedUpdateRow
 from storage.outbox import OutboxStore
-from storage.repos import OutboxRepo
 from tests.conftest import PG_URL, FakeClock
 
 PEOPLE = [Person(880000 + i, f"居民{i}") for i in range(5)]
@@ -148,7 +147,7 @@ async def test_postgres_refusing_and_cutting_connections_loses_no_update(
 async def test_a_handler_bug_is_recorded_answered_and_does_not_block(
     district: Script, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from domain.services import ReportService
+    from domain.cases.intake import ReportService
 
     async def broken(*_: object, **__: object) -> None:
         raise RuntimeError("boom: a bug in a handler")
@@ -172,7 +171,7 @@ async def test_two_senders_share_one_outbox_without_doubling(app: App, engine: A
         repo = OutboxRepo(s, clock)
         for n in range(10):
             for chat in chats:
-                await repo.add(OutMessage(chat, f"{chat}:{n}"))
+                await repo.add(chat, {"text": f"{chat}:{n}"})
     sessions = [RecordingSession(), RecordingSession()]
     senders = [
         OutboxSender(
@@ -194,7 +193,7 @@ async def test_two_senders_share_one_outbox_without_doubling(app: App, engine: A
 
 async def test_a_starting_sender_leaves_a_live_senders_messages_alone(app: App, clock: FakeClock) -> None:
     async with app.sessions.begin() as s:
-        [msg] = [await OutboxRepo(s, clock).add(OutMessage(7, "slow send"))]
+        msg = await OutboxRepo(s, clock).add(7, {"text": "slow send"})
     alive = OutboxStore(app.sessions, clock, owner="alive", lease=timedelta(seconds=30))
     newcomer = OutboxStore(app.sessions, clock, owner="newcomer", lease=timedelta(seconds=30))
     assert await alive.mark_inflight(msg)

@@ -1,4 +1,5 @@
-"""The English catalogue mirrors the zh-CN one: same keys, same placeholders, no empty strings."""
+"""The English catalogues mirror the zh-CN ones (front-end texts and domain words): same keys, same
+placeholders, no empty strings; every template renders as valid Telegram HTML."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from typing import Any
 
 import yaml
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "domain" / "locales"
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUES = [ROOT / "handlers" / "locales", ROOT / "domain" / "kernel" / "words"]
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -22,9 +24,11 @@ def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _load(locale: str) -> dict[str, Any]:
-    path = LOCALES_DIR / f"{locale}.yml"
-    return _flatten(yaml.safe_load(path.read_text(encoding="utf-8")))
+def _load(locale: str, directory: Path | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for folder in [directory] if directory else CATALOGUES:
+        out.update(_flatten(yaml.safe_load((folder / f"{locale}.yml").read_text(encoding="utf-8"))))
+    return out
 
 
 def test_same_keys() -> None:
@@ -50,3 +54,20 @@ def test_values_are_non_empty_strings() -> None:
         for key, value in _load(locale).items():
             assert isinstance(value, str), f"{locale}:{key} is not a string"
             assert value.strip(), f"{locale}:{key} is empty"
+
+
+def test_templates_render_as_telegram_html() -> None:
+    from handlers.i18n import t
+    from handlers.text import parse_html
+
+    for locale in ("zh-CN", "en"):
+        for key, template in _load(locale, CATALOGUES[0]).items():
+            params = {name: "<x&y>" for name in _names(template)}
+            parse_html(t(key, locale, **params))  # raises where Telegram would refuse
+
+
+def test_domain_words_are_plain_text() -> None:
+    for locale in ("zh-CN", "en"):
+        for key, word in _load(locale, CATALOGUES[1]).items():
+            # Plain text: "&" is a fine character here (renderers escape it), tags are not.
+            assert not re.search(r"<[a-z/]", str(word)), f"{locale}:{key} has markup"

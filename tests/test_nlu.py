@@ -6,7 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 from bot.nlu import BuiltinClassifier
-from domain.model import CATEGORIES, INTENTS
+from domain.cases.model import CATEGORIES, INTENTS
 from intents.evaluate import cross_validate, evaluate
 from intents.model import DATA, load_or_train, normalize
 from intents.rasa import REPORT, dump_nlu, load_csv, load_nlu, parse_nlu

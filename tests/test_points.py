@@ -9,7 +9,7 @@ from datetime import UTC
 from bot.admin import rebuild_points
 from bot.demo import COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP, RIDER, WORKER
 from bot.scripted import Person, Script
-from domain.model import UserRef
+from domain.kernel.people import UserRef
 from tests.helpers import alerts, scalar, sent_to, texts
 
 RESIDENT = Person(900401, "张阿姨", "zhang_ayi")
@@ -151,13 +151,13 @@ async def test_hours_stars_and_certificate(district: Script) -> None:
     s = district
     await s.say(RESIDENT, "/start")
     async with s.app.sessions.begin() as sess:
-        repos, svc = s.app.uow.services(sess)
-        user = await repos.users.by_ref(UserRef("telegram", str(RESIDENT.id)))
+        uow, svc, _ = s.app.uow.unit_of_work(sess)
+        user = await uow.ports.people.by_ref(UserRef("telegram", str(RESIDENT.id)))
         assert user is not None
-        assert await svc.points.add_hours(user, 8, "verified", "act:1:u") is None
-        assert await svc.points.add_hours(user, 8, "verified", "act:1:u") is None  # same key: once
+        assert await svc.points.add_hours(user.id, 8, "verified", "act:1:u") is None
+        assert await svc.points.add_hours(user.id, 8, "verified", "act:1:u") is None  # same key: once
         for i in range(12):
-            await svc.points.add_hours(user, 8, "verified", f"act:{i + 2}:u")
+            await svc.points.add_hours(user.id, 8, "verified", f"act:{i + 2}:u")
         standing = await svc.points.standing(user)
     assert standing.hours == 104 and standing.star_level == 1 and standing.next_star_hours == 196
     await s.app.sender.drain()

@@ -15,18 +15,9 @@ from sqlalchemy import update
 
 from bot.app import App
 from bot.recording import RecordingSession
-from domain.model import OutMessage
 from storage.orm import OutboxRow
-from storage.repos import OutboxRepo
 from tests.conftest import FakeClock
-from tests.helpers import scalar
-
-
-async def enqueue(app: App, *messages: OutMessage) -> list[int]:
-    """Write messages in one transaction, as the domain would."""
-    async with app.sessions.begin() as s:
-        repo = OutboxRepo(s, app.store.clock)
-        return [await repo.add(m) for m in messages]
+from tests.helpers import enqueue, out, scalar
 
 
 def sent_texts(session: RecordingSession, chat_id: int) -> list[str]:
@@ -43,7 +34,7 @@ async def states(app: App) -> dict[str, int]:
 
 async def test_retry_after_is_waited_out(app: App, session: RecordingSession, clock: FakeClock) -> None:
     session.inject("sendMessage", lambda m: TelegramRetryAfter(method=m, message="Too Many Requests", retry_after=30))
-    await enqueue(app, OutMessage(42, "a"))
+    await enqueue(app, out(42, "a"))
     await app.sender.drain()
     assert sent_texts(session, 42) == []
     clock.advance(29)
@@ -60,7 +51,7 @@ async def test_server_error_and_network_error_back_off_then_deliver(
 ) -> None:
     session.inject("sendMessage", lambda m: TelegramServerError(method=m, message="Internal Server Error"))
     session.inject("sendMessage", lambda m: TelegramNetworkError(method=m, message="connection reset"))
-    await enqueue(app, OutMessage(42, "a"))
+    await enqueue(app, out(42, "a"))
     await app.sender.drain()
     clock.advance(1.5)
     await app.sender.drain()
@@ -74,7 +65,7 @@ async def test_head_of_line_keeps_per_chat_order_but_not_other_chats(
     app: App, session: RecordingSession, clock: FakeClock
 ) -> None:
     session.inject("sendMessage", lambda m: TelegramRetryAfter(method=m, message="slow down", retry_after=5))
-    await enqueue(app, OutMessage(1, "1a"), OutMessage(1, "1b"), OutMessage(2, "2a"), OutMessage(1, "1c"))
+    await enqueue(app, out(1, "1a"), out(1, "1b"), out(2, "2a"), out(1, "1c"))
     await app.sender.drain()
     assert sent_texts(session, 1) == []
     assert sent_texts(session, 2) == ["2a"]
@@ -85,7 +76,7 @@ async def test_head_of_line_keeps_per_chat_order_but_not_other_chats(
 
 async def test_forbidden_is_recorded_as_failed_and_the_chat_moves_on(app: App, session: RecordingSession) -> None:
     session.inject("sendMessage", lambda m: TelegramForbiddenError(method=m, message="bot was blocked by the user"))
-    await enqueue(app, OutMessage(7, "first"), OutMessage(7, "second"))
+    await enqueue(app, out(7, "first"), out(7, "second"))
     await app.sender.drain()
     assert sent_texts(session, 7) == ["second"]
     assert await states(app) == {"failed": 1, "sent": 1}
@@ -93,12 +84,12 @@ async def test_forbidden_is_recorded_as_failed_and_the_chat_moves_on(app: App, s
 
 
 async def test_edit_follows_its_target_and_not_modified_counts_as_done(app: App, session: RecordingSession) -> None:
-    [post] = await enqueue(app, OutMessage(-100, "post", photo="file-1"))
-    await enqueue(app, OutMessage(0, "edited", edit_outbox_id=post))
+    [post] = await enqueue(app, out(-100, "post", photo="file-1"))
+    await enqueue(app, out(0, "edited", edit_outbox_id=post))
     session.inject("editMessageCaption", lambda m: TelegramBadRequest(method=m, message="message is not modified"))
     await app.sender.drain()
     assert await states(app) == {"sent": 2}
-    await enqueue(app, OutMessage(0, "edited again", edit_outbox_id=post))
+    await enqueue(app, out(0, "edited again", edit_outbox_id=post))
     await app.sender.drain()
     edits = [c for c in session.by_method("editMessageCaption") if c.result != "error"]
     assert edits[-1].params["caption"] == "edited again" and edits[-1].params["chat_id"] == -100
@@ -106,14 +97,14 @@ async def test_edit_follows_its_target_and_not_modified_counts_as_done(app: App,
 
 async def test_edit_of_failed_target_fails(app: App, session: RecordingSession) -> None:
     session.inject("sendMessage", lambda m: TelegramBadRequest(method=m, message="chat not found"))
-    [post] = await enqueue(app, OutMessage(-5, "post"))
-    await enqueue(app, OutMessage(0, "edit", edit_outbox_id=post))
+    [post] = await enqueue(app, out(-5, "post"))
+    await enqueue(app, out(0, "edit", edit_outbox_id=post))
     await app.sender.drain()
     assert await states(app) == {"failed": 2}
 
 
 async def test_in_flight_messages_are_resent_after_a_crash(app: App, session: RecordingSession) -> None:
-    ids = await enqueue(app, OutMessage(9, "was in flight"), OutMessage(9, "next"))
+    ids = await enqueue(app, out(9, "was in flight"), out(9, "next"))
     async with app.sessions.begin() as s:
         await s.execute(update(OutboxRow).where(OutboxRow.id == ids[0]).values(state="inflight"))
     assert await app.sender.drain() == 0  # the chat's head is in flight: nothing overtakes it
@@ -123,23 +114,23 @@ async def test_in_flight_messages_are_resent_after_a_crash(app: App, session: Re
 
 
 async def test_markup_kinds(app: App, session: RecordingSession) -> None:
-    from domain.model import Button
+    from handlers.views.messages import Button
 
     [first] = await enqueue(
         app,
-        OutMessage(
+        out(
             3,
             "inline",
             buttons=[
-                [Button("go", cb=("case", {"a": "claim", "id": 1, "rev": 1})), Button("map", url="https://example.org")]
+                [Button("go", "case:claim:1:1"), Button("map", url="https://example.org")]
             ],
         ),
     )
     await enqueue(
         app,
-        OutMessage(3, "reply kb", reply_keyboard=[["a", "b"]], request_location="📍"),
-        OutMessage(3, "force", force_reply=True, reply_to_outbox_id=first),
-        OutMessage(3, "remove", remove_keyboard=True),
+        out(3, "reply kb", reply_keyboard=[["a", "b"]], request_location="📍"),
+        out(3, "force", force_reply=True, reply_to_outbox=first),
+        out(3, "remove", remove_keyboard=True),
     )
     await app.sender.drain()
     calls = [c.params for c in session.by_method("sendMessage")]

@@ -9,10 +9,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.model import Case, CaseState, Role, UserRef
+from domain.cases.model import Case, CaseState
+from domain.kernel.people import Role, UserRef
 from storage.db import session_factory
 from storage.orm import Base
-from storage.repos import SqlRepos
+from storage.unit_of_work import SqlUnitOfWork
 from storage.updates import claim_update
 
 NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -38,7 +39,7 @@ async def test_case_numbers_are_unique_under_concurrency(engine: AsyncEngine) ->
         for _ in range(20):
             try:
                 async with sessions.begin() as s:
-                    return await SqlRepos(s, clock).cases.next_seq("20261123")
+                    return await SqlUnitOfWork(s, clock).ports.cases.next_seq("20261123")
             except Exception:  # SQLite may report "database is locked" past the busy timeout under load
                 await asyncio.sleep(0.05)
         raise AssertionError("could not take a number")
@@ -46,13 +47,13 @@ async def test_case_numbers_are_unique_under_concurrency(engine: AsyncEngine) ->
     numbers = await asyncio.gather(*(take() for _ in range(20)))
     assert sorted(numbers) == list(range(1, 21))
     async with sessions.begin() as s:
-        assert await SqlRepos(s, clock).cases.next_seq("20261124") == 1
+        assert await SqlUnitOfWork(s, clock).ports.cases.next_seq("20261124") == 1
 
 
 async def _make_case(engine: AsyncEngine) -> int:
     async with session_factory(engine).begin() as s:
-        repos = SqlRepos(s, clock)
-        user = await repos.users.upsert(UserRef("telegram", "1"), "u", None, "zh-CN", 1)
+        repos = SqlUnitOfWork(s, clock).ports
+        user = await repos.people.upsert(UserRef("telegram", "1"), "u", None, "zh-CN", True)
         import json
 
         from bot.demo import DISTRICT
@@ -72,7 +73,7 @@ async def test_compare_and_set_has_one_winner(engine: AsyncEngine) -> None:
     async def claim(who: int) -> bool:
         try:
             async with sessions.begin() as s:
-                return await SqlRepos(s, clock).cases.transition(
+                return await SqlUnitOfWork(s, clock).ports.cases.transition(
                     case_id, CaseState.NEW, 1, CaseState.CLAIMED, assignee_id=who
                 )
         except Exception:
@@ -81,7 +82,7 @@ async def test_compare_and_set_has_one_winner(engine: AsyncEngine) -> None:
     results = await asyncio.gather(*(claim(i) for i in range(10)))
     assert results.count(True) == 1
     async with sessions() as s:
-        case = await SqlRepos(s, clock).cases.get(case_id)
+        case = await SqlUnitOfWork(s, clock).ports.cases.get(case_id)
     assert case is not None and case.state is CaseState.CLAIMED and case.rev == 2
 
 
@@ -95,8 +96,8 @@ async def test_update_ids_are_claimed_once(engine: AsyncEngine) -> None:
 
 async def test_users_are_upserted_by_platform_id(engine: AsyncEngine) -> None:
     async with session_factory(engine).begin() as s:
-        repos = SqlRepos(s, clock)
-        a = await repos.users.upsert(UserRef("telegram", "7"), "A", "alpha", "zh-CN", None)
-        b = await repos.users.upsert(UserRef("telegram", "7"), "A2", "Alpha", None, 7)
-        assert a.id == b.id and b.display_name == "A2" and b.private_chat_id == 7
-        assert (await repos.users.by_username("@ALPHA")) is not None
+        repos = SqlUnitOfWork(s, clock).ports
+        a = await repos.people.upsert(UserRef("telegram", "7"), "A", "alpha", "zh-CN", False)
+        b = await repos.people.upsert(UserRef("telegram", "7"), "A2", "Alpha", None, True)
+        assert a.id == b.id and b.display_name == "A2" and b.reachable and not a.reachable
+        assert (await repos.people.by_username("@ALPHA")) is not None

@@ -1,0 +1,1 @@
+"""Cases: drafts become cases, cases are routed and handled through their lifecycle, groups are listened to."""

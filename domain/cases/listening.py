@@ -1,0 +1,114 @@
+"""Residents talk in groups; a clear report gets one discreet offer, and only its author may accept it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from domain.cases.intake import ReportService
+from domain.cases.model import MAX_TEXT, Classification, Draft, GroupOffer
+from domain.cases.ports import Offers
+from domain.cases.rules import CaseRules
+from domain.kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from domain.kernel.notices import Action, Audience, Notice, Notices, PostMode, Subject
+from domain.kernel.people import User
+from domain.kernel.time import Clock
+from domain.org.model import Unit
+from domain.org.service import OrgService
+
+
+class GroupService:
+    """Offers in groups to file a message as a report, and `/report` on someone's message."""
+
+    def __init__(
+        self,
+        offers: Offers,
+        reports: ReportService,
+        org: OrgService,
+        notices: Notices,
+        clock: Clock,
+        rules: CaseRules,
+        offer_threshold: Callable[[], float],
+    ) -> None:
+        self.offers = offers
+        self.reports = reports
+        self.org = org
+        self.notices = notices
+        self.clock = clock
+        self.rules = rules
+        # A callable: the classifier's calibration is read only when a group message is considered.
+        self.offer_threshold = offer_threshold
+
+    async def consider(
+        self, unit: Unit | None, author: User, text: str, photo: str | None, origin: str, cls: Classification
+    ) -> bool:
+        """Offer [上报][不用了] under a message that reads as a report; at most once per author per cool-down."""
+        if unit is None or cls.intent != "report_issue" or cls.confidence < self.offer_threshold():
+            return False
+        if await self.org.may_handle(author, unit.code):
+            return False
+        now = self.clock()
+        last = await self.offers.last_offer_at(unit.code, author.id)
+        if last is not None and now - last < self.rules.offer_cooldown:
+            return False
+        offer_id = await self.offers.add(GroupOffer(0, unit.code, author.id, text[:MAX_TEXT], photo, "open"), now)
+        await self.notices.emit(
+            Notice(
+                "offer.made",
+                Audience.unit(unit.code),
+                {},
+                (Action("offer.accept", offer_id), Action("offer.decline", offer_id)),
+                Subject("offer", offer_id),
+                PostMode.NEW,
+                in_reply_to=origin,
+            )
+        )
+        return True
+
+    async def offer(self, offer_id: int) -> GroupOffer:
+        """An offer, or NotFound (an expired button)."""
+        offer = await self.offers.get(offer_id)
+        if offer is None:
+            raise NotFound("stale_button")
+        return offer
+
+    async def answer(self, offer_id: int, accept: bool, user: User, cls: Classification | None) -> bool:
+        """The author's tap; anyone else is refused. Accepting turns the message into their draft."""
+        offer = await self.offer(offer_id)
+        if offer.user_id != user.id:
+            raise Forbidden("offer_not_yours")
+        if not await self.offers.close(offer_id, "accepted" if accept else "declined"):
+            raise Conflict("already_answered")
+        if accept:
+            await self.file_for(user, offer.text, offer.photo_file_id, cls)
+        await self.notices.emit(
+            Notice(
+                "offer.accepted" if accept else "offer.declined",
+                Audience.unit(offer.unit_code),
+                subject=Subject("offer", offer_id),
+                mode=PostMode.CLOSE,
+            )
+        )
+        return accept
+
+    async def file_for(self, author: User, text: str, photo: str | None, cls: Classification | None) -> Draft:
+        """A group message becomes its author's draft; they finish and submit it in private."""
+        draft = await self.reports.start(author)
+        if photo:
+            draft = await self.reports.add_photo(author, photo, None, None)
+        if text.strip():
+            draft = await self.reports.add_text(author, text, cls)
+        await self.notices.emit(Notice("offer.draft_ready", Audience.person(author.id)))
+        return draft
+
+    async def report_reply(
+        self, unit: Unit | None, author: User, text: str, photo: str | None, cls: Classification | None
+    ) -> Draft:
+        """`/report` in reply to a message: its author gets a draft (nothing is filed without their tap)."""
+        if unit is None:
+            raise NotFound("chat_not_bound")
+        if not text.strip() and not photo:
+            raise Invalid("empty_text")
+        draft = await self.file_for(author, text, photo, cls)
+        # The group is told a draft exists, never whose (a resident is not named in a group).
+        await self.notices.emit(Notice("offer.report_filed", Audience.unit(unit.code)))
+        return draft

@@ -1,0 +1,21 @@
+"""The tunables of the cases context, each default written once (settings override them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from domain.org.model import Level
+
+
+@dataclass(frozen=True)
+class CaseRules:
+    """Routing and listening rules."""
+
+    # Categories handled above the grid: disputes go to the community's mediators by default.
+    category_levels: dict[str, Level] = field(default_factory=lambda: {"neighbor_dispute": Level.COMMUNITY})
+    # A point in no grid goes to the nearest community within this distance, else the street within the next.
+    community_radius_m: float = 1500.0
+    street_radius_m: float = 5000.0
+    # In groups, an author is offered to file a message at most once per this long.
+    offer_cooldown: timedelta = timedelta(minutes=30)

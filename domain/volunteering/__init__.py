@@ -1,0 +1,1 @@
+"""Volunteering: registration and teams, activities with seats and a waitlist, hours, residents' service orders."""

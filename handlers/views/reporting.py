@@ -1,0 +1,164 @@
+"""Replies of the report side: the main menu, the draft and its buttons, my cases, a case's timeline."""
+
+from __future__ import annotations
+
+from domain.cases.model import CATEGORIES, Case, CaseEvent, Draft
+from domain.kernel.notices import Word
+from domain.org.model import Unit
+from handlers.callbacks import ClarifyCb, DraftCb, MyCaseCb
+from handlers.i18n import Markup, local_time, plain, t, value
+from handlers.text import clip_plain
+from handlers.views.cards import map_link
+from handlers.views.messages import Button, TgMessage, rows
+
+
+def menu_labels(locale: str) -> dict[str, str]:
+    """Main reply-keyboard labels → action."""
+    return {
+        plain("menu.report", locale): "report",
+        plain("menu.mine", locale): "mine",
+        plain("menu.volunteer", locale): "volunteer",
+        plain("menu.shop", locale): "shop",
+        plain("menu.points", locale): "points",
+        plain("menu.help", locale): "help",
+    }
+
+
+def main_menu(chat_id: int, text: str, locale: str) -> TgMessage:
+    """A message that (re)shows the main reply keyboard."""
+    labels = list(menu_labels(locale))
+    return TgMessage(chat_id, text, reply_keyboard=[labels[:2], labels[2:4], labels[4:]])
+
+
+def place_keyboard(chat_id: int, text: str, locale: str) -> TgMessage:
+    """Ask for the place: share location with one tap, or pick a grid, or cancel."""
+    return TgMessage(
+        chat_id,
+        text,
+        request_location=plain("draft.send_location", locale),
+        reply_keyboard=[[plain("draft.pick_grid", locale), plain("draft.cancel", locale)]],
+    )
+
+
+def category_buttons(locale: str, only: list[str] | None = None) -> list[list[Button]]:
+    """Categories as buttons, three to a row."""
+    return rows([Button(plain(f"category.{c}", locale), DraftCb(a="cat", v=c).pack()) for c in only or CATEGORIES], 3)
+
+
+def draft_status(chat_id: int, draft: Draft, unit: Unit | None, locale: str, fallback: bool) -> TgMessage:
+    """What the draft has and what it still needs, with the next buttons."""
+    lines = [t("draft.header", locale)]
+    if draft.text:
+        lines.append(t("draft.desc", locale, text=clip_plain(draft.text, 300)))
+    if draft.photo_file_id:
+        lines.append(t("draft.has_photo", locale))
+    if unit is not None:
+        where = f"{draft.address} · {unit.name}" if draft.address else unit.name
+        lines.append(t("draft.place", locale, place=where))
+        if fallback:
+            lines.append(t("draft.fallback", locale, unit=unit.name))
+    if draft.category and not draft.candidates:
+        lines.append(t("draft.category", locale, category=Word(f"category.{draft.category}")))
+    if draft.place_hint:
+        lines.append(t("draft.place_hint", locale, place=draft.place_hint))
+    if draft.candidates and draft.text:
+        lines.append(t("draft.unsure_category", locale))
+        return TgMessage(
+            chat_id,
+            "\n".join(lines),
+            buttons=[
+                category_buttons(locale, draft.candidates)[0],
+                [Button(plain("draft.more_categories", locale), DraftCb(a="cats").pack())],
+            ],
+        )
+    if not draft.has_description:
+        if draft.photo_file_id:
+            lines.append(t("draft.need_category", locale))
+            return TgMessage(chat_id, "\n".join(lines), buttons=category_buttons(locale))
+        lines.append(t("draft.need_description", locale))
+        return TgMessage(chat_id, "\n".join(lines))
+    if not draft.has_place:
+        lines.append(t("draft.need_place", locale))
+        return place_keyboard(chat_id, "\n".join(lines), locale)
+    lines.append(t("draft.ready", locale))
+    return TgMessage(
+        chat_id,
+        "\n".join(lines),
+        buttons=[
+            [
+                Button(plain("draft.submit", locale), DraftCb(a="submit").pack()),
+                Button(plain("draft.change_category", locale), DraftCb(a="cats").pack()),
+            ]
+        ],
+    )
+
+
+def clarify(chat_id: int, example_id: int, intents: list[str], locale: str) -> TgMessage:
+    """Ask which of the top intents the sender meant."""
+    buttons = [[Button(plain(f"intent.{i}", locale), ClarifyCb(id=example_id, i=i).pack())] for i in intents]
+    return TgMessage(chat_id, t("clarify.ask", locale), buttons=buttons)
+
+
+def unit_buttons(units: list[Unit], action: str, locale: str, back: bool = False) -> list[list[Button]]:
+    """Units as draft buttons, two to a row."""
+    out = rows([Button(u.name, DraftCb(a=action, v=u.code).pack()) for u in units], 2)
+    if back:
+        out.append([Button(plain("draft.back", locale), DraftCb(a="comm").pack())])
+    return out
+
+
+def submitted(chat_id: int, case: Case, unit: Unit, locale: str) -> TgMessage:
+    """Confirmation to the reporter, with the main menu back."""
+    key = "report.submitted_fallback" if case.fallback else "report.submitted"
+    return main_menu(chat_id, t(key, locale, number=case.number, unit=unit.name), locale)
+
+
+def my_cases(chat_id: int, cases: list[Case], locale: str) -> TgMessage:
+    """The reporter's cases, one button each."""
+    if not cases:
+        return TgMessage(chat_id, t("mine.empty", locale))
+    buttons = [
+        [
+            Button(
+                f"{c.number} · {plain(f'category.{c.category}', locale)} · {plain(f'state.{c.state.value}', locale)}",
+                MyCaseCb(id=c.id).pack(),
+            )
+        ]
+        for c in cases
+    ]
+    return TgMessage(chat_id, t("mine.header", locale, n=len(cases)), buttons=buttons)
+
+
+def event_note(e: CaseEvent, locale: str) -> Markup | None:
+    """The note of a timeline entry, with the codes the domain keeps named in the reader's language."""
+    if not e.note:
+        return None
+    # Older entries kept words instead of codes; they are shown as they were written.
+    if e.action in ("rate", "reopen") and e.note in ("satisfied", "basic", "unsatisfied"):
+        return value(Word(f"rating.{e.note}"), locale)
+    if e.action == "recategorize" and "→" in e.note:
+        old, new = e.note.split("→", 1)
+        if old in CATEGORIES and new in CATEGORIES:
+            return t("case.change", locale, old=Word(f"category.{old}"), new=Word(f"category.{new}"))
+    return value(clip_plain(e.note, 200), locale)
+
+
+def timeline(chat_id: int, case: Case, events: list[CaseEvent], locale: str) -> TgMessage:
+    """One case and its history."""
+    description = case.description or plain(f"category.{case.category}", locale)
+    lines: list[str] = [
+        t("case.title", locale, number=case.number),
+        t("case.category_line", locale, category=Word(f"category.{case.category}")),
+        t("case.description_line", locale, description=clip_plain(description, 500)),
+        t("case.state_line", locale, state=Word(f"state.{case.state.value}")),
+    ]
+    if case.lat is not None and case.lon is not None:
+        lines.append(map_link(case.lat, case.lon, locale))
+    lines.append(t("mine.timeline", locale))
+    for e in events:
+        line = f"· {local_time(e.at)} {value(Word(f'action.{e.action}'), locale)}"
+        note = event_note(e, locale)
+        if note:
+            line += f"：{note}"
+        lines.append(line)
+    return TgMessage(chat_id, "\n".join(lines))
