@@ -12,13 +12,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from domain.kernel.i18n import WORDS_DIR, Catalogue
+from domain.kernel.i18n import WORDS, WORDS_DIR, Catalogue
 from domain.kernel.notices import Phrase, Word
 from domain.kernel.time import local
 from handlers.text import escape
 
 LOCALES_DIR = Path(__file__).parent / "locales"
+# Every key a front-end text may use: its own HTML templates, then the domain's plain words.
 TEXTS = Catalogue(LOCALES_DIR, WORDS_DIR)
+TEMPLATES = Catalogue(LOCALES_DIR)
 
 
 class Markup(str):
@@ -37,7 +39,7 @@ def value(v: object, locale: str) -> Markup:
     if isinstance(v, Markup):
         return v
     if isinstance(v, Word):
-        return Markup(escape(TEXTS.template(v.key, locale) or v.key))
+        return Markup(escape(WORDS.template(v.key, locale) or TEXTS.template(v.key, locale) or v.key))
     if isinstance(v, Phrase):
         return t(v.key, locale, **v.params)
     if isinstance(v, datetime):
@@ -56,9 +58,10 @@ class _Params(dict[str, Any]):
 def t(key: str, locale: str | None = None, /, **params: object) -> Markup:
     """Render a template (falls back to zh-CN, then to the key itself, so a gap is visible)."""
     loc = locale or "zh-CN"
-    template = TEXTS.template(key, loc)
+    template = TEMPLATES.template(key, loc)
     if template is None:
-        return Markup(escape(key))
+        # A word of the domain's vocabulary is plain text: escaped like any value.
+        return Markup(escape(WORDS.template(key, loc) or key))
     if "{" not in template:
         return Markup(template)
     return Markup(template.format_map(_Params({k: value(v, loc) for k, v in params.items()})))

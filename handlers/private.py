@@ -204,7 +204,7 @@ async def status(chat: int, svc: Services, user: User, tg: Tg, unit_code: str | 
     draft = await svc.reports.draft(user)
     if draft is None:
         return
-    unit = await svc.org.units.get(unit_code) if unit_code else None
+    unit = await svc.org.find(unit_code) if unit_code else None
     await tg.send(views.draft_status(chat, draft, unit, user.locale, fallback))
 
 

@@ -2,7 +2,7 @@
 
 A notice is channel-free: an audience (a person, a unit's working group, the administrators), a kind with
 plain parameters, and the actions its audience may take (abstract names with the revision they apply to).
-How it looks — HTML, buttons, which chat — is a front end's business (`handlers/views` for Telegram).
+How it looks — markup, buttons, where it goes — is a front end's business (`handlers/views`).
 
 Some notices are about a thing whose state a group post shows (a case, an activity, a service order, a
 volunteer's registration): they name that `subject`, and say whether they start a new post, update the

@@ -59,6 +59,10 @@ class OrgService:
             raise NotFound("unknown_unit", code=code[:40])
         return unit
 
+    async def find(self, code: str) -> Unit | None:
+        """A unit by code, if there is one."""
+        return await self.units.get(code)
+
     async def all(self) -> list[Unit]:
         """Every unit."""
         return await self.units.all()

@@ -8,21 +8,17 @@ transaction as the change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from domain.kernel.notices import Audience, AudienceKind, Notice, PostMode
-from domain.kernel.people import User
 from domain.kernel.time import Clock
-from domain.org.model import Unit
+from domain.services import Services
 from handlers.views import render
+from handlers.views.audience import TELEGRAM, Recipient, private_chat
 from handlers.views.messages import TgMessage
 
-if TYPE_CHECKING:
-    from domain.services import Services
-
-TELEGRAM = "telegram"
+__all__ = ["TELEGRAM", "Delivery", "TelegramNotices", "origin", "private_chat"]
 # Edits of posts that change often (an activity's seats) wait this long and merge into one: a burst of
 # sign-ups must not run into Telegram's ~20 messages a minute per group.
 DEBOUNCED = {"activity.card": timedelta(seconds=10)}
@@ -48,27 +44,6 @@ class Delivery(Protocol):
     async def set_post(self, kind: str, subject_id: int, chat_id: int, outbox_id: int) -> None: ...
 
     async def forget_post(self, kind: str, subject_id: int, chat_id: int) -> None: ...
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """A chat a notice goes to, and in what language."""
-
-    chat_id: int
-    locale: str
-    unit: Unit | None = None  # the unit addressed (its group, or an ancestor's when `above`)
-    above: bool = False
-    fallback: bool = False  # said in a group because the person could not be reached privately
-
-
-def private_chat(user: User) -> int | None:
-    """A Telegram user's private chat with the bot, if they opened one (its id is the user's id)."""
-    if user.ref.platform != TELEGRAM or not user.reachable:
-        return None
-    try:
-        return int(user.ref.external_id)
-    except ValueError:
-        return None
 
 
 def origin(chat_id: int, message_id: int) -> str:

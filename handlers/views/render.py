@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from domain.kernel.notices import Action, Notice, PostMode
 from handlers.callbacks import ActCb, CaseCb, OfferCb, OrdCb, RateCb, VolCb
 from handlers.i18n import Markup, plain, t
+from handlers.views.audience import Recipient, ViewContext
 from handlers.views.cards import activity_card, case_card, order_card
 from handlers.views.messages import Button, TgMessage, rows
-
-if TYPE_CHECKING:
-    from handlers.views.notices import Recipient, TelegramNotices
 
 # Case actions as the buttons on a group post call them (the callback data predates the table's names).
 _CASE_BUTTON = {"claim": "claim", "onsite": "onsite", "resolve": "resolve", "reject": "reject",
@@ -61,56 +58,56 @@ def case_buttons(actions: tuple[Action, ...], locale: str) -> list[list[Button]]
     return [r for r in (main, other) if r]
 
 
-def start_link(ctx: TelegramNotices, locale: str) -> list[list[Button]]:
+def start_link(ctx: ViewContext, locale: str) -> list[list[Button]]:
     """A button opening the private chat with the bot (when its username is known)."""
     if not ctx.bot_username:
         return []
     return [[Button(plain("group.open_private", locale), url=f"https://t.me/{ctx.bot_username}?start=draft")]]
 
 
-Renderer = Callable[[Notice, "Recipient", "TelegramNotices"], Awaitable[TgMessage | None]]
+Renderer = Callable[[Notice, Recipient, ViewContext], Awaitable[TgMessage | None]]
 
 
-async def _generic(n: Notice, to: Recipient, ctx: TelegramNotices) -> TgMessage:
+async def _generic(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
     return TgMessage(to.chat_id, t(f"notice.{n.kind}", to.locale, **n.params), n.photo, buttons(n.actions, to.locale))
 
 
-async def _case_card(n: Notice, to: Recipient, ctx: TelegramNotices) -> TgMessage:
+async def _case_card(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
     text = case_card(n.params, to.locale, above=to.unit.name if to.above and to.unit else None)
     return TgMessage(to.chat_id, text, n.photo, case_buttons(n.actions, to.locale))
 
 
-async def _resolve_asked(n: Notice, to: Recipient, ctx: TelegramNotices) -> TgMessage:
+async def _resolve_asked(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
     text = t("notice.case.resolve_note_asked", to.locale, **n.params)
     return TgMessage(to.chat_id, text, force_reply=to.fallback)
 
 
-async def _offer_closed(n: Notice, to: Recipient, ctx: TelegramNotices) -> TgMessage:
+async def _offer_closed(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
     accepted = n.kind == "offer.accepted"
     text = t(f"notice.{n.kind}", to.locale, bot=ctx.bot_username or "")
     return TgMessage(to.chat_id, text, buttons=start_link(ctx, to.locale) if accepted else [])
 
 
-async def _report_filed(n: Notice, to: Recipient, ctx: TelegramNotices) -> TgMessage:
+async def _report_filed(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
     return TgMessage(to.chat_id, t("notice.offer.report_filed", to.locale), buttons=start_link(ctx, to.locale))
 
 
-async def _activity_card(n: Notice, to: Recipient, ctx: TelegramNotices) -> TgMessage:
+async def _activity_card(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
     return TgMessage(to.chat_id, activity_card(n.params, to.locale, header=True), buttons=buttons(n.actions, to.locale))
 
 
-async def _volunteer_review(n: Notice, to: Recipient, ctx: TelegramNotices) -> TgMessage:
+async def _volunteer_review(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
     lines = [t("vol.review", to.locale, name=n.params.get("name", ""), phone=n.params.get("phone", ""))]
     if "status" in n.params:
         lines.append(t("vol.review_status", to.locale, status=n.params["status"]))
     return TgMessage(to.chat_id, "\n".join(lines), buttons=buttons(n.actions, to.locale, per_row=2))
 
 
-async def _order_card(n: Notice, to: Recipient, ctx: TelegramNotices) -> TgMessage:
+async def _order_card(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
     return TgMessage(to.chat_id, order_card(n.params, to.locale), buttons=buttons(n.actions, to.locale))
 
 
-async def _order_yours(n: Notice, to: Recipient, ctx: TelegramNotices) -> TgMessage | None:
+async def _order_yours(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage | None:
     requester = await ctx.svc.people.get(int(str(n.params["requester"])))
     if requester is None:
         return None
@@ -121,7 +118,7 @@ async def _order_yours(n: Notice, to: Recipient, ctx: TelegramNotices) -> TgMess
     return TgMessage(to.chat_id, text, buttons=buttons(n.actions, to.locale))
 
 
-async def _board(n: Notice, to: Recipient, ctx: TelegramNotices) -> TgMessage:
+async def _board(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
     p = n.params
     month = t("board.month", to.locale, year=p["year"], month=p["month"])
     entries = list(p.get("entries") or [])  # type: ignore[call-overload]
@@ -135,7 +132,7 @@ async def _board(n: Notice, to: Recipient, ctx: TelegramNotices) -> TgMessage:
     return TgMessage(to.chat_id, "\n".join(lines))
 
 
-async def _star(n: Notice, to: Recipient, ctx: TelegramNotices) -> TgMessage:
+async def _star(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
     return TgMessage(to.chat_id, t("notice.points.star_reached", to.locale, **n.params))
 
 
@@ -154,7 +151,7 @@ RENDERERS: dict[str, Renderer] = {
 }
 
 
-async def notice(n: Notice, to: Recipient, ctx: TelegramNotices) -> TgMessage | None:
+async def notice(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage | None:
     """The Telegram message of a notice for one recipient (None: nothing to show there)."""
     message = await RENDERERS.get(n.kind, _generic)(n, to, ctx)
     if message is not None and n.mode is PostMode.CLOSE:

@@ -43,7 +43,10 @@ from typing import Any, Self
 from aiohttp import web
 from aiohttp.web_request import FileField
 
+from bot.recording import telegram_refusal
+
 JSONDict = dict[str, Any]
+STRICT_METHODS = ("sendMessage", "sendPhoto", "editMessageText", "editMessageCaption", "answerCallbackQuery")
 Handler = Callable[[str, JSONDict], Awaitable[Any]]
 
 BOT_USERNAME = "gridbot_test_bot"
@@ -489,6 +492,12 @@ class FakeBotAPI:
             err = fault_error(fault)
             return web.json_response(error_body(err.status, err.description, err.parameters), status=err.status)
 
+        # Strict like Telegram: malformed HTML, over-long text or caption, bad buttons are a 400 here too.
+        canonical = {m.lower(): m for m in STRICT_METHODS}.get(method.lower())
+        refusal = telegram_refusal(canonical, params) if canonical else None
+        if refusal is not None:
+            record["status"] = 400
+            return web.json_response(error_body(400, refusal), status=400)
         handler = self._handlers.get(method.lower())
         try:
             # handlers see uploaded bytes under "_uploads"; the recorded params stay JSON-able
