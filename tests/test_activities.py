@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bot.admin import import_activities, rebuild_points
 from bot.demo import COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP
@@ -303,3 +304,23 @@ async def test_a_time_correction_moves_the_star_level_like_any_change_of_hours(
     assert any("星" in t for t in texts(sent_to(s.session, v.id))[-2:])
     await s.say(COMMUNITY_STAFF, f"/fixtime {act} 09:00 10:00", group=COMMUNITY_GROUP, reply_to_message=msg)
     assert await scalar(s.app, "select star_level from point_balances where user_id = :u", u=uid) == 0
+
+
+async def test_the_activity_post_follows_its_seats_in_one_coalesced_edit(
+    district: Script, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A burst of sign-ups becomes one edit per group (Telegram allows about 20 messages a minute per group)."""
+    s = district
+    act = await publish(s, tmp_path, capacity=5)
+    crowd = people(8, base=953000)
+    for p in crowd:
+        await s.press(p, "x", group=COMMUNITY_GROUP, data=f"act:join:{act}")
+
+    def edits() -> list[Any]:
+        return [c for c in s.session.by_method("editMessageText") if c.chat_id == COMMUNITY_GROUP.id]
+
+    assert edits() == []  # the edit waits a few seconds for more changes
+    clock.advance(15)
+    await s.app.sender.drain()
+    assert len(edits()) == 1 and "剩余 0 / 共 5" in edits()[0].params["text"]
+    assert edits()[0].params["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == f"act:join:{act}"

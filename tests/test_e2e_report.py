@@ -58,6 +58,11 @@ async def test_full_loop_with_rework(district: Script, spot: dict[str, float]) -
     # Only the rework post has live buttons; the old post was edited to none.
     reopened_edit = [c for c in s.session.by_method("editMessageCaption") if "重新交办" in c.params["caption"]][-1]
     assert reopened_edit.params["reply_markup"]["inline_keyboard"] == []
+    # A group post names the reporter only by role, in every state and every edit.
+    group_texts = [
+        str(c.params.get("caption") or c.params.get("text")) for c in s.session.calls if c.chat_id == GRID_GROUP.id
+    ]
+    assert not any(RIDER.first_name in text or "liu_rider" in text for text in group_texts)
     await s.press(WORKER, "接单", group=GRID_GROUP, on="重办")
     await s.press(WORKER, "到场", group=GRID_GROUP, on="重办")
     await s.press(WORKER, "办结", group=GRID_GROUP, on="重办")
@@ -365,3 +370,13 @@ async def test_english_user_gets_english(district: Script) -> None:
     en = Person(901000, "Tom", "tom", language_code="en")
     await s.say(en, "/start")
     assert "Snap" in str(s.session.calls[-2].params) or "hazard" in texts(sent_to(s.session, en.id))[0].lower()
+
+
+async def test_someone_first_met_through_a_staff_reply_is_answered_in_their_language(district: Script) -> None:
+    s = district
+    newcomer = Person(901001, "Anna", "anna_grid", language_code="en-US")
+    message = s.message_dict(newcomer, "hello", GRID_GROUP)
+    await s.say(ADMIN, "/staff add", group=GRID_GROUP, reply_to_message=message)
+    await s.say(newcomer, "/start")
+    first = texts(sent_to(s.session, newcomer.id))[0]
+    assert "report" in first.lower() or "hazard" in first.lower(), first

@@ -38,12 +38,13 @@ async def test_order_taken_once_done_rated_and_rewarded(district: Script) -> Non
     for h in HELPERS:
         await make_active(s, h)
     await s.say(ELDER, "/start")
-    await s.say(ELDER, "能不能找个人帮我去医院拿下药 我腿脚不方便")
+    await s.say(ELDER, "能不能找个人帮我去医院拿下药 我腿脚不方便 电话１３９１２３４５６７８")
     assert "什么时候需要" in texts(sent_to(s.session, ELDER.id))[-1]
     await s.press(ELDER, "明天")
     await s.press(ELDER, "杏林社区")
     post = sent_to(s.session, COMMUNITY_GROUP.id)[-1]
     assert "居民点单" in post.params["text"] and "拿下药" in post.params["text"]
+    assert "139****5678" in post.params["text"] and "１２３４" not in post.params["text"]  # masked, full-width too
     _, data = s.button(COMMUNITY_GROUP.id, "接单")
     await s.press(RIDER, "x", group=COMMUNITY_GROUP, data=data)  # not a volunteer
     assert "只有注册志愿者" in alerts(s.session)[-1]
