@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import select, text
 
 from bot.app import App
 from bot.recording import Call, RecordingSession
-from domain.cases.model import Case
+from bot.scripted import Person
+from domain.cases.model import Case, Draft
+from domain.kernel.people import User, UserRef
+from domain.points.model import Standing
+from domain.services import Services
 from handlers.views.messages import TgMessage
 from storage.cases import _case
 from storage.delivery import OutboxRepo
@@ -52,3 +58,33 @@ async def enqueue(app: App, *messages: tuple[TgMessage, int | None]) -> list[int
     async with app.sessions.begin() as s:
         repo = OutboxRepo(s, app.store.clock)
         return [await repo.add(m.chat_id, m.payload(), edit_of=edit) for m, edit in messages]
+
+
+@contextlib.asynccontextmanager
+async def services(app: App) -> AsyncIterator[Services]:
+    """The domain services on a session of their own, as an update has them (for reading state back)."""
+    async with app.sessions() as session:
+        _, svc, _ = app.uow.unit_of_work(session)
+        yield svc
+
+
+async def user_of(app: App, person: Person) -> User:
+    """The domain user of a scripted person."""
+    async with services(app) as svc:
+        user = await svc.ports.people.by_ref(UserRef("telegram", str(person.id)))
+    assert user is not None, f"{person.first_name} never talked to the bot"
+    return user
+
+
+async def standing_of(app: App, person: Person) -> Standing:
+    """我的积分 of a person, as the points service answers it."""
+    user = await user_of(app, person)
+    async with services(app) as svc:
+        return await svc.points.standing(user)
+
+
+async def draft_of(app: App, person: Person) -> Draft | None:
+    """A person's open report draft."""
+    user = await user_of(app, person)
+    async with services(app) as svc:
+        return await svc.reports.draft(user)

@@ -12,7 +12,7 @@ from bot.admin import import_activities, rebuild_points
 from bot.demo import COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP
 from bot.scripted import Person, Script
 from tests.conftest import FakeClock
-from tests.helpers import alerts, scalar, sent_to, texts
+from tests.helpers import alerts, scalar, sent_to, standing_of, texts, user_of
 
 ACTIVITY = """
 - community: QH-01
@@ -129,9 +129,10 @@ async def test_checkin_checkout_hours_and_points(district: Script, tmp_path: Pat
     assert "签到码不对" in texts(sent_to(s.session, v.id))[-1]
     await s.say(v, str(code))
     assert "2 小时" in texts(sent_to(s.session, v.id))[-1]
-    uid = await scalar(s.app, "select id from users where external_id = :x", x=str(v.id))
-    assert await scalar(s.app, "select hours from point_balances where user_id = :u", u=uid) == 2
-    assert await scalar(s.app, "select balance from point_balances where user_id = :u", u=uid) == 20
+    standing = await standing_of(s.app, v)
+    assert (standing.hours, standing.balance) == (2, 20)
+    # The ledger row records the community it was earned in (the monthly board counts by it).
+    uid = (await user_of(s.app, v)).id
     assert await scalar(s.app, "select community_code from points_ledger where user_id = :u", u=uid) == "QH-01"
 
 
@@ -171,9 +172,9 @@ async def test_organiser_attendance_noshow_and_backfill(district: Script, tmp_pa
     await s.say(COMMUNITY_STAFF, f"/attendance {act}", group=COMMUNITY_GROUP)
     listing = texts(sent_to(s.session, COMMUNITY_GROUP.id))[-1]
     assert "签到情况" in listing and "未到场" in listing and "1.5 小时" in listing
-    ua = await scalar(s.app, "select id from users where external_id = :x", x=str(a.id))
-    assert await scalar(s.app, "select hours from point_balances where user_id = :u", u=ua) == 1.5
-    assert await scalar(s.app, "select balance from point_balances where user_id = :u", u=ua) == 0  # no points
+    standing = await standing_of(s.app, a)
+    assert (standing.hours, standing.balance) == (1.5, 0)  # back-filled hours earn no points
+    ua = (await user_of(s.app, a)).id
     assert await scalar(s.app, "select kind from hours_ledger where user_id = :u", u=ua) == "backfill"
     await s.say(a, f"/attendance {act}", group=COMMUNITY_GROUP)  # not staff
     assert "只有本社区" in texts(sent_to(s.session, COMMUNITY_GROUP.id))[-1]
@@ -238,13 +239,12 @@ async def test_organiser_corrects_times_with_ledger_rows(district: Script, tmp_p
     clock.now += timedelta(hours=2)
     await s.press(v, "x", data=f"act:out:{act}")
     await s.say(v, str(code))
-    uid = await scalar(s.app, "select id from users where external_id = :x", x=str(v.id))
-    assert await scalar(s.app, "select balance from point_balances where user_id = :u", u=uid) == 20
+    assert (await standing_of(s.app, v)).balance == 20
     msg = s.message_dict(v, "…", COMMUNITY_GROUP)
     await s.say(COMMUNITY_STAFF, f"/fixtime {act} 09:00 10:00", group=COMMUNITY_GROUP, reply_to_message=msg)
     assert "已更正" in texts(sent_to(s.session, COMMUNITY_GROUP.id))[-1]
-    assert await scalar(s.app, "select hours from point_balances where user_id = :u", u=uid) == 1
-    assert await scalar(s.app, "select balance from point_balances where user_id = :u", u=uid) == 10
+    standing = await standing_of(s.app, v)
+    assert (standing.hours, standing.balance) == (1, 10)
     assert await scalar(s.app, "select count(*) from points_ledger where kind = 'adjust'") == 1
     assert await scalar(s.app, "select count(*) from hours_ledger where kind = 'correction'") == 1
     settings = s.app.settings
@@ -295,15 +295,14 @@ async def test_a_time_correction_moves_the_star_level_like_any_change_of_hours(
     clock.now += timedelta(hours=1)
     await s.press(v, "x", data=f"act:out:{act}")
     await s.say(v, str(code))
-    uid = await scalar(s.app, "select id from users where external_id = :x", x=str(v.id))
-    assert await scalar(s.app, "select star_level from point_balances where user_id = :u", u=uid) == 0
+    assert (await standing_of(s.app, v)).star_level == 0
     msg = s.message_dict(v, "…", COMMUNITY_GROUP)
     await s.say(COMMUNITY_STAFF, f"/fixtime {act} 09:00 11:00", group=COMMUNITY_GROUP, reply_to_message=msg)
-    assert await scalar(s.app, "select hours from point_balances where user_id = :u", u=uid) == 2
-    assert await scalar(s.app, "select star_level from point_balances where user_id = :u", u=uid) == 1
+    standing = await standing_of(s.app, v)
+    assert (standing.hours, standing.star_level) == (2, 1)
     assert any("星" in t for t in texts(sent_to(s.session, v.id))[-2:])
     await s.say(COMMUNITY_STAFF, f"/fixtime {act} 09:00 10:00", group=COMMUNITY_GROUP, reply_to_message=msg)
-    assert await scalar(s.app, "select star_level from point_balances where user_id = :u", u=uid) == 0
+    assert (await standing_of(s.app, v)).star_level == 0
 
 
 async def test_the_activity_post_follows_its_seats_in_one_coalesced_edit(

@@ -15,7 +15,7 @@ from bot.recording import RecordingSession
 from bot.scripted import Person, Script
 from domain.cases.model import Classification
 from tests.conftest import FakeClock
-from tests.helpers import alerts, all_cases, scalar, sent_to, texts
+from tests.helpers import alerts, all_cases, draft_of, scalar, sent_to, texts
 
 RESIDENT = Person(900401, "张阿姨", "zhang_ayi")
 NEIGHBOUR = Person(900402, "李大爷", "li_daye")
@@ -56,11 +56,11 @@ async def test_unsure_intent_asks_with_top_three_and_keeps_the_answer(district: 
     msg = sent_to(s.session, RIDER.id)[-1]
     assert "您是想" in msg.params["text"]
     assert len(msg.params["reply_markup"]["inline_keyboard"]) == 3
-    assert await scalar(s.app, "select count(*) from drafts") == 0
+    assert await draft_of(s.app, RIDER) is None
     _, data = s.button(RIDER.id, "")
     await s.press(RIDER, "x", data=data.rsplit(":", 1)[0] + ":report_issue")
     assert await scalar(s.app, "select intent from labelled_examples where source = 'clarification'") == "report_issue"
-    assert await scalar(s.app, "select count(*) from drafts") == 1
+    assert await draft_of(s.app, RIDER) is not None
     await s.press(RIDER, "x", data=data.rsplit(":", 1)[0] + ":greet")  # a second answer is refused
     assert "已经回答过" in alerts(s.session)[-1]
 
@@ -134,10 +134,10 @@ async def test_group_offer_only_author_can_accept(district: Script) -> None:
     assert "需要帮您正式上报" in offer.params["text"] and offer.params["reply_parameters"]["message_id"]
     await s.press(NEIGHBOUR, "上报", group=GRID_GROUP)
     assert "只有发这条消息的本人" in alerts(s.session)[-1]
-    assert await scalar(s.app, "select count(*) from drafts") == 0
+    assert await draft_of(s.app, NEIGHBOUR) is None and await draft_of(s.app, RESIDENT) is None
     await s.say(RESIDENT, "/start")
     await s.press(RESIDENT, "上报", group=GRID_GROUP)
-    assert await scalar(s.app, "select count(*) from drafts") == 1
+    assert await draft_of(s.app, RESIDENT) is not None
     assert any("草稿" in t for t in texts(sent_to(s.session, RESIDENT.id)))
     edits = s.session.by_method("editMessageText")
     assert edits and "已转为上报草稿" in edits[-1].params["text"]
@@ -156,7 +156,7 @@ async def test_group_offer_after_cooldown_and_decline(district: Script, clock: F
     assert len(offers) == 2
     await s.press(RESIDENT, "不用了", group=GRID_GROUP)
     assert "不打扰" in s.session.by_method("editMessageText")[-1].params["text"]
-    assert await scalar(s.app, "select count(*) from drafts") == 0
+    assert await draft_of(s.app, RESIDENT) is None
 
 
 async def test_group_ignores_staff_commands_chatter_and_replies_to_bot(district: Script) -> None:
@@ -174,9 +174,7 @@ async def test_report_reply_files_draft_for_author(district: Script, spot: dict[
     original = s.message_dict(RESIDENT, "二单元门口的台阶塌了一块 老人容易摔", GRID_GROUP)
     await s.feed({"message": original})
     await s.say(ADMIN, "/report", group=GRID_GROUP, reply_to_message=original)
-    assert await scalar(s.app, "select count(*) from drafts") == 1
-    owner = await scalar(s.app, "select u.external_id from drafts d join users u on u.id = d.user_id")
-    assert owner == str(RESIDENT.id)
+    assert await draft_of(s.app, RESIDENT) is not None and await draft_of(s.app, ADMIN) is None
     assert await all_cases(s.app) == []  # nothing filed without the author's tap
     await s.location(RESIDENT, spot["lat"], spot["lon"])
     await s.press(RESIDENT, "房屋与高空安全")  # the model is unsure here and offers its top three

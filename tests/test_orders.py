@@ -8,7 +8,7 @@ from bot.demo import COMMUNITY_GROUP, COMMUNITY_STAFF, RIDER
 from bot.runner import periodic_jobs
 from bot.scripted import Person, Script
 from tests.conftest import FakeClock
-from tests.helpers import alerts, scalar, sent_to, texts
+from tests.helpers import alerts, scalar, sent_to, standing_of, texts
 
 ELDER = Person(960001, "孙奶奶", "sun_nainai")
 HELPERS = [Person(960100 + i, name) for i, name in enumerate(["王明", "李强", "赵敏", "刘洋", "陈静"])]
@@ -59,8 +59,7 @@ async def test_order_taken_once_done_rated_and_rewarded(district: Script) -> Non
     await s.press(winner, "已完成")
     await s.press(ELDER, "满意")
     assert await scalar(s.app, "select rating from service_orders") == "satisfied"
-    uid = await scalar(s.app, "select id from users where external_id = :x", x=winner_id)
-    assert await scalar(s.app, "select balance from point_balances where user_id = :u", u=uid) == 10
+    assert (await standing_of(s.app, winner)).balance == 10
 
 
 async def test_untaken_orders_are_flagged_once(district: Script, clock: FakeClock) -> None:

@@ -10,18 +10,14 @@ from bot.admin import rebuild_points
 from bot.demo import COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP, RIDER, WORKER
 from bot.scripted import Person, Script
 from domain.kernel.people import UserRef
-from tests.helpers import alerts, scalar, sent_to, texts
+from tests.helpers import alerts, scalar, sent_to, standing_of, texts
 
 RESIDENT = Person(900401, "张阿姨", "zhang_ayi")
 
 
-async def user_id(s: Script, who: Person) -> int:
-    return int(await scalar(s.app, "select id from users where external_id = :x", x=str(who.id)))
-
-
 async def balance(s: Script, who: Person) -> int:
-    uid = await user_id(s, who)
-    return int(await scalar(s.app, "select coalesce(sum(balance), 0) from point_balances where user_id = :u", u=uid))
+    """A person's balance, as 我的积分 shows it."""
+    return (await standing_of(s.app, who)).balance
 
 
 async def award(s: Script, who: Person, points: int, reason: str = "楼栋长巡查") -> None:
