@@ -19,7 +19,8 @@ from aiogram.types import Message, Update
 
 from bot.app import OFFLINE_TOKEN, create_app
 from bot.config import Settings
-from bot.demo import ADMIN, DISTRICT, GRID_GROUP, places
+from bot.demo import DISTRICT, places
+from bot.demo_cast import ADMIN, GRID_GROUP
 from bot.grids import import_units
 from bot.recording import RecordingSession
 from bot.scripted import Script

@@ -21,7 +21,7 @@ from bot.context import services_factory
 from bot.intake import UpdateFeeder
 from bot.middlewares import UnitOfWorkMiddleware
 from bot.nlu import BuiltinClassifier, RasaClassifier
-from bot.sender import OutboxSender
+from bot.sender import OutboxSender, Pace
 from domain.cases.ports import Classifier
 from domain.org.service import GeoCache
 from handlers import get_routers
@@ -108,7 +108,10 @@ def create_app(
     sessions = session_factory(engine)
     bot = create_bot(settings, bot_session)
     store = OutboxStore(sessions, clock, sender_identity(), timedelta(seconds=settings.outbox_lease_s))
-    sender = OutboxSender(bot, store, concurrency=settings.sender_concurrency, seal=settings.certificate_seal_image)
+    pace = Pace(settings.messages_per_second, settings.group_messages_per_minute)
+    sender = OutboxSender(
+        bot, store, concurrency=settings.sender_concurrency, seal=settings.certificate_seal_image, pace=pace
+    )
     if classifier is None:
         classifier = BuiltinClassifier(extra_dir=settings.nlu_extra_dir)
         if settings.rasa_url is not None:

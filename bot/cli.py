@@ -323,6 +323,70 @@ def nlu_export(
         )
 
 
+calendar_app = typer.Typer(help="Working days (Chinese holidays and make-up working days).", no_args_is_help=True)
+app.add_typer(calendar_app, name="calendar")
+
+
+def _calendar() -> object:
+    from domain.kernel.workdays import CalendarFileError, WorkCalendar
+
+    settings = load_settings()
+    try:
+        return WorkCalendar.load(settings.calendar_file)
+    except CalendarFileError as e:
+        fail(str(e))
+
+
+@calendar_app.command("add")
+def calendar_add(
+    day: Annotated[str, typer.Argument(help="A date like 2026-09-30 (the day the clock starts, Beijing time)")],
+    n: Annotated[int, typer.Argument(help="Working days to add (0 to 3650)")],
+) -> None:
+    """The date N working days after DATE; the last line is the ISO date."""
+    import datetime as dt
+
+    from domain.kernel.time import CHINA_TZ
+    from domain.kernel.workdays import WorkCalendar
+
+    try:
+        start = dt.date.fromisoformat(day)
+    except ValueError:
+        fail(f"{day!r} is not a date like 2026-09-30")
+    if not 0 <= n <= 3650:
+        fail("N must be between 0 and 3650")
+    calendar = _calendar()
+    assert isinstance(calendar, WorkCalendar)
+    due, estimated = calendar.add_workdays(dt.datetime.combine(start, dt.time(9, 0), CHINA_TZ), n)
+    if estimated:
+        years = sorted({y for y in range(start.year, due.year + 1) if calendar.coverage(y).estimated})
+        typer.echo(
+            f"estimated: no holiday schedule for {', '.join(map(str, years))}; Monday–Friday counted as working days"
+        )
+    typer.echo(due.date().isoformat())
+
+
+@calendar_app.command("check")
+def calendar_check(year: Annotated[int, typer.Argument(help="A year like 2027")]) -> None:
+    """Whether a year's holidays are known, and from where (exit 1 when it would be estimated)."""
+    from domain.kernel.workdays import WorkCalendar
+
+    if not 1900 <= year <= 2200:
+        fail("YEAR must be a year like 2027")
+    calendar = _calendar()
+    assert isinstance(calendar, WorkCalendar)
+    coverage = calendar.coverage(year)
+    if coverage.source == "chinesecalendar":
+        typer.echo(f"{year}: covered by the chinesecalendar package (statutory holidays and make-up working days)")
+    elif coverage.source == "file":
+        typer.echo(f"{year}: covered by the calendar file (GRIDBOT_CALENDAR_FILE)")
+    else:
+        typer.echo(
+            f"{year}: not covered — Monday–Friday are counted as working days and deadlines are marked estimated; "
+            "add the State Council's schedule to GRIDBOT_CALENDAR_FILE (holidays, workdays, years)"
+        )
+        raise typer.Exit(EXIT_REFUSED)
+
+
 updates_app = typer.Typer(help="Updates the bot received.", no_args_is_help=True)
 app.add_typer(updates_app, name="updates")
 

@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     outbox_lease_s: float = Field(30.0, ge=1, le=3600)
     # How long SQLite waits for another writer's lock before the update is retried later.
     sqlite_busy_timeout_ms: int = Field(10_000, ge=0, le=600_000)
+    # Telegram's limits, kept by the sender: messages a second overall, and a minute per group.
+    messages_per_second: float = Field(30.0, gt=0, le=1000)
+    group_messages_per_minute: int = Field(20, ge=1, le=10_000)
+    # --- deadlines and outreach: files an office may supply (the shipped defaults otherwise)
+    sla_policy: Path | None = None
+    calendar_file: Path | None = None
+    fixed_days_file: Path | None = None
+    sweep_interval_s: float = Field(30.0, ge=1, le=3600)
     # How long a webhook request may wait for the database before Telegram is told to redeliver it (non-2xx).
     webhook_patience_s: float = Field(20.0, ge=0, le=50)
     # Categories handled above the grid: disputes go to the community's mediation by default.
@@ -141,6 +149,37 @@ class Settings(BaseSettings):
     def _db_scheme(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("sla_policy")
+    @classmethod
+    def _policy(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            from domain.cases.sla import load_policy
+
+            load_policy(value)  # raises PolicyError (a ValueError) listing every problem
+        return value
+
+    @field_validator("calendar_file")
+    @classmethod
+    def _calendar(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            from domain.kernel.workdays import WorkCalendar
+
+            if not value.exists():
+                raise ValueError(f"no such file: {value}")
+            WorkCalendar.load(value)
+        return value
+
+    @field_validator("fixed_days_file")
+    @classmethod
+    def _fixed_days(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            from domain.outreach.fixed_days import load_schedule
+
+            if not value.exists():
+                raise ValueError(f"no such file: {value}")
+            load_schedule(value)
         return value
 
     @field_validator("certificate_seal_image")

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.config import Settings
-from domain.cases.rules import CaseRules
+from domain.cases.rules import CaseRules, default_policy
+from domain.cases.sla import Policy, load_policy
 from domain.kernel.notices import Notices
 from domain.kernel.people import UserRef
+from domain.kernel.workdays import WorkCalendar
 from domain.org.model import Level
 from domain.org.service import GeoCache
+from domain.outreach.fixed_days import default_schedule, load_schedule
+from domain.outreach.model import FixedDay
 from domain.points.rules import PointsRules
 from domain.services import Ports, Rules, Services
 from domain.volunteering.rules import VolunteeringRules
@@ -18,14 +23,33 @@ from domain.volunteering.rules import VolunteeringRules
 ServicesFactory = Callable[[Ports, Notices], Services]
 
 
-def rules_from(settings: Settings) -> Rules:
+@dataclass(frozen=True)
+class Files:
+    """What offices supply as files (read once at start): service levels, calendar, fixed days."""
+
+    policy: Policy
+    calendar: WorkCalendar
+    fixed_days: tuple[FixedDay, ...]
+
+
+def files_from(settings: Settings) -> Files:
+    """Read the office's files (the shipped defaults where none is given)."""
+    policy = load_policy(settings.sla_policy) if settings.sla_policy else default_policy()
+    schedule = load_schedule(settings.fixed_days_file) if settings.fixed_days_file else default_schedule()
+    return Files(policy, WorkCalendar.load(settings.calendar_file), schedule)
+
+
+def rules_from(settings: Settings, files: Files | None = None) -> Rules:
     """The rules in force, by context, from the settings."""
+    files = files or files_from(settings)
     return Rules(
         cases=CaseRules(
             category_levels={c: Level(v) for c, v in settings.category_levels.items()},
             community_radius_m=settings.community_radius_m,
             street_radius_m=settings.street_radius_m,
             offer_cooldown=timedelta(minutes=settings.offer_cooldown_minutes),
+            policy=files.policy,
+            calendar=files.calendar,
         ),
         volunteering=VolunteeringRules(
             checkin_radius_m=settings.checkin_radius_m,
@@ -40,6 +64,7 @@ def rules_from(settings: Settings) -> Rules:
             locale=settings.default_locale,
         ),
         admins=frozenset(UserRef("telegram", str(i)) for i in settings.admin_ids),
+        fixed_days=files.fixed_days,
     )
 
 
@@ -48,6 +73,7 @@ def services_factory(
 ) -> ServicesFactory:
     """A function (ports, notices) → the domain services of one unit of work, configured from settings."""
     geo = geo or GeoCache(settings.community_radius_m, settings.street_radius_m)
+    files = files_from(settings)
 
     def offer_threshold() -> float:
         # Read when needed, not at start-up: the built-in model and its calibration load on first use.
@@ -56,6 +82,6 @@ def services_factory(
 
     def make(ports: Ports, notices: Notices) -> Services:
         # Settings are read each time, so a test (or an operator's reload) changing them takes effect.
-        return Services(ports, notices, clock, rules_from(settings), geo, offer_threshold)
+        return Services(ports, notices, clock, rules_from(settings, files), geo, offer_threshold)
 
     return make

@@ -9,24 +9,28 @@ from typing import Any
 
 from bot.app import create_app
 from bot.config import Settings
+from bot.demo_cast import (
+    ADMIN,
+    COMMUNITY_GROUP,
+    COMMUNITY_STAFF,
+    GRID_GROUP,
+    RESIDENT,
+    RIDER,
+    STREET_GROUP,
+    VOLUNTEER_A,
+    VOLUNTEER_B,
+    WORKER,
+)
+from bot.demo_deadlines import play_deadlines
 from bot.grids import import_units
 from bot.recording import RecordingSession
-from bot.scripted import Group, Line, Person, Script
+from bot.scripted import Line, Person, Script
 from domain.kernel.time import CHINA_TZ
 from storage.migrate import upgrade
 
 DEMO_DIR = Path(__file__).parent / "demo"
 DISTRICT = DEMO_DIR / "district.geojson"
 PLACES = DEMO_DIR / "places.json"
-
-ADMIN = Person(900001, "街道管理员", "street_admin")
-WORKER = Person(900101, "王网格员", "wang_grid")
-COMMUNITY_STAFF = Person(900201, "李社区干事", "li_comm")
-RIDER = Person(900301, "骑手小刘", "liu_rider")
-RESIDENT = Person(900401, "张阿姨")
-STREET_GROUP = Group(-1001000000001, "青禾街道指挥中心")
-COMMUNITY_GROUP = Group(-1001000000011, "杏林社区工作群")
-GRID_GROUP = Group(-1001000000112, "杏林社区第二网格")
 
 
 def places() -> dict[str, dict[str, Any]]:
@@ -83,18 +87,17 @@ async def play(script: Script) -> None:
     await script.say(RIDER, "📋 我的上报")
 
 
+DEMO_START = datetime(2026, 12, 2, 9, 0, tzinfo=CHINA_TZ)  # a Wednesday: the transcript reads the same every run
+
+
 class DemoClock:
-    """Real time that the script can move forward (to reach an activity's start, say)."""
+    """Time that starts at DEMO_START, runs at real speed, and that the script can move forward."""
 
     def __init__(self) -> None:
-        self.offset = timedelta(0)
+        self.offset = DEMO_START - datetime.now(UTC)
 
     def __call__(self) -> datetime:
         return datetime.now(UTC) + self.offset
-
-
-VOLUNTEER_A = Person(900501, "刘阿姨", "liu_ayi")
-VOLUNTEER_B = Person(900502, "陈大爷", "chen_daye")
 
 
 async def register(script: Script, person: Person, real_name: str) -> None:
@@ -191,6 +194,9 @@ async def run_demo(db: Path) -> int:
         database_url=f"sqlite+aiosqlite:///{db}",
         admin_ids=[ADMIN.id],
         bot_token=None,
+        # The recording session has no flood limits; the pace is exercised by tests and bench/.
+        messages_per_second=1000,
+        group_messages_per_minute=1000,
     )
     session = RecordingSession()
     clock = DemoClock()
@@ -200,6 +206,7 @@ async def run_demo(db: Path) -> int:
         script = Script(app, session)
         try:
             await play(script)
+            await play_deadlines(script, clock, places())
             await play_volunteers(script, clock)
         finally:
             print("gridbot demo — 每个聊天里各人看到的内容（按时间顺序）")

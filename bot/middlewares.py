@@ -55,9 +55,10 @@ class Delivery:
         not_before: Any = None,
         tag: str | None = None,
         coalesce: bool = False,
+        priority: int = 0,
     ) -> int:
         """Queue a message (or an edit)."""
-        return await self.outbox.add(chat_id, payload, edit_of, not_before, tag, coalesce)
+        return await self.outbox.add(chat_id, payload, edit_of, not_before, tag, coalesce, priority)
 
     async def withdraw(self, tag: str) -> int:
         """Withdraw scheduled messages."""

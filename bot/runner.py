@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from bot.app import App, create_app
 from bot.config import Settings
+from bot.jobs import sweep
 from storage.db import describe_db_error, is_transient
 from storage.migrate import upgrade
 
@@ -51,6 +52,22 @@ async def periodic_jobs(app: App) -> None:
         log.info("monthly credit-star boards posted to %s", posted)
     # Telegram redelivers for at most a day; a week of update ids is plenty for de-duplication.
     await app.store.prune_updates(timedelta(days=7))
+
+
+async def _sweeping(app: App, stop: asyncio.Event) -> None:
+    # Deadlines, fixed days, monthly figures and broadcast reports: every sweep interval.
+    while not stop.is_set():
+        try:
+            result = await sweep(app)
+            if result.deadlines:
+                log.info("sweeper acted on %d deadline(s)", result.deadlines)
+        except Exception as e:
+            if is_transient(e):
+                log.warning("sweeper: database unavailable (%s); next round soon", describe_db_error(e))
+            else:
+                log.exception("sweeper round failed")
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=app.settings.sweep_interval_s)
 
 
 async def _housekeeping(app: App, stop: asyncio.Event) -> None:
@@ -106,7 +123,11 @@ async def running(settings: Settings) -> AsyncIterator[App]:
         raise
     log.info("gridbot running as @%s (database %s)", username, app.engine.url.render_as_string())
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(app.sender.run(stop)), asyncio.create_task(_housekeeping(app, stop))]
+    tasks = [
+        asyncio.create_task(app.sender.run(stop)),
+        asyncio.create_task(_housekeeping(app, stop)),
+        asyncio.create_task(_sweeping(app, stop)),
+    ]
     try:
         yield app
     finally:

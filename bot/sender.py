@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +34,41 @@ MAX_BACKOFF_S = 300.0
 T = TypeVar("T")
 
 
+class Pace:
+    """Telegram's limits, kept before it has to say 429: about 30 messages a second overall, 20 a minute
+    per group. A group over its minute waits (its messages are deferred, other chats go on)."""
+
+    def __init__(self, per_second: float = 30.0, group_per_minute: int = 20) -> None:
+        self.per_second = per_second
+        self.group_per_minute = group_per_minute
+        self._sent: dict[int, deque[float]] = {}
+        self._next_slot = 0.0
+
+    def group_delay(self, chat_id: int) -> float:
+        """Seconds until a group may get another message (0 for a private chat, or when it may now)."""
+        if chat_id > 0:
+            return 0.0
+        window = self._sent.get(chat_id)
+        if not window:
+            return 0.0
+        now = time.monotonic()
+        while window and now - window[0] >= 60:
+            window.popleft()
+        if len(window) < self.group_per_minute:
+            return 0.0
+        return max(0.05, 60 - (now - window[0]))
+
+    async def slot(self, chat_id: int) -> None:
+        """Wait for the next overall slot, and count the message against its group."""
+        now = time.monotonic()
+        wait = self._next_slot - now
+        self._next_slot = max(now, self._next_slot) + 1 / self.per_second
+        if wait > 0:
+            await asyncio.sleep(wait)
+        if chat_id < 0:
+            self._sent.setdefault(chat_id, deque()).append(time.monotonic())
+
+
 def backoff(attempts: int) -> float:
     """1, 2, 4 … seconds, capped at five minutes: a network outage never drops a message."""
     return float(min(MAX_BACKOFF_S, 2 ** max(0, attempts - 1)))
@@ -47,9 +84,11 @@ class OutboxSender:
         concurrency: int = 8,
         idle_poll_s: float = 2.0,
         seal: Path | None = None,
+        pace: Pace | None = None,
     ) -> None:
         self.bot = bot
         self.seal = seal
+        self.pace = pace or Pace()
         self.store = store
         self.concurrency = concurrency
         self.idle_poll_s = idle_poll_s
@@ -130,8 +169,13 @@ class OutboxSender:
                 await asyncio.sleep(delay)
 
     async def _one(self, env: Envelope) -> None:
+        delay = self.pace.group_delay(env.chat_id)
+        if delay > 0:
+            await self.store.defer(env.id, delay)
+            return
         if not await self.store.mark_inflight(env.id):
             return
+        await self.pace.slot(env.chat_id)
         renewer = asyncio.create_task(self._keep_lease(env.id))
         try:
             await self._send(env)

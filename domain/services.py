@@ -11,19 +11,28 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from domain.cases.deadlines import DeadlineClock
+from domain.cases.departments import WhistleService
+from domain.cases.duplicates import DuplicateService
 from domain.cases.intake import ReportService
 from domain.cases.listening import GroupService
-from domain.cases.ports import Cases, Drafts, Examples, Offers
+from domain.cases.ports import Calls, Cases, Deadlines, Drafts, Examples, Followers, Offers
 from domain.cases.rules import CaseRules
 from domain.cases.service import CaseService
+from domain.cases.stats import StatsService
+from domain.cases.sweeper import Sweeper
 from domain.kernel.awaiting import Awaitings, Conversation
-from domain.kernel.events import AttendanceRecorded, CaseResolved, EventBus, OrderRated
+from domain.kernel.events import AttendanceRecorded, CaseResolved, EventBus, MatterToFile, OrderRated
 from domain.kernel.markers import Markers
 from domain.kernel.notices import Notices
 from domain.kernel.people import People, PeopleService, UserRef
 from domain.kernel.time import Clock
 from domain.org.ports import Staff, Units
 from domain.org.service import GeoCache, OrgService
+from domain.outreach.broadcast import BroadcastService
+from domain.outreach.fixed_days import FixedDayService, default_schedule
+from domain.outreach.model import FixedDay
+from domain.outreach.ports import Broadcasts, DayRecords
 from domain.points.board import BoardService
 from domain.points.ledger import PointsService
 from domain.points.ports import Ledger, Shop
@@ -58,6 +67,11 @@ class Ports:
     volunteers: Volunteers
     orders: Orders
     forms: Forms
+    deadlines: Deadlines
+    followers: Followers
+    calls: Calls
+    day_records: DayRecords
+    broadcasts: Broadcasts
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,7 @@ class Rules:
     volunteering: VolunteeringRules = field(default_factory=VolunteeringRules)
     points: PointsRules = field(default_factory=PointsRules)
     admins: frozenset[UserRef] = frozenset()
+    fixed_days: tuple[FixedDay, ...] = field(default_factory=default_schedule)
 
 
 class Services:
@@ -93,6 +108,10 @@ class Services:
         self.events.subscribe(CaseResolved, lambda e: self.rewards.case_resolved(e))
         self.events.subscribe(AttendanceRecorded, lambda e: self.rewards.attendance(e))
         self.events.subscribe(OrderRated, lambda e: self.rewards.order_rated(e))
+        self.events.subscribe(MatterToFile, self._file_matter)
+
+    async def _file_matter(self, matter: MatterToFile) -> None:
+        await self.reports.file_matter(matter)
 
     @cached_property
     def people(self) -> PeopleService:
@@ -110,11 +129,28 @@ class Services:
         return OrgService(self.ports.units, self.ports.staff, self.people, self.geo)
 
     @cached_property
+    def clocks(self) -> DeadlineClock:
+        """Deadlines of cases."""
+        return DeadlineClock(
+            self.ports.deadlines,
+            self.rules.cases.policy,
+            self.rules.cases.calendar,
+            self.org,
+            self.clock,
+            self.ports.markers,
+            self.notices,
+        )
+
+    @cached_property
     def cases(self) -> CaseService:
         """The case lifecycle."""
         return CaseService(
             self.ports.cases,
             self.ports.examples,
+            self.ports.deadlines,
+            self.ports.followers,
+            self.ports.calls,
+            self.clocks,
             self.org,
             self.people,
             self.conversation,
@@ -123,6 +159,57 @@ class Services:
             self.clock,
             self.rules.cases,
         )
+
+    @cached_property
+    def sweeper(self) -> Sweeper:
+        """Reminders, overdue cases, escalation, follow-up."""
+        return Sweeper(self.cases, self.ports.deadlines, self.rules.cases.policy.reminders)
+
+    @cached_property
+    def whistle(self) -> WhistleService:
+        """吹哨报到."""
+        return WhistleService(self.cases)
+
+    @cached_property
+    def duplicates(self) -> DuplicateService:
+        """The same problem reported twice."""
+        return DuplicateService(
+            self.ports.cases, self.ports.drafts, self.ports.followers, self.cases, self.rules.cases.policy
+        )
+
+    @cached_property
+    def stats(self) -> StatsService:
+        """The 三率 and staff performance."""
+        return StatsService(
+            self.ports.cases,
+            self.ports.deadlines,
+            self.ports.followers,
+            self.ports.calls,
+            self.org,
+            self.people,
+            self.ports.markers,
+            self.notices,
+            self.clock,
+        )
+
+    @cached_property
+    def fixed_days(self) -> FixedDayService:
+        """民情日 and the other fixed days."""
+        return FixedDayService(
+            self.rules.fixed_days,
+            self.ports.day_records,
+            self.org,
+            self.rules.cases.calendar,
+            self.ports.markers,
+            self.notices,
+            self.events,
+            self.clock,
+        )
+
+    @cached_property
+    def broadcasts(self) -> BroadcastService:
+        """Notices to every group under a street or community."""
+        return BroadcastService(self.ports.broadcasts, self.org, self.notices, self.clock)
 
     @cached_property
     def reports(self) -> ReportService:

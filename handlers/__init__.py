@@ -7,7 +7,7 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     """Fresh routers (a router can belong to one dispatcher only), in priority order."""
-    from handlers import activities, fallback, forms, group, orders, points, private, volunteers
+    from handlers import activities, cases_admin, fallback, forms, group, orders, points, private, volunteers
 
     return [
         forms.router(),
@@ -15,6 +15,7 @@ def get_routers() -> list[Router]:
         volunteers.router(),
         activities.router(),
         points.router(),
+        cases_admin.router(),
         private.router(),
         group.router(),
         fallback.router(),

@@ -125,6 +125,35 @@ class FormCb(CallbackData, prefix="form"):
     v: Code = ""
 
 
+class CallCb(CallbackData, prefix="call"):
+    """A called department: report (报到), note, done."""
+
+    a: Code
+    id: Id
+    d: Code
+
+
+class WhistleCb(CallbackData, prefix="wh"):
+    """Call a department to a case (0 = show the list)."""
+
+    id: Id
+    d: Code = ""
+
+
+class FixCb(CallbackData, prefix="fix"):
+    """Turn a matter raised on a fixed day into a case."""
+
+    id: Id
+    i: Annotated[int, Field(ge=0, le=99)]
+
+
+class BroadcastCb(CallbackData, prefix="bc"):
+    """Send or cancel a prepared broadcast."""
+
+    a: Code
+    id: Id
+
+
 # Every callback class of this module, by prefix (a new class is registered by being defined here).
 CALLBACKS: dict[str, type[CallbackData]] = {
     cls.__prefix__: cls  # type: ignore[attr-defined]

@@ -47,6 +47,11 @@ def router() -> Router:
         loc = tg.group_locale
         args = (command.args or "").split()
         unit = await tg.group_unit(svc, message.chat.id)
+        if args and args[0] == "head":
+            target = await target_user(message, args[1:], svc)
+            await svc.org.set_head(user, unit.code, target)
+            await tg.send(TgMessage(message.chat.id, t("done.head", loc, who=target.display_name, unit=unit.name)))
+            return
         if not args or args[0] not in ("add", "remove"):
             members = await svc.org.members(unit.code)
             names = "、".join(m.display_name for m in members) or plain("staff.none", loc)
@@ -73,11 +78,16 @@ def router() -> Router:
 
     @r.message(F.reply_to_message.from_user.is_bot & (F.text | F.photo) & ~F.text.startswith("/"))
     async def resolve_reply(message: Message, svc: Services, user: User, tg: Tg) -> None:
-        # A reply to the bot is a resolve note when one is awaited; otherwise it is not chatter to classify.
-        if await svc.conversation.awaits(user.id, Awaited.RESOLVE_NOTE) is None:
+        # A reply to the bot is a resolve (or department) note when one is awaited; otherwise it is not chatter.
+        awaited = await svc.conversation.awaits(user.id, Awaited.RESOLVE_NOTE, Awaited.DEPARTMENT_NOTE)
+        if awaited is None:
             return
         note = message.text or message.caption or ""
         photo = message.photo[-1].file_id if message.photo else None
+        if awaited.kind is Awaited.DEPARTMENT_NOTE:
+            noted = await svc.whistle.note(user, note, photo)
+            await tg.send(TgMessage(message.chat.id, t("call.note_done", tg.group_locale, number=noted.number)))
+            return
         case = await svc.cases.resolve(user, note, photo)
         await tg.send(TgMessage(message.chat.id, t("resolve.done", tg.group_locale, number=case.number)))
 

@@ -104,3 +104,13 @@ def plain(key: str, locale: str | None = None, /, **params: object) -> str:
     if "{" not in template:
         return template
     return template.format_map(_Params({k: plain_value(v, loc) for k, v in params.items()}))
+
+
+def duration(minutes: float, locale: str) -> str:
+    """A length of time in the largest two units that say it (2 天 3 小时, 45 分钟)."""
+    total = max(0, int(minutes))
+    days, rest = divmod(total, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [(days, "time.days"), (hours, "time.hours"), (mins, "time.minutes")]
+    shown = [plain(key, locale, n=n) for n, key in parts if n][:2] or [plain("time.minutes", locale, n=0)]
+    return " ".join(shown)

@@ -18,8 +18,8 @@ from domain.kernel.awaiting import Awaited, Awaiting
 from domain.kernel.errors import Invalid
 from domain.kernel.people import Role, User
 from domain.services import Services
-from handlers import activities, forms, orders, points, volunteers
-from handlers.callbacks import ClarifyCb, DraftCb, MyCaseCb, RateCb, RoleCb
+from handlers import activities, cases_admin, forms, orders, points, volunteers
+from handlers.callbacks import ClarifyCb, DraftCb, MyCaseCb, RateCb, RoleCb, bounded_id
 from handlers.context import Tg, reply_chat
 from handlers.i18n import plain, t
 from handlers.views import reporting as views
@@ -77,12 +77,15 @@ def router() -> Router:
     @r.message(F.photo)
     async def photo(message: Message, svc: Services, user: User, tg: Tg, classifier: Classifier) -> None:
         assert message.photo
-        file_id = message.photo[-1].file_id
+        file_id, unique = message.photo[-1].file_id, message.photo[-1].file_unique_id
         if await svc.conversation.awaits(user.id, Awaited.RESOLVE_NOTE):
             await resolve(message.chat.id, svc, user, tg, message.caption or "", file_id)
             return
+        if await svc.conversation.awaits(user.id, Awaited.DEPARTMENT_NOTE):
+            await cases_admin.department_note(message.chat.id, svc, user, tg, message.caption or "", file_id)
+            return
         cls = await classifier.classify(message.caption) if message.caption else None
-        draft = await svc.reports.add_photo(user, file_id, message.caption, cls)
+        draft = await svc.reports.add_photo(user, file_id, message.caption, cls, unique)
         await status(message.chat.id, svc, user, tg, draft.unit_code)
 
     @r.message(F.location)
@@ -149,9 +152,20 @@ def router() -> Router:
         chat, loc = reply_chat(query, user), user.locale
         a, v = callback_data.a, callback_data.v
         if a == "submit":
+            draft = await svc.reports.draft(user)
+            same = await svc.duplicates.candidate(draft) if draft is not None and v != "new" else None
+            if same is not None:
+                await tg.send(views.duplicate_question(chat, same, loc))
+                return
             case, unit = await svc.reports.submit(user)
             await tg.send(views.submitted(chat, case, unit, loc))
             tg.answer(plain("report.submitted_short", loc, number=case.number))
+        elif a == "follow":
+            case = await svc.duplicates.follow(user, bounded_id(v))
+            await tg.send(views.main_menu(chat, t("draft.followed", loc, number=case.number), loc))
+        elif a == "urgent":
+            draft = await svc.reports.set_urgent(user, v == "1")
+            await status(chat, svc, user, tg, draft.unit_code)
         elif a == "cats":
             await tg.send(TgMessage(chat, t("draft.pick_category", loc), buttons=views.category_buttons(loc)))
         elif a == "cat":
@@ -231,6 +245,7 @@ async def cancel(chat: int, svc: Services, user: User, tg: Tg) -> None:
             Awaited.CHECK_IN: "act.check_cancelled",
             Awaited.CHECK_OUT: "act.check_cancelled",
             Awaited.RESOLVE_NOTE: "resolve.cancelled",
+            Awaited.DEPARTMENT_NOTE: "resolve.cancelled",
         }.get(awaiting.kind, "vol.cancelled")
         await tg.send(views.main_menu(chat, t(key, loc), loc))
         return
@@ -248,6 +263,8 @@ async def awaited_reply(chat: int, svc: Services, user: User, tg: Tg, awaiting: 
         await tg.send(TgMessage(chat, t("vol.use_button", user.locale)))
     elif awaiting.kind in (Awaited.CHECK_IN, Awaited.CHECK_OUT):
         await activities.complete_check(chat, svc, user, tg, awaiting, body, None, None)
+    elif awaiting.kind is Awaited.DEPARTMENT_NOTE:
+        await cases_admin.department_note(chat, svc, user, tg, body, None)
     else:
         await resolve(chat, svc, user, tg, body, None)
 

@@ -119,8 +119,15 @@ def _top(pairs: list[tuple[str, float]], first: tuple[str, float] | None) -> lis
 class RasaHttpClient:
     """Async client of a Rasa server's `/model/parse`, answering with our `Prediction`."""
 
-    def __init__(self, url: str, intent_map: dict[str, str] | None = None, timeout: float = 2.0,
-                 *, token: str | None = None, status_ttl: float = 60.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        intent_map: dict[str, str] | None = None,
+        timeout: float = 2.0,
+        *,
+        token: str | None = None,
+        status_ttl: float = 60.0,
+    ) -> None:
         self.url = url.rstrip("/")
         self.intent_map = dict(intent_map or {})
         self.timeout = timeout
@@ -150,8 +157,9 @@ class RasaHttpClient:
         """Use as `async with RasaHttpClient(url) as rasa:`."""
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         """Close the session."""
         await self.close()
 

@@ -196,6 +196,14 @@ class RoadNetwork:
         return Polygon([*south, *reversed(north)])
 
 
+DEPARTMENTS = (
+    ("QH-D-CG", "青禾城管执法中队"),
+    ("QH-D-SJ", "青禾市场监管所"),
+    ("QH-D-RQ", "青禾燃气抢修站"),
+    ("QH-D-XF", "青禾消防救援站"),
+)
+
+
 def build() -> tuple[dict[str, Any], dict[str, Any]]:
     """Build the district FeatureCollection and the places mapping, asserting all invariants."""
     rng = random.Random(SEED)
@@ -237,6 +245,16 @@ def build() -> tuple[dict[str, Any], dict[str, Any]]:
                 }
             )
 
+    # Functional departments the street calls to cases (吹哨报到): units of their own, without a polygon.
+    for dcode, dname in DEPARTMENTS:
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"code": dcode, "name": dname, "level": "department", "parent": STREET["code"]},
+                "geometry": None,
+            }
+        )
+
     check_district(features, grids)
 
     park = Polygon(net.cell_ring(*PARK_CELL))
@@ -251,13 +269,13 @@ def check_district(features: list[dict[str, Any]], grids: dict[str, Polygon]) ->
     codes = [f["properties"]["code"] for f in features]
     assert len(codes) == len(set(codes)), "codes must be unique"
     by_code = {f["properties"]["code"]: f["properties"] for f in features}
-    levels = {"street": 0, "community": 0, "grid": 0}
+    levels = {"street": 0, "community": 0, "grid": 0, "department": 0}
     for props in by_code.values():
         levels[props["level"]] += 1
         parent = props["parent"]
         if props["level"] == "street":
             assert parent is None
-        elif props["level"] == "community":
+        elif props["level"] in ("community", "department"):
             assert by_code[parent]["level"] == "street"
         else:
             assert by_code[parent]["level"] == "community"

@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.cases.model import Case, CaseEvent, CaseState, Draft, GroupOffer, LabelledExample
+from domain.cases.model import Case, CaseEvent, CaseState, Deadline, DepartmentCall, Draft, GroupOffer, LabelledExample
 from domain.kernel.people import Role
 from domain.kernel.rating import Rating
 from storage.db import Clock, conflict_insert
-from storage.orm import CaseEventRow, CaseRow, CaseSeqRow, DraftRow, ExampleRow, GroupOfferRow
+from storage.orm import (
+    CallRow,
+    CaseEventRow,
+    CaseRow,
+    CaseSeqRow,
+    DeadlineRow,
+    DraftRow,
+    ExampleRow,
+    FollowerRow,
+    GroupOfferRow,
+)
 
 
 def _case(row: CaseRow) -> Case:
@@ -37,6 +48,24 @@ def _case(row: CaseRow) -> Case:
         assignee_id=row.assignee_id,
         reopen_count=row.reopen_count,
         rating=Rating(row.rating) if row.rating else None,
+        urgent=row.urgent,
+        photo_unique_id=row.photo_unique_id,
+        merged_into=row.merged_into,
+        close_reason=row.close_reason,
+        origin_unit=row.origin_unit,
+    )
+
+
+def _event(r: CaseEventRow) -> CaseEvent:
+    return CaseEvent(
+        r.case_id,
+        r.actor_id,
+        r.at,
+        CaseState(r.from_state) if r.from_state else None,
+        CaseState(r.to_state),
+        r.action,
+        r.note,
+        r.photo_file_id,
     )
 
 
@@ -110,19 +139,63 @@ class CaseRepo:
         rows = await self.s.execute(
             select(CaseEventRow).where(CaseEventRow.case_id == case_id).order_by(CaseEventRow.id)
         )
-        return [
-            CaseEvent(
-                r.case_id,
-                r.actor_id,
-                r.at,
-                CaseState(r.from_state) if r.from_state else None,
-                CaseState(r.to_state),
-                r.action,
-                r.note,
-                r.photo_file_id,
+        return [_event(r) for r in rows.scalars()]
+
+    async def by_number(self, number: str) -> Case | None:
+        """By its number."""
+        row = (await self.s.execute(select(CaseRow).where(CaseRow.number == number))).scalar_one_or_none()
+        return _case(row) if row else None
+
+    async def set_fields(self, case_id: int, **changes: object) -> None:
+        """Fields that are not a transition."""
+        await self.s.execute(update(CaseRow).where(CaseRow.id == case_id).values(**changes))
+
+    async def open_near(self, category: str, since: datetime, lat: float, lon: float, radius_m: float) -> list[Case]:
+        """Open cases of a category from `since` within a box around the point (the caller measures exactly)."""
+        dlat = radius_m / 110_574.0
+        dlon = radius_m / (111_320.0 * max(0.1, math.cos(math.radians(lat))))
+        rows = await self.s.execute(
+            select(CaseRow).where(
+                CaseRow.category == category,
+                CaseRow.state.in_(("new", "claimed", "on_site")),
+                CaseRow.created_at >= since,
+                CaseRow.lat.between(lat - dlat, lat + dlat),
+                CaseRow.lon.between(lon - dlon, lon + dlon),
             )
-            for r in rows.scalars()
-        ]
+        )
+        return [_case(r) for r in rows.scalars()]
+
+    async def open_with_photo(self, photo_unique_id: str) -> list[Case]:
+        """Open cases with the very same photo file."""
+        rows = await self.s.execute(
+            select(CaseRow).where(
+                CaseRow.photo_unique_id == photo_unique_id, CaseRow.state.in_(("new", "claimed", "on_site"))
+            )
+        )
+        return [_case(r) for r in rows.scalars()]
+
+    async def in_month(self, units: list[str], start: datetime, end: datetime) -> list[Case]:
+        """Cases received in [start, end) that were first sent to one of the units."""
+        rows = await self.s.execute(
+            select(CaseRow).where(
+                func.coalesce(CaseRow.origin_unit, CaseRow.unit_code).in_(units),
+                CaseRow.created_at >= start,
+                CaseRow.created_at < end,
+            )
+        )
+        return [_case(r) for r in rows.scalars()]
+
+    async def events_of(self, case_ids: list[int]) -> list[CaseEvent]:
+        """The timelines of many cases, oldest first."""
+        if not case_ids:
+            return []
+        out: list[CaseEvent] = []
+        for i in range(0, len(case_ids), 500):
+            rows = await self.s.execute(
+                select(CaseEventRow).where(CaseEventRow.case_id.in_(case_ids[i : i + 500])).order_by(CaseEventRow.id)
+            )
+            out += [_event(r) for r in rows.scalars()]
+        return out
 
     async def by_reporter(self, user_id: int, limit: int) -> list[Case]:
         """Newest first."""
@@ -284,5 +357,166 @@ class OfferRepo:
         """Accept or decline once."""
         res = await self.s.execute(
             update(GroupOfferRow).where(GroupOfferRow.id == offer_id, GroupOfferRow.state == "open").values(state=state)
+        )
+        return bool(res.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _deadline(r: DeadlineRow) -> Deadline:
+    return Deadline(
+        r.id, r.case_id, r.kind, r.started_at, r.due_at, r.state, r.reminders_sent, r.estimated, r.paused_at, r.ref,
+        r.next_at,
+    )  # fmt: skip
+
+
+class DeadlineRepo:
+    """Clocks on cases."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def add(self, d: Deadline) -> int:
+        """Insert; returns the id."""
+        row = DeadlineRow(
+            case_id=d.case_id,
+            kind=d.kind,
+            started_at=d.started_at,
+            due_at=d.due_at,
+            state=d.state,
+            reminders_sent=d.reminders_sent,
+            estimated=d.estimated,
+            paused_at=d.paused_at,
+            ref=d.ref,
+            next_at=d.next_at,
+        )
+        self.s.add(row)
+        await self.s.flush()
+        return row.id
+
+    async def open_for(self, case_id: int) -> list[Deadline]:
+        """A case's running clocks."""
+        rows = await self.s.execute(
+            select(DeadlineRow)
+            .where(DeadlineRow.case_id == case_id, DeadlineRow.state == "open")
+            .order_by(DeadlineRow.id)
+            .execution_options(populate_existing=True)
+        )
+        return [_deadline(r) for r in rows.scalars()]
+
+    async def update(self, deadline_id: int, expected_state: str, **values: object) -> bool:
+        """Compare-and-set on the state."""
+        res = await self.s.execute(
+            update(DeadlineRow)
+            .where(DeadlineRow.id == deadline_id, DeadlineRow.state == expected_state)
+            .values(**values)
+        )
+        return bool(res.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def due(self, now: datetime, limit: int) -> list[Deadline]:
+        """Running clocks with something due by now, locked for this transaction; rows another sweeper holds
+        are skipped (PostgreSQL), so two sweepers never act on the same one."""
+        stmt = (
+            select(DeadlineRow)
+            .where(DeadlineRow.state == "open", DeadlineRow.paused_at.is_(None), DeadlineRow.next_at <= now)
+            .order_by(DeadlineRow.next_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+        return [_deadline(r) for r in (await self.s.execute(stmt)).scalars()]
+
+    async def of_cases(self, case_ids: list[int]) -> list[Deadline]:
+        """Every clock of these cases."""
+        out: list[Deadline] = []
+        for i in range(0, len(case_ids), 500):
+            rows = await self.s.execute(
+                select(DeadlineRow)
+                .where(DeadlineRow.case_id.in_(case_ids[i : i + 500]))
+                .order_by(DeadlineRow.id)
+                .execution_options(populate_existing=True)
+            )
+            out += [_deadline(r) for r in rows.scalars()]
+        return out
+
+
+class FollowerRepo:
+    """People following a case they also reported."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def add(self, case_id: int, user_id: int, at: datetime) -> bool:
+        """Follow (once)."""
+        stmt = (
+            conflict_insert(self.s)(FollowerRow)
+            .values(case_id=case_id, user_id=user_id, created_at=at)
+            .on_conflict_do_nothing(index_elements=["case_id", "user_id"])
+            .returning(FollowerRow.user_id)
+        )
+        return (await self.s.execute(stmt)).scalar_one_or_none() is not None
+
+    async def of_case(self, case_id: int) -> list[int]:
+        """Who follows a case, first first."""
+        rows = await self.s.execute(
+            select(FollowerRow.user_id).where(FollowerRow.case_id == case_id).order_by(FollowerRow.created_at)
+        )
+        return [int(x) for x in rows.scalars()]
+
+
+def _call(r: CallRow) -> DepartmentCall:
+    return DepartmentCall(
+        r.case_id, r.department, r.called_at, r.called_by, r.note, r.state, r.reported_at, r.done_at, r.done_note
+    )
+
+
+class CallRepo:
+    """Departments called to cases."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def add(self, call: DepartmentCall) -> bool:
+        """Call (once per department and case)."""
+        stmt = (
+            conflict_insert(self.s)(CallRow)
+            .values(
+                case_id=call.case_id,
+                department=call.department,
+                called_at=call.called_at,
+                called_by=call.called_by,
+                note=call.note,
+                state=call.state,
+            )
+            .on_conflict_do_nothing(index_elements=["case_id", "department"])
+            .returning(CallRow.department)
+        )
+        return (await self.s.execute(stmt)).scalar_one_or_none() is not None
+
+    async def get(self, case_id: int, department: str) -> DepartmentCall | None:
+        """One call, fresh."""
+        row = (
+            await self.s.execute(
+                select(CallRow)
+                .where(CallRow.case_id == case_id, CallRow.department == department)
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one_or_none()
+        return _call(row) if row else None
+
+    async def of_case(self, case_id: int) -> list[DepartmentCall]:
+        """Every department called to a case."""
+        rows = await self.s.execute(
+            select(CallRow)
+            .where(CallRow.case_id == case_id)
+            .order_by(CallRow.called_at)
+            .execution_options(populate_existing=True)
+        )
+        return [_call(r) for r in rows.scalars()]
+
+    async def update(self, case_id: int, department: str, expected_state: str, **values: object) -> bool:
+        """Compare-and-set on the state."""
+        res = await self.s.execute(
+            update(CallRow)
+            .where(CallRow.case_id == case_id, CallRow.department == department, CallRow.state == expected_state)
+            .values(**values)
         )
         return bool(res.rowcount == 1)  # type: ignore[attr-defined]

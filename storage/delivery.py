@@ -28,6 +28,7 @@ class OutboxRepo:
         not_before: datetime | None = None,
         tag: str | None = None,
         coalesce: bool = False,
+        priority: int = 0,
     ) -> int:
         """Queue a message; an edit inherits its target's chat, so per-chat order covers it.
 
@@ -65,6 +66,7 @@ class OutboxRepo:
                     created_at=now,
                     not_before=not_before,
                     tag=tag[:64] if tag else None,
+                    priority=priority,
                 )
                 .returning(OutboxRow.id)
             )

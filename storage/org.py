@@ -158,3 +158,19 @@ class StaffRepo:
             select(UserRow).join(StaffRow, StaffRow.user_id == UserRow.id).where(StaffRow.unit_code == unit_code)
         )
         return [_user(r) for r in rows.scalars()]
+
+    async def set_role(self, unit_code: str, user_id: int, role: str) -> bool:
+        """A member's role in the unit (worker or head); False if they are not a member."""
+        res = await self.s.execute(
+            update(StaffRow).where(StaffRow.unit_code == unit_code, StaffRow.user_id == user_id).values(role=role)
+        )
+        return bool(res.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def with_role(self, unit_code: str, role: str) -> list[User]:
+        """Members of one unit with a role."""
+        rows = await self.s.execute(
+            select(UserRow)
+            .join(StaffRow, StaffRow.user_id == UserRow.id)
+            .where(StaffRow.unit_code == unit_code, StaffRow.role == role)
+        )
+        return [_user(r) for r in rows.scalars()]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -98,6 +99,8 @@ class StaffRow(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
     added_by: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # worker, or head (网格长: told first when a case of the grid is late)
+    role: Mapped[str] = mapped_column(String(12), default="worker")
 
 
 class CaseSeqRow(Base):
@@ -133,6 +136,11 @@ class CaseRow(Base):
     assignee_id: Mapped[int | None] = mapped_column(BigInteger)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     rating: Mapped[str | None] = mapped_column(String(16))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    photo_unique_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    merged_into: Mapped[int | None] = mapped_column(BigInteger)
+    close_reason: Mapped[str | None] = mapped_column(String(16))
+    origin_unit: Mapped[str | None] = mapped_column(String(32), index=True)
 
 
 class CaseEventRow(Base):
@@ -202,6 +210,8 @@ class OutboxRow(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Lets a later change withdraw a scheduled message before it goes out (a cancelled sign-up's reminders).
     tag: Mapped[str | None] = mapped_column(String(64), index=True)
+    # 0: ordinary; 1: bulk (a broadcast), sent after every chat's ordinary messages that are due.
+    priority: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ExampleRow(Base):
@@ -420,3 +430,74 @@ class FormRow(Base):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DeadlineRow(Base):
+    """A clock on a case (claim, on site, resolve, escalate, follow-up, a department's report-in)."""
+
+    __tablename__ = "deadlines"
+    __table_args__ = (Index("ix_deadlines_due", "state", "next_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    state: Mapped[str] = mapped_column(String(12), default="open")
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ref: Mapped[str] = mapped_column(String(32), default="")
+    next_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class FollowerRow(Base):
+    """Someone who reported the same problem and follows the case instead of filing it again."""
+
+    __tablename__ = "case_followers"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CallRow(Base):
+    """A department called to a case (吹哨报到)."""
+
+    __tablename__ = "case_calls"
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    department: Mapped[str] = mapped_column(ForeignKey("units.code"), primary_key=True)
+    called_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    called_by: Mapped[int | None] = mapped_column(BigInteger)
+    note: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(12), default="called")
+    reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    done_note: Mapped[str | None] = mapped_column(Text)
+
+
+class DayRecordRow(Base):
+    """What a fixed day (民情日 …) brought."""
+
+    __tablename__ = "day_records"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(24))
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    matters: Mapped[list[str]] = mapped_column(JSON)
+    filed: Mapped[list[int]] = mapped_column(JSON)
+    recorded_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class BroadcastRow(Base):
+    """A notice from a street or community to every group under it."""
+
+    __tablename__ = "broadcasts"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
+    requested_by: Mapped[int] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text)
+    photo: Mapped[str | None] = mapped_column(String(256))
+    state: Mapped[str] = mapped_column(String(12), index=True)
+    audience: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

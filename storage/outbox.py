@@ -56,6 +56,23 @@ class OutboxStore:
             )
             return int(res.rowcount or 0)  # type: ignore[attr-defined]
 
+    async def defer(self, msg_id: int, delay: float) -> None:
+        """Not yet (the chat's pace): try again in `delay` seconds, without counting an attempt."""
+        async with self.sessions.begin() as s:
+            await s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == msg_id, OutboxRow.state == "pending")
+                .values(next_attempt_at=self.clock() + timedelta(seconds=delay))
+            )
+
+    async def outcomes(self, tag: str) -> list[tuple[int, str, str | None]]:
+        """(chat, state, last error) of every message with a tag (a broadcast's delivery)."""
+        async with self.sessions() as s:
+            rows = await s.execute(
+                select(OutboxRow.chat_id, OutboxRow.state, OutboxRow.last_error).where(OutboxRow.tag == tag[:64])
+            )
+            return [(int(c), str(st), e) for c, st, e in rows.all()]
+
     async def renew(self, msg_id: int) -> bool:
         """Extend this sender's lease on a message it is still sending."""
         async with self.sessions.begin() as s:
@@ -84,7 +101,8 @@ class OutboxStore:
                     select(OutboxRow)
                     .join(heads, heads.c.id == OutboxRow.id)
                     .where(OutboxRow.state == "pending", OutboxRow.next_attempt_at <= now)
-                    .order_by(OutboxRow.id)
+                    # Bulk messages (broadcasts) go after every chat's ordinary messages that are due.
+                    .order_by(OutboxRow.priority, OutboxRow.id)
                     .limit(limit)
                 )
             ).scalars()

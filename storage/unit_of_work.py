@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.services import Ports
-from storage.cases import CaseRepo, DraftRepo, ExampleRepo, OfferRepo
+from storage.cases import CallRepo, CaseRepo, DeadlineRepo, DraftRepo, ExampleRepo, FollowerRepo, OfferRepo
 from storage.db import Clock
 from storage.delivery import OutboxRepo, PostRepo
 from storage.org import StaffRepo, UnitRepo
+from storage.outreach import BroadcastRepo, DayRecordRepo
 from storage.people import AwaitingRepo, MarkerRepo, UserRepo
 from storage.points import LedgerRepo, ShopRepo
 from storage.volunteering import ActivityRepo, FormRepo, OrderRepo, VolunteerRepo
@@ -37,4 +38,9 @@ class SqlUnitOfWork:
             volunteers=VolunteerRepo(session, clock),
             orders=OrderRepo(session),
             forms=FormRepo(session, clock),
+            deadlines=DeadlineRepo(session),
+            followers=FollowerRepo(session),
+            calls=CallRepo(session),
+            day_records=DayRecordRepo(session, clock),
+            broadcasts=BroadcastRepo(session),
         )

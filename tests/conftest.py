@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import App, create_app
 from bot.config import Settings
-from bot.demo import ADMIN, COMMUNITY_GROUP, COMMUNITY_STAFF, DISTRICT, GRID_GROUP, STREET_GROUP, WORKER, places
+from bot.demo import DISTRICT, places
+from bot.demo_cast import ADMIN, COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP, STREET_GROUP, WORKER
 from bot.grids import import_units
 from bot.nlu import BuiltinClassifier
 from bot.recording import RecordingSession

@@ -84,7 +84,7 @@ async def standing_of(app: App, person: Person) -> Standing:
 
 
 async def draft_of(app: App, person: Person) -> Draft | None:
-    """A person's open report draft."""
-    user = await user_of(app, person)
+    """A person's open report draft (None for someone the bot does not know either)."""
     async with services(app) as svc:
-        return await svc.reports.draft(user)
+        user = await svc.ports.people.by_ref(UserRef("telegram", str(person.id)))
+        return await svc.reports.draft(user) if user is not None else None

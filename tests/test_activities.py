@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.admin import import_activities, rebuild_points
-from bot.demo import COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP
+from bot.demo_cast import COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP
 from bot.scripted import Person, Script
 from tests.conftest import FakeClock
 from tests.helpers import alerts, scalar, sent_to, standing_of, texts, user_of

@@ -141,7 +141,8 @@ def test_unreachable_bot_api_or_database_at_start_is_one_line_and_exit_3(tmp_pat
     token = "123456789:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
     db = f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
     res = gridbot(
-        "run", env={"GRIDBOT_BOT_TOKEN": token, "GRIDBOT_DATABASE_URL": db, "GRIDBOT_TELEGRAM_API_URL": "http://127.0.0.1:9"}
+        "run",
+        env={"GRIDBOT_BOT_TOKEN": token, "GRIDBOT_DATABASE_URL": db, "GRIDBOT_TELEGRAM_API_URL": "http://127.0.0.1:9"},
     )
     assert res.returncode == 3
     assert "cannot reach the Bot API at http://127.0.0.1:9" in _one_error_line(res)

@@ -121,8 +121,16 @@ def _used_keys() -> set[str]:
         }
     # Notices drawn by their own renderer rather than one template.
     keys -= {"notice.case.card", "notice.activity.card", "notice.volunteer.review", "notice.order.card"}
-    keys -= {"notice.points.board", "notice.admin.no_group"}
-    keys |= {"admin.no_group", "notice.case.claimed", "notice.case.on_site", "notice.case.sent_back"}
+    keys -= {"notice.points.board", "notice.call.card", "notice.fixed.recorded", "notice.stats.month"}
+    keys -= {"notice.fixed.eve", "notice.fixed.morning"}
+    keys |= {
+        "notice.fixed.eve",
+        "notice.fixed.morning",
+        "notice.admin.no_group",
+        "notice.case.claimed",
+        "notice.case.on_site",
+        "notice.case.sent_back",
+    }
     keys |= {"notice.case.reopened", "notice.case.closed", "notice.volunteer.active", "notice.volunteer.rejected"}
     keys |= {"notice.offer.accepted", "notice.offer.declined", "notice.activity.reminder_day"}
     keys |= {"notice.activity.reminder_hour"}

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import App, create_app
 from bot.config import Settings
-from bot.demo import RIDER
+from bot.demo_cast import RIDER
 from bot.nlu import BuiltinClassifier, RasaClassifier
 from bot.recording import RecordingSession
 from bot.scripted import Script

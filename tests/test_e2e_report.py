@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from bot.demo import ADMIN, COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP, RIDER, WORKER, places
+from bot.demo import places
+from bot.demo_cast import ADMIN, COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP, RIDER, WORKER
 from bot.scripted import Group, Person, Script
 from domain.cases.model import CaseState
 from tests.helpers import alerts, all_cases, draft_of, scalar, sent_to, texts

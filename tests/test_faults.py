@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import App, create_app, create_bot
 from bot.config import Settings
-from bot.demo import ADMIN
+from bot.demo_cast import ADMIN
 from bot.nlu import BuiltinClassifier
 from bot.recording import RecordingSession
 from bot.scripted import Person, Script
@@ -113,9 +113,7 @@ async def set_outage(name: str, down: bool) -> None:
         await conn.execution_options(isolation_level="AUTOCOMMIT")
         await conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {"false" if down else "true"}'))
         if down:
-            await conn.execute(
-                text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
-            )
+            await conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
     await admin.dispose()
 
 
@@ -221,9 +219,7 @@ async def test_webhook_says_retry_later_while_the_database_is_locked(
 
     db = tmp_path / "hook.db"
     shutil.copy(sqlite_template, db)
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{db}", sqlite_busy_timeout_ms=100, webhook_patience_s=0.5
-    )
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{db}", sqlite_busy_timeout_ms=100, webhook_patience_s=0.5)
     app = create_app(settings, bot_session=RecordingSession(), classifier=classifier)
     app.feeder.first_backoff_s = 0.1
     client = TestClient(TestServer(webhook_app(app, "s3cret")))

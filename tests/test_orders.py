@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.demo import COMMUNITY_GROUP, COMMUNITY_STAFF, RIDER
+from bot.demo_cast import COMMUNITY_GROUP, COMMUNITY_STAFF, RIDER
 from bot.runner import periodic_jobs
 from bot.scripted import Person, Script
 from tests.conftest import FakeClock

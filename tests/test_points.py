@@ -7,7 +7,7 @@ import re
 from datetime import UTC
 
 from bot.admin import rebuild_points
-from bot.demo import COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP, RIDER, WORKER
+from bot.demo_cast import COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP, RIDER, WORKER
 from bot.scripted import Person, Script
 from domain.kernel.people import UserRef
 from tests.helpers import alerts, scalar, sent_to, standing_of, texts

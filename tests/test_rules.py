@@ -31,15 +31,18 @@ def a_case(state: CaseState = S.NEW, unit: str = "G1") -> Case:
 @pytest.mark.parametrize(
     ("state", "level", "actors", "expected"),
     [
-        (S.NEW, Level.GRID, {Actor.HANDLER}, ["claim", "reject", "recategorize"]),
-        (S.NEW, Level.COMMUNITY, {Actor.HANDLER}, ["claim", "dispatch", "recategorize"]),
-        (S.CLAIMED, Level.GRID, {Actor.HANDLER}, ["onsite", "reject", "recategorize"]),
-        (S.CLAIMED, Level.COMMUNITY, {Actor.HANDLER}, ["onsite", "recategorize"]),
-        (S.ON_SITE, Level.GRID, {Actor.HANDLER}, ["resolve", "recategorize"]),
-        (S.RESOLVED, Level.GRID, {Actor.HANDLER}, []),
+        (S.NEW, Level.GRID, {Actor.HANDLER}, ["claim", "reject", "recategorize", "escalate", "merge"]),
+        (S.NEW, Level.COMMUNITY, {Actor.HANDLER}, ["claim", "dispatch", "recategorize", "escalate", "merge"]),
+        (S.NEW, Level.STREET, {Actor.HANDLER}, ["claim", "dispatch", "recategorize", "merge"]),
+        (S.CLAIMED, Level.GRID, {Actor.HANDLER}, ["onsite", "reject", "recategorize", "escalate", "merge"]),
+        (S.CLAIMED, Level.COMMUNITY, {Actor.HANDLER}, ["onsite", "recategorize", "escalate", "merge"]),
+        (S.ON_SITE, Level.GRID, {Actor.HANDLER}, ["resolve", "recategorize", "escalate", "merge"]),
+        (S.RESOLVED, Level.GRID, {Actor.HANDLER}, ["follow_up"]),
         (S.RESOLVED, Level.GRID, {Actor.REPORTER}, ["rate", "reopen"]),
+        (S.RESOLVED, Level.GRID, {Actor.SYSTEM}, ["close_unrated"]),
+        (S.NEW, Level.GRID, {Actor.SYSTEM}, ["escalate"]),
         (S.NEW, Level.GRID, {Actor.REPORTER}, []),
-        (S.CLOSED, Level.GRID, {Actor.HANDLER, Actor.REPORTER}, []),
+        (S.CLOSED, Level.GRID, {Actor.HANDLER, Actor.REPORTER}, ["follow_up"]),
     ],
 )
 def test_the_table_says_who_may_do_what_when(
@@ -90,7 +93,7 @@ async def test_claim_resolve_rate_earns_points_and_tells_everyone() -> None:
     case = await w.svc.cases.act(case.id, "rate", case.rev, rider, "satisfied")
     assert case.state is S.CLOSED
     lines = [plain_text(n) for n in w.told.notices]
-    assert any("已由网格员 worker 接单" in ln for ln in lines)
+    assert any("已由工作人员 worker 接单" in ln for ln in lines)
     assert any(ln.startswith("→ person") and "获得 5 积分" in ln for ln in lines)
     assert all("rider" not in str(n.params) for n in w.told.notices if n.audience.kind is AudienceKind.UNIT)
 

@@ -121,9 +121,7 @@ async def test_markup_kinds(app: App, session: RecordingSession) -> None:
         out(
             3,
             "inline",
-            buttons=[
-                [Button("go", "case:claim:1:1"), Button("map", url="https://example.org")]
-            ],
+            buttons=[[Button("go", "case:claim:1:1"), Button("map", url="https://example.org")]],
         ),
     )
     await enqueue(

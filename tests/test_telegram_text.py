@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.demo import ADMIN, COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP, RESIDENT, WORKER
+from bot.demo_cast import ADMIN, COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP, RESIDENT, WORKER
 from bot.scripted import Person, Script
 from domain.kernel.notices import Action, Audience, Notice, Phrase, PostMode, Subject, Word
 from handlers.i18n import TEXTS, t

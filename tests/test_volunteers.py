@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.demo import COMMUNITY_GROUP, COMMUNITY_STAFF, RIDER
+from bot.demo_cast import COMMUNITY_GROUP, COMMUNITY_STAFF, RIDER
 from bot.scripted import Person, Script
 from tests.helpers import alerts, scalar, sent_to, texts
 

@@ -15,7 +15,9 @@ from domain.cases.model import (
 )
 from domain.cases.ports import Cases, Drafts, Examples
 from domain.cases.service import CaseService
+from domain.cases.urgency import suggests_urgent
 from domain.kernel.errors import Conflict, Invalid, NotFound
+from domain.kernel.events import MatterToFile
 from domain.kernel.notices import PostMode
 from domain.kernel.people import Role, User
 from domain.kernel.time import Clock, day_code
@@ -52,6 +54,8 @@ class ReportService:
         draft.model_version = cls.model_version
         if cls.place_hint:
             draft.place_hint = cls.place_hint
+        if draft.urgent is None and draft.text and suggests_urgent(draft.text):
+            draft.urgent = True
         if cls.category in CATEGORIES and draft.confidence != 1.0:
             draft.category = cls.category
             draft.confidence = cls.category_confidence
@@ -75,13 +79,17 @@ class ReportService:
             raise Invalid("text_too_long", max=MAX_TEXT)
         draft.text = combined
         self._apply_classification(draft, cls)
+        if cls is None and draft.urgent is None and suggests_urgent(combined):
+            draft.urgent = True
         await self.drafts.save(draft)
         return draft
 
-    async def add_photo(self, user: User, file_id: str, caption: str | None, cls: Classification | None) -> Draft:
+    async def add_photo(
+        self, user: User, file_id: str, caption: str | None, cls: Classification | None, unique_id: str | None = None
+    ) -> Draft:
         """Attach a photo (the latest one wins) and its caption."""
         draft = await self._draft(user)
-        draft.photo_file_id = file_id
+        draft.photo_file_id, draft.photo_unique_id = file_id, unique_id
         await self.drafts.save(draft)
         if caption and caption.strip():
             return await self.add_text(user, caption, cls)
@@ -164,6 +172,15 @@ class ReportService:
         example.intent = intent
         return example
 
+    async def set_urgent(self, user: User, urgent: bool) -> Draft:
+        """The reporter marks the draft 🔥 urgent (or takes back what the words suggested)."""
+        draft = await self.drafts.get(user.id)
+        if draft is None:
+            raise NotFound("no_draft")
+        draft.urgent = urgent
+        await self.drafts.save(draft)
+        return draft
+
     async def cancel(self, user: User) -> bool:
         """Drop the draft."""
         had = await self.drafts.get(user.id) is not None
@@ -178,11 +195,31 @@ class ReportService:
         """The grids of one community, for place buttons."""
         return await self.org.of_level(Level.GRID, community)
 
+    async def file_matter(self, matter: MatterToFile) -> Case:
+        """A matter raised on a fixed day becomes a case of the unit that recorded it (filed by its staff)."""
+        recorder = await self.case_service.people.get(matter.recorded_by)
+        assert recorder is not None
+        draft = Draft(
+            user_id=recorder.id,
+            text=matter.text[:MAX_TEXT],
+            unit_code=matter.unit_code,
+            category="other",
+            confidence=1.0,
+            urgent=suggests_urgent(matter.text),
+        )
+        case, _ = await self._create(recorder, draft)
+        return case
+
     async def submit(self, user: User) -> tuple[Case, Unit]:
         """Turn a complete draft into a case and post it to the responsible group; returns the case and its unit."""
         draft = await self.drafts.get(user.id)
         if draft is None:
             raise NotFound("no_draft")
+        case, unit = await self._create(user, draft)
+        await self.drafts.delete(user.id)
+        return case, unit
+
+    async def _create(self, user: User, draft: Draft) -> tuple[Case, Unit]:
         if not draft.has_description:
             raise Invalid("draft_needs_description")
         if not draft.has_place or draft.unit_code is None:
@@ -214,11 +251,14 @@ class ReportService:
                 fallback=unit.level is not Level.GRID and unit.code == draft.unit_code,
                 confidence=draft.confidence,
                 model_version=draft.model_version,
+                urgent=bool(draft.urgent),
+                photo_unique_id=draft.photo_unique_id,
+                origin_unit=unit.code,
             )
         )
         await self.cases.add_event(
             CaseEvent(case.id, user.id, now, None, CaseState.NEW, "submit", None, draft.photo_file_id)
         )
-        await self.drafts.delete(user.id)
+        await self.case_service.clocks.start(case)
         await self.case_service.show(case, PostMode.NEW)
         return case, unit

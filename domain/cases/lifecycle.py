@@ -13,6 +13,15 @@ actions) are derived from `allowed`, never written a second time.
 | recategorize | new, claimed, on_site  | (same)   | handler  | any          | –                | updated / moves |
 | rate         | resolved               | closed   | reporter | any          | case.closed      | updated         |
 | reopen       | resolved               | new      | reporter | any          | case.reopened    | closed, reposted|
+| escalate     | new, claimed, on_site  | new      | handler, system | grid, community | case.escalated | moves up |
+| close_unrated| resolved               | closed   | system   | any          | case.closed_unrated | updated      |
+| follow_up    | resolved, closed       | closed   | handler  | any          | –                | updated         |
+| merge        | new, claimed, on_site  | closed   | handler  | any          | case.merged      | closed          |
+
+`escalate` is 提级: staff with a reason, or the deadline sweeper (system) when a case stays late; it climbs
+one level. `close_unrated` closes a resolved case nobody rated within the follow-up time (never counted as
+satisfied). `follow_up` records a phone call's verdict (回访) by the community; an unsatisfied verdict reopens
+the case like `reopen`. `merge` closes a duplicate into the case it repeats; its reporter follows that one.
 
 "handler" = staff of the case's unit or of any unit above it, or an administrator (`OrgService.may_handle`);
 "reporter" = the person who reported it. `reject` is 非本网格 (back to the community), `dispatch` sends a
@@ -34,6 +43,7 @@ class Actor(enum.StrEnum):
 
     HANDLER = "handler"
     REPORTER = "reporter"
+    SYSTEM = "system"  # the deadline sweeper
 
 
 class PostEffect(enum.StrEnum):
@@ -42,6 +52,7 @@ class PostEffect(enum.StrEnum):
     UPDATE = "update"  # the post shows the new state
     MOVE = "move"  # the case changes unit: the old post is closed, the new unit's group gets a new post
     REPOST = "repost"  # the old post is closed, a new post starts (rework)
+    CLOSE = "close"  # the post shows its last state
 
 
 @dataclass(frozen=True)
@@ -51,7 +62,7 @@ class Transition:
     action: str
     sources: frozenset[CaseState]
     target: CaseState | None  # None: the state stays
-    actor: Actor
+    actor: Actor | frozenset[Actor]
     levels: frozenset[Level] | None  # where the case's unit must be; None: anywhere
     tell_reporter: str | None
     post: PostEffect
@@ -85,6 +96,20 @@ TABLE: tuple[Transition, ...] = (
     Transition("recategorize", _ANY_OPEN, None, Actor.HANDLER, None, None, PostEffect.UPDATE),
     Transition("rate", frozenset({S.RESOLVED}), S.CLOSED, Actor.REPORTER, None, "case.closed", PostEffect.UPDATE),
     Transition("reopen", frozenset({S.RESOLVED}), S.NEW, Actor.REPORTER, None, "case.reopened", PostEffect.REPOST),
+    Transition(
+        "escalate",
+        _ANY_OPEN,
+        S.NEW,
+        frozenset({Actor.HANDLER, Actor.SYSTEM}),
+        frozenset({Level.GRID, Level.COMMUNITY}),
+        "case.escalated",
+        PostEffect.MOVE,
+    ),
+    Transition(
+        "close_unrated", frozenset({S.RESOLVED}), S.CLOSED, Actor.SYSTEM, None, "case.closed_unrated", PostEffect.UPDATE
+    ),
+    Transition("follow_up", frozenset({S.RESOLVED, S.CLOSED}), S.CLOSED, Actor.HANDLER, None, None, PostEffect.UPDATE),
+    Transition("merge", _ANY_OPEN, S.CLOSED, Actor.HANDLER, None, "case.merged", PostEffect.CLOSE),
 )
 RULES: dict[str, Transition] = {t.action: t for t in TABLE}
 ACTIONS: tuple[str, ...] = tuple(RULES)
@@ -97,6 +122,11 @@ def rule(action: str) -> Transition | None:
     return RULES.get(action)
 
 
+def actors_of(t: Transition) -> frozenset[Actor]:
+    """Who may take a row's action."""
+    return t.actor if isinstance(t.actor, frozenset) else frozenset({t.actor})
+
+
 def permits(t: Transition, case: Case, level: Level) -> bool:
     """Whether the row applies to the case as it is now (state and the level of its unit)."""
     return case.state in t.sources and (t.levels is None or level in t.levels)
@@ -104,7 +134,7 @@ def permits(t: Transition, case: Case, level: Level) -> bool:
 
 def allowed(case: Case, level: Level, actors: set[Actor]) -> list[str]:
     """Actions someone in these roles may take on the case now, in table order."""
-    return [t.action for t in TABLE if t.actor in actors and permits(t, case, level)]
+    return [t.action for t in TABLE if actors_of(t) & actors and permits(t, case, level)]
 
 
 def case_action(case: Case, action: str, value: str = "") -> Action:
@@ -112,9 +142,14 @@ def case_action(case: Case, action: str, value: str = "") -> Action:
     return Action(f"case.{action}", case.id, case.rev, value)
 
 
+# Handler actions that need more than a tap (a reason, a case to merge into, a phone call's verdict) are
+# taken with a command or in a console, not from a group post's buttons.
+NOT_BUTTONS = frozenset({"escalate", "follow_up", "merge"})
+
+
 def handler_actions(case: Case, level: Level) -> tuple[Action, ...]:
-    """What the unit's staff may do now: the buttons of a group post."""
-    return tuple(case_action(case, a) for a in allowed(case, level, {Actor.HANDLER}))
+    """What the unit's staff may do now with one tap: the buttons of a group post."""
+    return tuple(case_action(case, a) for a in allowed(case, level, {Actor.HANDLER}) if a not in NOT_BUTTONS)
 
 
 def reporter_actions(case: Case, level: Level) -> tuple[Action, ...]:

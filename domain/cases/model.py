@@ -82,6 +82,10 @@ class Draft:
     model_version: str | None = None
     candidates: list[str] | None = None
     place_hint: str | None = None
+    # None: nobody decided; the reporter's 🔥 tap (or what the words suggest) sets it.
+    urgent: bool | None = None
+    # Telegram's id of the photo's file (the same file sent again has the same id): catches a resent photo.
+    photo_unique_id: str | None = None
 
     @property
     def has_place(self) -> bool:
@@ -146,6 +150,30 @@ class Case:
     assignee_id: int | None = None
     reopen_count: int = 0
     rating: Rating | None = None
+    urgent: bool = False
+    photo_unique_id: str | None = None
+    merged_into: int | None = None
+    # Why a closed case closed: rated, unrated (no rating after the follow-up time), merged.
+    close_reason: str | None = None
+    # The unit it was first sent to: monthly figures count it there, wherever it went since.
+    origin_unit: str | None = None
+
+
+@dataclass
+class Deadline:
+    """A clock running on a case: claim, on site, resolve, escalate, follow-up, a department's report-in."""
+
+    id: int
+    case_id: int
+    kind: str
+    started_at: datetime
+    due_at: datetime
+    state: str = "open"  # open | met | missed | cancelled
+    reminders_sent: int = 0
+    estimated: bool = False
+    paused_at: datetime | None = None
+    ref: str = ""  # the department of a report-in deadline
+    next_at: datetime | None = None  # the next moment something is due (a reminder or the deadline)
 
 
 @dataclass
@@ -160,3 +188,18 @@ class CaseEvent:
     action: str
     note: str | None = None
     photo_file_id: str | None = None
+
+
+@dataclass
+class DepartmentCall:
+    """A department called to a case (吹哨): when it reported in, what it did, whether its part is done."""
+
+    case_id: int
+    department: str
+    called_at: datetime
+    called_by: int | None
+    note: str = ""
+    state: str = "called"  # called | reported | done | missed
+    reported_at: datetime | None = None
+    done_at: datetime | None = None
+    done_note: str | None = None

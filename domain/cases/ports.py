@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from domain.cases.model import Case, CaseEvent, CaseState, Classification, Draft, GroupOffer, LabelledExample
+from domain.cases.model import (
+    Case,
+    CaseEvent,
+    CaseState,
+    Classification,
+    Deadline,
+    DepartmentCall,
+    Draft,
+    GroupOffer,
+    LabelledExample,
+)
 
 
 class Cases(Protocol):
@@ -26,6 +36,54 @@ class Cases(Protocol):
     async def events(self, case_id: int) -> list[CaseEvent]: ...
 
     async def by_reporter(self, user_id: int, limit: int) -> list[Case]: ...
+
+    async def open_near(
+        self, category: str, since: datetime, lat: float, lon: float, radius_m: float
+    ) -> list[Case]: ...
+
+    async def open_with_photo(self, photo_unique_id: str) -> list[Case]: ...
+
+    async def set_fields(self, case_id: int, **changes: object) -> None: ...
+
+    async def by_number(self, number: str) -> Case | None: ...
+
+    async def in_month(self, units: list[str], start: datetime, end: datetime) -> list[Case]: ...
+
+    async def events_of(self, case_ids: list[int]) -> list[CaseEvent]: ...
+
+
+class Deadlines(Protocol):
+    """Clocks running on cases."""
+
+    async def add(self, deadline: Deadline) -> int: ...
+
+    async def open_for(self, case_id: int) -> list[Deadline]: ...
+
+    async def update(self, deadline_id: int, expected_state: str, **values: object) -> bool: ...
+
+    async def due(self, now: datetime, limit: int) -> list[Deadline]: ...
+
+    async def of_cases(self, case_ids: list[int]) -> list[Deadline]: ...
+
+
+class Followers(Protocol):
+    """People who reported the same problem and follow the first case instead."""
+
+    async def add(self, case_id: int, user_id: int, at: datetime) -> bool: ...
+
+    async def of_case(self, case_id: int) -> list[int]: ...
+
+
+class Calls(Protocol):
+    """Departments called to cases (吹哨报到) and what each did."""
+
+    async def add(self, call: DepartmentCall) -> bool: ...
+
+    async def get(self, case_id: int, department: str) -> DepartmentCall | None: ...
+
+    async def of_case(self, case_id: int) -> list[DepartmentCall]: ...
+
+    async def update(self, case_id: int, department: str, expected_state: str, **values: object) -> bool: ...
 
 
 class Drafts(Protocol):

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from domain.cases.sla import Policy, load_policy
+from domain.kernel.workdays import WorkCalendar
 from domain.org.model import Level
+
+
+@functools.cache
+def default_policy() -> Policy:
+    """The shipped service-level policy (read once)."""
+    return load_policy(None)
 
 
 @dataclass(frozen=True)
@@ -19,3 +28,6 @@ class CaseRules:
     street_radius_m: float = 5000.0
     # In groups, an author is offered to file a message at most once per this long.
     offer_cooldown: timedelta = timedelta(minutes=30)
+    # Deadlines: the service-level policy and the working-day calendar.
+    policy: Policy = field(default_factory=default_policy)
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)

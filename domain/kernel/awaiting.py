@@ -31,6 +31,7 @@ class Awaited(enum.StrEnum):
     VOLUNTEER_PHONE = "volunteer_phone"  # ref: ""
     VOLUNTEER_NAME = "volunteer_name"  # ref: ""
     ACTIVITY_FORM = "activity_form"  # ref: the form step
+    DEPARTMENT_NOTE = "department_note"  # ref: "case id:department code"
 
 
 # How long a question stays open; after that the reply is treated as a new message.
@@ -41,6 +42,7 @@ TTL: dict[Awaited, timedelta] = {
     Awaited.VOLUNTEER_PHONE: timedelta(days=7),
     Awaited.VOLUNTEER_NAME: timedelta(days=7),
     Awaited.ACTIVITY_FORM: timedelta(days=7),
+    Awaited.DEPARTMENT_NOTE: timedelta(hours=24),
 }
 
 

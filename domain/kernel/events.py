@@ -53,6 +53,17 @@ class OrderRated:
     satisfied: bool
 
 
+@dataclass(frozen=True)
+class MatterToFile:
+    """A matter raised on a fixed day, to become a case of the unit that recorded it."""
+
+    unit_code: str
+    text: str
+    recorded_by: int
+    record_id: int
+    index: int
+
+
 class EventBus:
     """Synchronous publish/subscribe for one unit of work."""
 

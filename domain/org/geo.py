@@ -94,7 +94,9 @@ def parse_district(data: Any, existing: list[Unit] | None = None) -> tuple[list[
         elif len(name.strip()) > NAME_MAX:
             problems.append(ImportProblem(i, code, f"'name' is longer than {NAME_MAX} characters"))
         if level not in {lv.value for lv in Level}:
-            problems.append(ImportProblem(i, code, f"level must be street, community or grid, not {level!r}"))
+            problems.append(
+                ImportProblem(i, code, f"level must be street, community, grid or department, not {str(level)[:20]!r}")
+            )
             continue
         if parent is not None and (not isinstance(parent, str) or len(parent) > CODE_MAX):
             problems.append(ImportProblem(i, code, "'parent' must be a code or null"))
@@ -164,7 +166,12 @@ def _check_hierarchy(units: list[Unit], seen: dict[str, int], existing: list[Uni
     problems: list[ImportProblem] = []
     levels = {u.code: u.level for u in existing}
     levels.update({u.code: u.level for u in units})
-    expected_parent = {Level.STREET: None, Level.COMMUNITY: Level.STREET, Level.GRID: Level.COMMUNITY}
+    expected_parent = {
+        Level.STREET: None,
+        Level.COMMUNITY: Level.STREET,
+        Level.GRID: Level.COMMUNITY,
+        Level.DEPARTMENT: Level.STREET,
+    }
     for u in units:
         want = expected_parent[u.level]
         if want is None:

@@ -13,6 +13,9 @@ class Level(enum.StrEnum):
     STREET = "street"
     COMMUNITY = "community"
     GRID = "grid"
+    # A functional department (城管, 市场监管, 燃气 …) the street can call to a case (吹哨报到); it hangs
+    # under a street but is not a step of the grid → community → street ladder.
+    DEPARTMENT = "department"
 
 
 LEVEL_ORDER = (Level.GRID, Level.COMMUNITY, Level.STREET)

@@ -195,6 +195,16 @@ class OrgService:
         await self.require(actor, code, "staff_forbidden")
         return await self.staff.add(code, target.id, actor.id)
 
+    async def heads(self, code: str) -> list[User]:
+        """The unit's heads (网格长 of a grid)."""
+        return await self.staff.with_role(code, "head")
+
+    async def set_head(self, actor: User, code: str, target: User, head: bool = True) -> bool:
+        """Make a staff member the unit's head (or an ordinary worker again); they join the staff if needed."""
+        await self.require(actor, code, "staff_forbidden")
+        await self.staff.add(code, target.id, actor.id)
+        return await self.staff.set_role(code, target.id, "head" if head else "worker")
+
     async def remove_staff(self, actor: User, code: str, target: User) -> bool:
         """Remove someone from a unit's staff; False if they were not on it."""
         await self.require(actor, code, "staff_forbidden")

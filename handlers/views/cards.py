@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from domain.kernel.notices import Word
-from handlers.i18n import Markup, local_time, t, value
+from handlers.i18n import Markup, duration, local_time, t, value
 from handlers.text import clip_plain
 
 # A photo caption holds 1,024 characters; the post's other lines need about 300.
@@ -43,6 +43,8 @@ def case_card(params: Mapping[str, object], locale: str, above: str | None = Non
     if not description:
         description = str(value(p["category"], locale))  # a photo-only report is described by its category
     title = t("case.title", locale, number=p["number"])
+    if p.get("urgent"):
+        title = Markup(title + " " + t("case.urgent_tag", locale))
     if p.get("reopen_count"):
         title = Markup(title + " " + t("case.reopened_tag", locale, n=p["reopen_count"]))
     lines: list[str] = []
@@ -66,11 +68,34 @@ def case_card(params: Mapping[str, object], locale: str, above: str | None = Non
         t("case.reporter_line", locale, role=p["role"]),
         state,
     ]
+    lines += clock_lines(p, locale)
+    if p.get("followers"):
+        lines.append(t("case.followers_line", locale, n=p["followers"]))
+    if p.get("departments"):
+        items = [t("case.department_item", locale, name=n, state=s) for n, s in p["departments"]]  # type: ignore[attr-defined]
+        lines.append(t("case.departments_line", locale, departments=Markup("、".join(items))))
     if above:
         lines.append(t("case.posted_above", locale, unit=above))
     if "note" in p:
         lines.append(value(p["note"], locale))
     return "\n".join(lines)
+
+
+def clock_lines(p: Mapping[str, object], locale: str) -> list[str]:
+    """The clock a case post shows now, and how late the case is."""
+    out: list[str] = []
+    due = p.get("due")
+    if isinstance(due, datetime):
+        line = t("case.due_line", locale, deadline=p.get("due_kind", ""), due=local_time(due)[5:])
+        if p.get("estimated"):
+            line = Markup(line + t("case.due_estimated", locale))
+        out.append(line)
+    overdue = p.get("overdue_minutes")
+    if isinstance(overdue, int):
+        out.append(
+            t("case.overdue_line", locale, deadline=p.get("overdue_kind", ""), duration=duration(overdue, locale))
+        )
+    return out
 
 
 def activity_card(params: Mapping[str, object], locale: str, header: bool = False) -> str:

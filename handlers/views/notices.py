@@ -22,6 +22,8 @@ __all__ = ["TELEGRAM", "Delivery", "TelegramNotices", "origin", "private_chat"]
 # Edits of posts that change often (an activity's seats) wait this long and merge into one: a burst of
 # sign-ups must not run into Telegram's ~20 messages a minute per group.
 DEBOUNCED = {"activity.card": timedelta(seconds=10)}
+# Bulk messages wait behind every chat's ordinary ones (a broadcast must not hold up case messages).
+BULK = {"broadcast.message"}
 
 
 class Delivery(Protocol):
@@ -35,6 +37,7 @@ class Delivery(Protocol):
         not_before: Any = None,
         tag: str | None = None,
         coalesce: bool = False,
+        priority: int = 0,
     ) -> int: ...
 
     async def withdraw(self, tag: str) -> int: ...

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from domain.cases.stats import Rates
 from domain.kernel.notices import Action, Notice, PostMode
-from handlers.callbacks import ActCb, CaseCb, OfferCb, OrdCb, RateCb, VolCb
+from handlers.callbacks import ActCb, BroadcastCb, CallCb, CaseCb, FixCb, OfferCb, OrdCb, RateCb, VolCb, WhistleCb
 from handlers.i18n import Markup, plain, t
 from handlers.views.audience import Recipient, ViewContext
-from handlers.views.cards import activity_card, case_card, order_card
+from handlers.views.cards import activity_card, case_card, order_card, place
 from handlers.views.messages import Button, TgMessage, rows
 
 # Case actions as the buttons on a group post call them (the callback data predates the table's names).
@@ -19,6 +20,17 @@ _CASE_BUTTON = {"claim": "claim", "onsite": "onsite", "resolve": "resolve", "rej
 def button(action: Action, locale: str) -> Button:
     """The Telegram button of a domain action: its label in the reader's language and its callback data."""
     name = action.name
+    if name == "case.whistle":
+        return Button(plain("case.btn.whistle", locale), WhistleCb(id=action.ref).pack())
+    if name.startswith("call."):
+        verb = name.removeprefix("call.")
+        return Button(plain(f"call.btn.{verb}", locale), CallCb(a=verb, id=action.ref, d=action.value).pack())
+    if name == "fixed.file":
+        i = int(action.value)
+        return Button(plain("fixed.file_btn", locale, i=i + 1), FixCb(id=action.ref, i=i).pack())
+    if name in ("broadcast.send", "broadcast.cancel"):
+        verb = name.removeprefix("broadcast.")
+        return Button(plain(f"broadcast.btn_{verb}", locale), BroadcastCb(a=verb, id=action.ref).pack())
     if name.startswith("case."):
         verb = name.removeprefix("case.")
         if verb in ("rate", "reopen"):
@@ -52,9 +64,10 @@ def buttons(actions: tuple[Action, ...], locale: str, per_row: int = 3) -> list[
 
 
 def case_buttons(actions: tuple[Action, ...], locale: str) -> list[list[Button]]:
-    """A case post's buttons: the moves in one row, 改类别 on its own."""
-    main = [button(a, locale) for a in actions if a.name != "case.recategorize"]
-    other = [button(a, locale) for a in actions if a.name == "case.recategorize"]
+    """A case post's buttons: the moves in one row, 改类别 (and 吹哨) in another."""
+    second = ("case.recategorize", "case.whistle")
+    main = [button(a, locale) for a in actions if a.name not in second]
+    other = [button(a, locale) for a in actions if a.name in second]
     return [r for r in (main, other) if r]
 
 
@@ -136,7 +149,93 @@ async def _star(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
     return TgMessage(to.chat_id, t("notice.points.star_reached", to.locale, **n.params))
 
 
+async def _call_card(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
+    p = n.params
+    lines = [t("call.card_title", to.locale, number=p["number"])]
+    if p.get("urgent"):
+        lines[0] = Markup(lines[0] + " " + t("case.urgent_tag", to.locale))
+    lines += [
+        t("case.category_line", to.locale, category=p["category"]),
+        t("case.description_line", to.locale, description=p["description"] or p["category"]),
+        t("case.place_line", to.locale, place=place(p, to.locale)),
+    ]
+    if p.get("note"):
+        lines.append(t("call.card_note", to.locale, note=p["note"]))
+    lines.append(t("call.card_state", to.locale, state=p["state"]))
+    return TgMessage(to.chat_id, "\n".join(lines), n.photo, buttons(n.actions, to.locale))
+
+
+async def _fixed_recorded(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
+    p = n.params
+    lines = [t("fixed.recorded", to.locale, day=p["day"], received=p["received"])]
+    matters = list(p.get("matters") or [])  # type: ignore[call-overload]
+    lines += [t("fixed.matter_line", to.locale, i=i + 1, text=m) for i, m in enumerate(matters)]
+    return TgMessage(to.chat_id, "\n".join(lines), buttons=buttons(n.actions, to.locale, per_row=4))
+
+
+async def _broadcast_report(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
+    p = n.params
+    failures = list(p.get("failures") or [])  # type: ignore[call-overload]
+    items = Markup("；".join(t("broadcast.failure_item", to.locale, name=a, reason=b) for a, b in failures))
+    text = t("notice.broadcast.report", to.locale, sent=p["sent"], failed=p["failed"], failures=items)
+    return TgMessage(to.chat_id, text)
+
+
+def _rate(value: float | None, locale: str) -> str:
+    return f"{value:.0%}" if value is not None else plain("stats.none", locale)
+
+
+def rates_lines(r: Rates, locale: str) -> list[str]:
+    """The 三率 block of one unit."""
+    return [
+        t(
+            "stats.line",
+            locale,
+            received=r.received,
+            reports=r.reports,
+            response=_rate(r.response_rate, locale),
+            on_time=_rate(r.on_time_rate, locale),
+            resolution=_rate(r.resolution_rate, locale),
+            satisfaction=_rate(r.satisfaction_rate, locale),
+            reopened=r.reopened,
+            overdue=r.overdue_now,
+            escalated=r.escalated,
+            departments=r.department_cases,
+        )
+    ]
+
+
+def stats_text(totals: Rates, grids: list[Rates], month: str, locale: str) -> str:
+    """A unit's month, with its grids ranked."""
+    lines = [t("stats.header", locale, unit=totals.name, month=month), *rates_lines(totals, locale)]
+    if grids:
+        lines.append(t("stats.ranking", locale))
+        for rank, g in enumerate(grids, start=1):
+            lines.append(
+                t(
+                    "stats.rank_line",
+                    locale,
+                    rank=rank,
+                    name=g.name,
+                    on_time=_rate(g.on_time_rate, locale),
+                    satisfaction=_rate(g.satisfaction_rate, locale),
+                    received=g.received,
+                )
+            )
+    return "\n".join(lines)
+
+
+async def _stats_month(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
+    totals, grids = n.params["rates"], n.params["grids"]
+    assert isinstance(totals, Rates) and isinstance(grids, list)
+    return TgMessage(to.chat_id, stats_text(totals, grids, str(n.params["month"]), to.locale))
+
+
 RENDERERS: dict[str, Renderer] = {
+    "call.card": _call_card,
+    "fixed.recorded": _fixed_recorded,
+    "broadcast.report": _broadcast_report,
+    "stats.month": _stats_month,
     "case.card": _case_card,
     "case.resolve_note_asked": _resolve_asked,
     "offer.accepted": _offer_closed,

@@ -61,6 +61,8 @@ def draft_status(chat_id: int, draft: Draft, unit: Unit | None, locale: str, fal
         lines.append(t("draft.category", locale, category=Word(f"category.{draft.category}")))
     if draft.place_hint:
         lines.append(t("draft.place_hint", locale, place=draft.place_hint))
+    if draft.urgent:
+        lines.append(t("draft.urgent_line", locale))
     if draft.candidates and draft.text:
         lines.append(t("draft.unsure_category", locale))
         return TgMessage(
@@ -81,6 +83,11 @@ def draft_status(chat_id: int, draft: Draft, unit: Unit | None, locale: str, fal
         lines.append(t("draft.need_place", locale))
         return place_keyboard(chat_id, "\n".join(lines), locale)
     lines.append(t("draft.ready", locale))
+    urgency = (
+        Button(plain("draft.urgent_off", locale), DraftCb(a="urgent", v="0").pack())
+        if draft.urgent
+        else Button(plain("draft.urgent_on", locale), DraftCb(a="urgent", v="1").pack())
+    )
     return TgMessage(
         chat_id,
         "\n".join(lines),
@@ -88,6 +95,28 @@ def draft_status(chat_id: int, draft: Draft, unit: Unit | None, locale: str, fal
             [
                 Button(plain("draft.submit", locale), DraftCb(a="submit").pack()),
                 Button(plain("draft.change_category", locale), DraftCb(a="cats").pack()),
+            ],
+            [urgency],
+        ],
+    )
+
+
+def duplicate_question(chat_id: int, case: Case, locale: str) -> TgMessage:
+    """附近已有相同问题 …，是同一件吗？ [是，关注它] [不是，继续上报]."""
+    text = t(
+        "draft.duplicate",
+        locale,
+        number=case.number,
+        state=Word(f"state.{case.state.value}"),
+        description=clip_plain(case.description or plain(f"category.{case.category}", locale), 80),
+    )
+    return TgMessage(
+        chat_id,
+        text,
+        buttons=[
+            [
+                Button(plain("draft.dup_follow", locale), DraftCb(a="follow", v=str(case.id)).pack()),
+                Button(plain("draft.dup_new", locale), DraftCb(a="submit", v="new").pack()),
             ]
         ],
     )

@@ -7,7 +7,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from domain.cases.model import Case, CaseEvent, CaseState, Draft, LabelledExample
+from domain.cases.model import Case, CaseEvent, CaseState, Deadline, DepartmentCall, Draft, LabelledExample
 from domain.kernel.awaiting import Awaiting
 from domain.kernel.notices import NoticeLog
 from domain.kernel.people import Role, User, UserRef
@@ -129,6 +129,7 @@ class Staff:
     def __init__(self, people: People) -> None:
         self.people = people
         self.rows: set[tuple[str, int]] = set()
+        self.roles: dict[tuple[str, int], str] = {}
 
     async def add(self, unit_code: str, user_id: int, added_by: int | None) -> bool:
         """Add."""
@@ -149,6 +150,17 @@ class Staff:
     async def members(self, unit_code: str) -> list[User]:
         """People."""
         return [self.people.rows[u] for c, u in self.rows if c == unit_code]
+
+    async def set_role(self, unit_code: str, user_id: int, role: str) -> bool:
+        """Worker or head."""
+        if (unit_code, user_id) not in self.rows:
+            return False
+        self.roles[(unit_code, user_id)] = role
+        return True
+
+    async def with_role(self, unit_code: str, role: str) -> list[User]:
+        """Members with a role."""
+        return [self.people.rows[u] for (c, u), r in self.roles.items() if c == unit_code and r == role]
 
 
 class Cases:
@@ -194,6 +206,125 @@ class Cases:
     async def by_reporter(self, user_id: int, limit: int) -> list[Case]:
         """Newest first."""
         return sorted((c for c in self.rows.values() if c.reporter_id == user_id), key=lambda c: -c.id)[:limit]
+
+    async def open_near(self, category: str, since: datetime, lat: float, lon: float, radius_m: float) -> list[Case]:
+        """Open cases of the category from `since` (the service measures the distance)."""
+        return [
+            dataclasses.replace(c)
+            for c in self.rows.values()
+            if c.category == category and c.state.value in ("new", "claimed", "on_site") and c.created_at >= since
+        ]
+
+    async def open_with_photo(self, photo_unique_id: str) -> list[Case]:
+        """Open cases with the same photo."""
+        return [dataclasses.replace(c) for c in self.rows.values() if c.photo_unique_id == photo_unique_id]
+
+    async def set_fields(self, case_id: int, **changes: object) -> None:
+        """Not a transition."""
+        self.rows[case_id] = dataclasses.replace(self.rows[case_id], **changes)  # type: ignore[arg-type]
+
+    async def by_number(self, number: str) -> Case | None:
+        """By number."""
+        return next((dataclasses.replace(c) for c in self.rows.values() if c.number == number), None)
+
+    async def in_month(self, units: list[str], start: datetime, end: datetime) -> list[Case]:
+        """Received in [start, end), first sent to one of the units."""
+        return [
+            dataclasses.replace(c)
+            for c in self.rows.values()
+            if (c.origin_unit or c.unit_code) in units and start <= c.created_at < end
+        ]
+
+    async def events_of(self, case_ids: list[int]) -> list[CaseEvent]:
+        """Timelines."""
+        return [e for e in self.log if e.case_id in case_ids]
+
+
+class Deadlines:
+    """Clocks."""
+
+    def __init__(self) -> None:
+        self.rows: dict[int, Deadline] = {}
+
+    async def add(self, deadline: Deadline) -> int:
+        """Insert."""
+        deadline = dataclasses.replace(deadline, id=len(self.rows) + 1)
+        self.rows[deadline.id] = deadline
+        return deadline.id
+
+    async def open_for(self, case_id: int) -> list[Deadline]:
+        """Running clocks."""
+        return [dataclasses.replace(d) for d in self.rows.values() if d.case_id == case_id and d.state == "open"]
+
+    async def update(self, deadline_id: int, expected_state: str, **values: object) -> bool:
+        """Compare-and-set."""
+        d = self.rows[deadline_id]
+        if d.state != expected_state:
+            return False
+        self.rows[deadline_id] = dataclasses.replace(d, **values)  # type: ignore[arg-type]
+        return True
+
+    async def due(self, now: datetime, limit: int) -> list[Deadline]:
+        """Something due by now."""
+        found = [
+            d
+            for d in self.rows.values()
+            if d.state == "open" and d.paused_at is None and d.next_at and d.next_at <= now
+        ]
+        return [dataclasses.replace(d) for d in sorted(found, key=lambda d: d.next_at or now)][:limit]
+
+    async def of_cases(self, case_ids: list[int]) -> list[Deadline]:
+        """Every clock of the cases."""
+        return [dataclasses.replace(d) for d in self.rows.values() if d.case_id in case_ids]
+
+
+class Followers:
+    """People following cases."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, int]] = []
+
+    async def add(self, case_id: int, user_id: int, at: datetime) -> bool:
+        """Once."""
+        if (case_id, user_id) in self.rows:
+            return False
+        self.rows.append((case_id, user_id))
+        return True
+
+    async def of_case(self, case_id: int) -> list[int]:
+        """Who follows."""
+        return [u for c, u in self.rows if c == case_id]
+
+
+class Calls:
+    """Departments called to cases."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[int, str], DepartmentCall] = {}
+
+    async def add(self, call: DepartmentCall) -> bool:
+        """Once."""
+        if (call.case_id, call.department) in self.rows:
+            return False
+        self.rows[(call.case_id, call.department)] = call
+        return True
+
+    async def get(self, case_id: int, department: str) -> DepartmentCall | None:
+        """One."""
+        found = self.rows.get((case_id, department))
+        return dataclasses.replace(found) if found else None
+
+    async def of_case(self, case_id: int) -> list[DepartmentCall]:
+        """All of a case."""
+        return [dataclasses.replace(c) for (k, _), c in self.rows.items() if k == case_id]
+
+    async def update(self, case_id: int, department: str, expected_state: str, **values: object) -> bool:
+        """Compare-and-set."""
+        c = self.rows.get((case_id, department))
+        if c is None or c.state != expected_state:
+            return False
+        self.rows[(case_id, department)] = dataclasses.replace(c, **values)  # type: ignore[arg-type]
+        return True
 
 
 class KeyValue:
@@ -474,6 +605,7 @@ class World:
     ledger: Ledger
     activities: Activities
     told: NoticeLog
+    deadlines: Deadlines
 
     async def person(self, name: str, staff_of: str | None = None) -> User:
         """A reachable person, staff of a unit if given."""
@@ -491,6 +623,7 @@ def world(admins: frozenset[UserRef] = frozenset()) -> World:
     """Fresh services on fresh fakes."""
     clock, people, units = Clock(), People(), Units()
     staff, cases, ledger, acts = Staff(people), Cases(), Ledger(), Activities()
+    deadlines = Deadlines()
     kv = KeyValue()
     ports = Ports(
         people=people,
@@ -508,7 +641,12 @@ def world(admins: frozenset[UserRef] = frozenset()) -> World:
         volunteers=Volunteers(),
         orders=Unused(),  # type: ignore[arg-type]
         forms=kv,
+        deadlines=deadlines,
+        followers=Followers(),
+        calls=Calls(),
+        day_records=Unused(),  # type: ignore[arg-type]
+        broadcasts=Unused(),  # type: ignore[arg-type]
     )
     told = NoticeLog()
     svc = Services(ports, told, clock, Rules(admins=admins))
-    return World(svc, clock, people, units, staff, cases, ledger, acts, told)
+    return World(svc, clock, people, units, staff, cases, ledger, acts, told, deadlines)

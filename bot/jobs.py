@@ -1,0 +1,77 @@
+"""Jobs the runner repeats: the deadline sweeper, fixed-day reminders, monthly posts, broadcast reports."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.app import App
+from domain.outreach.broadcast import broadcast_tag
+
+log = logging.getLogger(__name__)
+SWEEP_BATCH = 500
+
+
+@dataclass
+class SweepResult:
+    """What one round did."""
+
+    deadlines: int = 0
+    fixed_day_reminders: int = 0
+    monthly_posts: int = 0
+    broadcast_reports: int = 0
+
+    @property
+    def anything(self) -> bool:
+        """Whether messages were queued."""
+        return bool(self.deadlines or self.fixed_day_reminders or self.monthly_posts or self.broadcast_reports)
+
+
+async def sweep(app: App) -> SweepResult:
+    """One round: act on every due deadline (in batches, one transaction each), remind of fixed days, post the
+    month's figures on the 1st, and report finished broadcasts."""
+    result = SweepResult()
+    while True:
+        async with app.sessions.begin() as session:
+            _, svc, _ = app.uow.unit_of_work(session)
+            acted = await svc.sweeper.sweep(SWEEP_BATCH)
+        result.deadlines += acted
+        if acted < SWEEP_BATCH:
+            break
+    async with app.sessions.begin() as session:
+        _, svc, _ = app.uow.unit_of_work(session)
+        result.fixed_day_reminders = await svc.fixed_days.remind()
+        result.monthly_posts = len(await svc.stats.post_monthly())
+    result.broadcast_reports = await report_broadcasts(app)
+    if result.anything:
+        app.sender.wake()
+    return result
+
+
+async def report_broadcasts(app: App) -> int:
+    """Broadcasts whose every message was delivered or refused get their delivery report (once)."""
+    reported = 0
+    async with app.sessions() as session:
+        _, svc, _ = app.uow.unit_of_work(session)
+        pending = await svc.broadcasts.sending()
+        units = {u.code for u in await svc.org.all()}
+    for broadcast in pending:
+        outcomes = await app.store.outcomes(broadcast_tag(broadcast.id))
+        if len(outcomes) < len(broadcast.audience) or any(state in ("pending", "inflight") for _, state, _ in outcomes):
+            continue
+        async with app.sessions.begin() as session:
+            uow, svc, _ = app.uow.unit_of_work(session)
+            by_chat = {}
+            for code in broadcast.audience:
+                if code in units:
+                    address = await uow.ports.units.channel(code, "telegram")
+                    if address is not None:
+                        by_chat[int(address)] = code
+            sent = [by_chat.get(chat, str(chat)) for chat, state, _ in outcomes if state == "sent"]
+            failed = [
+                (by_chat.get(chat, str(chat)), (error or state)[:80])
+                for chat, state, error in outcomes
+                if state != "sent"
+            ]
+            reported += await svc.broadcasts.delivered(broadcast.id, sent, failed)
+    return reported

@@ -1,0 +1,78 @@
+"""The same problem reported twice: shown to the reporter before filing, followed instead; merged by staff.
+
+On submit, open cases of the same category near the place (100 m; 250 m for road and public-facility
+problems) from the last days, or any open case with the very same photo, are offered to the reporter:
+"附近已有相同问题 …，是同一件吗？". Following adds them to that case: they are told of its progress, the
+group post shows "+N 人反映", and their report counts for the original case (no second case is made).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+from domain.cases.core import OPEN
+from domain.cases.model import Case, Draft
+from domain.cases.ports import Cases, Drafts, Followers
+from domain.cases.service import CaseService
+from domain.cases.sla import Policy
+from domain.kernel.errors import Conflict, NotFound
+from domain.kernel.notices import PostMode
+from domain.kernel.people import User
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres."""
+    r = 6_371_000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+class DuplicateService:
+    """Finding the case a draft repeats, and following it."""
+
+    def __init__(self, cases: Cases, drafts: Drafts, followers: Followers, case_service: CaseService, policy: Policy):
+        self.cases = cases
+        self.drafts = drafts
+        self.followers = followers
+        self.case_service = case_service
+        self.policy = policy
+
+    def radius(self, category: str) -> float:
+        """How close counts as "the same place" for a category."""
+        wide = category in self.policy.duplicate_wide_categories
+        return self.policy.duplicate_radius_wide_m if wide else self.policy.duplicate_radius_m
+
+    async def candidate(self, draft: Draft) -> Case | None:
+        """An open case this draft probably repeats (the same photo, or the same category close by), or None."""
+        if draft.photo_unique_id:
+            same_photo = [c for c in await self.cases.open_with_photo(draft.photo_unique_id) if c.state in OPEN]
+            if same_photo:
+                return same_photo[0]
+        if draft.lat is None or draft.lon is None:
+            return None
+        category = draft.category or "other"
+        since = self.case_service.clock() - timedelta(days=self.policy.duplicate_days)
+        radius = self.radius(category)
+        near = [
+            c
+            for c in await self.cases.open_near(category, since, draft.lat, draft.lon, radius)
+            if c.state in OPEN and c.reporter_id != draft.user_id and c.lat is not None and c.lon is not None
+        ]
+        near.sort(key=lambda c: distance_m(draft.lat or 0, draft.lon or 0, c.lat or 0, c.lon or 0))
+        return near[0] if near else None
+
+    async def follow(self, user: User, case_id: int) -> Case:
+        """ "是，关注它": the draft is dropped and the person follows the case instead."""
+        case = await self.case_service.get(case_id)
+        if case.state not in OPEN:
+            raise Conflict("case_closed")
+        if await self.drafts.get(user.id) is None:
+            raise NotFound("no_draft")
+        if case.reporter_id != user.id:
+            await self.followers.add(case.id, user.id, self.case_service.clock())
+        await self.drafts.delete(user.id)
+        await self.case_service.show(case, PostMode.UPDATE)
+        return case

@@ -1,0 +1,267 @@
+"""The 三率 and staff performance, computed from the recorded timeline (cases, their events and clocks).
+
+Definitions (also in the README, "The 三率"):
+- a case **belongs** to the month (Beijing time) it was received in and to the unit it was first sent to,
+  counted for that unit and every unit above it; a duplicate merged into another case is not counted;
+- **received**: those cases; **reports** adds the people who followed one of them instead of filing again;
+- **及时响应率** (claimed in time): of the cases whose first claim deadline has been decided (met, or passed),
+  the share claimed by it;
+- **按期办结率** (resolved in time): of the cases whose first resolve deadline has been decided, the share
+  resolved by it (a reopened case is judged on its first round);
+- **办结率** (resolved): the share of received cases resolved or closed by now;
+- **满意率** (satisfaction): (满意 + 基本满意) ÷ cases with a final rating (unrated ones are left out, never
+  counted as satisfied; a phone follow-up's verdict is a rating);
+- **reopened**: cases reopened at least once; **overdue now**: open cases with a missed clock in their current
+  round; **escalated**: cases that climbed at least once; **department cases**: cases with a department called.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from domain.cases.model import Case, CaseEvent, CaseState, Deadline
+from domain.cases.ports import Calls, Cases, Deadlines, Followers
+from domain.kernel.markers import Markers
+from domain.kernel.notices import Audience, Notice, Notices
+from domain.kernel.people import PeopleService, User
+from domain.kernel.time import CHINA_TZ, Clock, local, previous_month
+from domain.org.model import Level, Unit
+from domain.org.service import OrgService
+
+
+@dataclass
+class Rates:
+    """The figures of one unit for one month."""
+
+    unit: str
+    name: str
+    received: int = 0
+    reports: int = 0
+    claim_decided: int = 0
+    claimed_in_time: int = 0
+    resolve_decided: int = 0
+    resolved_in_time: int = 0
+    resolved: int = 0
+    rated: int = 0
+    satisfied: int = 0
+    reopened: int = 0
+    overdue_now: int = 0
+    escalated: int = 0
+    department_cases: int = 0
+
+    @staticmethod
+    def share(part: int, whole: int) -> float | None:
+        """part ÷ whole, or None when there is nothing to divide."""
+        return part / whole if whole else None
+
+    @property
+    def response_rate(self) -> float | None:
+        """及时响应率."""
+        return self.share(self.claimed_in_time, self.claim_decided)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """按期办结率."""
+        return self.share(self.resolved_in_time, self.resolve_decided)
+
+    @property
+    def resolution_rate(self) -> float | None:
+        """办结率."""
+        return self.share(self.resolved, self.received)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        """满意率."""
+        return self.share(self.satisfied, self.rated)
+
+
+@dataclass
+class WorkerStats:
+    """One person's month as a case handler."""
+
+    user_id: int
+    name: str
+    claimed: int = 0
+    resolved: int = 0
+    resolved_in_time: int = 0
+    claim_minutes: list[float] = field(default_factory=list)
+    resolve_minutes: list[float] = field(default_factory=list)
+    ratings: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def median_claim_minutes(self) -> float | None:
+        """Median time from report (or reopening) to claim."""
+        return statistics.median(self.claim_minutes) if self.claim_minutes else None
+
+    @property
+    def median_resolve_minutes(self) -> float | None:
+        """Median time from claim to resolution."""
+        return statistics.median(self.resolve_minutes) if self.resolve_minutes else None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """Resolutions by their deadline ÷ resolutions."""
+        return Rates.share(self.resolved_in_time, self.resolved)
+
+
+def month_bounds(label: str) -> tuple[datetime, datetime]:
+    """[start, end) of a month like 2026-11 in Beijing time."""
+    year, month = (int(x) for x in label.split("-"))
+    start = datetime(year, month, 1, tzinfo=CHINA_TZ)
+    end = (start + timedelta(days=32)).replace(day=1)
+    return start, end
+
+
+def _first(clocks: list[Deadline], kind: str) -> Deadline | None:
+    mine = [d for d in clocks if d.kind == kind and d.state != "cancelled"]
+    return min(mine, key=lambda d: (d.started_at, d.id)) if mine else None
+
+
+def _decided(d: Deadline | None, now: datetime) -> bool:
+    return d is not None and (d.state in ("met", "missed") or d.due_at <= now)
+
+
+class StatsService:
+    """Monthly figures per unit and per worker, in chat and (later) in ledgers and the console."""
+
+    def __init__(
+        self,
+        cases: Cases,
+        deadlines: Deadlines,
+        followers: Followers,
+        calls: Calls,
+        org: OrgService,
+        people: PeopleService,
+        markers: Markers,
+        notices: Notices,
+        clock: Clock,
+    ) -> None:
+        self.cases = cases
+        self.deadlines = deadlines
+        self.followers = followers
+        self.calls = calls
+        self.org = org
+        self.people = people
+        self.markers = markers
+        self.notices = notices
+        self.clock = clock
+
+    async def _data(
+        self, code: str, start: datetime, end: datetime
+    ) -> tuple[list[Case], list[CaseEvent], list[Deadline]]:
+        units = [code] + [u.code for u in await self.org.below(code)]
+        cases = [c for c in await self.cases.in_month(units, start, end) if c.close_reason != "merged"]
+        ids = [c.id for c in cases]
+        return cases, await self.cases.events_of(ids), await self.deadlines.of_cases(ids)
+
+    async def rates(self, unit: Unit, label: str) -> tuple[Rates, list[Rates]]:
+        """The unit's figures for a month, and (for a community or street) its grids' figures, best first."""
+        start, end = month_bounds(label)
+        cases, events, clocks = await self._data(unit.code, start, end)
+        now = self.clock()
+        by_case: dict[int, list[Deadline]] = {}
+        for d in clocks:
+            by_case.setdefault(d.case_id, []).append(d)
+        escalated = {e.case_id for e in events if e.action == "escalate"}
+        totals = Rates(unit.code, unit.name)
+        grids: dict[str, Rates] = {}
+        if unit.level in (Level.COMMUNITY, Level.STREET):
+            grids = {g.code: Rates(g.code, g.name) for g in await self.org.below(unit.code, Level.GRID)}
+        for case in cases:
+            targets = [totals] + ([grids[case.origin_unit]] if case.origin_unit in grids else [])
+            mine = by_case.get(case.id, [])
+            claim, resolve = _first(mine, "claim"), _first(mine, "resolve")
+            followers = len(await self.followers.of_case(case.id))
+            called = bool(await self.calls.of_case(case.id))
+            current_round = [d for d in mine if d.kind in ("claim", "on_site", "resolve")]
+            latest = max((d.started_at for d in current_round), default=None)
+            overdue = case.state not in (CaseState.RESOLVED, CaseState.CLOSED) and any(
+                d.state == "missed" and d.started_at == latest for d in current_round
+            )
+            for r in targets:
+                r.received += 1
+                r.reports += 1 + followers
+                if _decided(claim, now):
+                    r.claim_decided += 1
+                    r.claimed_in_time += claim is not None and claim.state == "met"
+                if _decided(resolve, now):
+                    r.resolve_decided += 1
+                    r.resolved_in_time += resolve is not None and resolve.state == "met"
+                r.resolved += case.state in (CaseState.RESOLVED, CaseState.CLOSED)
+                if case.rating is not None:
+                    r.rated += 1
+                    r.satisfied += case.rating.value in ("satisfied", "basic")
+                r.reopened += case.reopen_count > 0
+                r.overdue_now += overdue
+                r.escalated += case.id in escalated
+                r.department_cases += called
+        ranked = sorted(grids.values(), key=lambda r: (-(r.on_time_rate or 0), -(r.satisfaction_rate or 0), r.unit))
+        return totals, ranked
+
+    async def workers(self, unit: Unit, label: str) -> list[WorkerStats]:
+        """Per staff member: claims, resolutions, medians, on-time rate, ratings (for them and levels above)."""
+        start, end = month_bounds(label)
+        units = [unit.code] + [u.code for u in await self.org.below(unit.code)]
+        cases = {c.id: c for c in await self.cases.in_month(units, start - timedelta(days=92), end)}
+        events = await self.cases.events_of(list(cases))
+        clocks = await self.deadlines.of_cases(list(cases))
+        out: dict[int, WorkerStats] = {}
+        round_start: dict[int, datetime] = {}
+        claimed_at: dict[int, datetime] = {}
+        for e in sorted(events, key=lambda e: e.at):
+            case = cases[e.case_id]
+            if e.action in ("submit", "reopen"):
+                round_start[case.id] = e.at
+            if e.actor_id is None or not start <= local(e.at) < end:
+                if e.action == "claim":
+                    claimed_at[case.id] = e.at
+                continue
+            if e.action not in ("claim", "resolve"):
+                continue
+            w = out.get(e.actor_id)
+            if w is None:
+                person = await self.people.get(e.actor_id)
+                w = out[e.actor_id] = WorkerStats(e.actor_id, person.display_name if person else "?")
+            if e.action == "claim":
+                claimed_at[case.id] = e.at
+                w.claimed += 1
+                w.claim_minutes.append((e.at - round_start.get(case.id, case.created_at)).total_seconds() / 60)
+            else:
+                w.resolved += 1
+                if case.id in claimed_at:
+                    w.resolve_minutes.append((e.at - claimed_at[case.id]).total_seconds() / 60)
+                due = [d for d in clocks if d.case_id == case.id and d.kind == "resolve" and d.started_at <= e.at]
+                if due and e.at <= max(due, key=lambda d: d.started_at).due_at:
+                    w.resolved_in_time += 1
+                if case.rating is not None:
+                    w.ratings[case.rating.value] += 1
+        return sorted(out.values(), key=lambda w: (-w.resolved, -w.claimed, w.name))
+
+    async def may_see(self, user: User, code: str) -> bool:
+        """Figures of a unit are for its staff and the levels above (never for residents)."""
+        return await self.org.may_handle(user, code)
+
+    async def post_monthly(self) -> list[str]:
+        """On the 1st (or the first days after), last month's comparison in each community and street group."""
+        now = self.clock()
+        if local(now).day > 7:
+            return []
+        _, _, label = previous_month(now)
+        posted = []
+        for level in (Level.COMMUNITY, Level.STREET):
+            for unit in await self.org.of_level(level):
+                if not await self.org.has_group(unit.code) or not await self.markers.claim(
+                    f"stats:{label}:{unit.code}"
+                ):
+                    continue
+                totals, grids = await self.rates(unit, label)
+                if not totals.received:
+                    continue  # a month with nothing received (e.g. before the bot went live) is not a comparison
+                await self.notices.emit(
+                    Notice("stats.month", Audience.unit(unit.code), {"month": label, "rates": totals, "grids": grids})
+                )
+                posted.append(unit.code)
+        return posted
