@@ -34,9 +34,9 @@ async def sweep(app: App) -> SweepResult:
     while True:
         async with app.sessions.begin() as session:
             _, svc, _ = app.uow.unit_of_work(session)
-            acted = await svc.sweeper.sweep(SWEEP_BATCH)
+            handled, acted = await svc.sweeper.sweep(SWEEP_BATCH)
         result.deadlines += acted
-        if acted < SWEEP_BATCH:
+        if handled < SWEEP_BATCH:  # a full batch may hide more behind it, even if it was all no-ops
             break
     async with app.sessions.begin() as session:
         _, svc, _ = app.uow.unit_of_work(session)
@@ -54,6 +54,8 @@ async def report_broadcasts(app: App) -> int:
     async with app.sessions() as session:
         _, svc, _ = app.uow.unit_of_work(session)
         pending = await svc.broadcasts.sending()
+        if not pending:
+            return 0  # the usual case: the sweep stays one cheap query here
         units = {u.code for u in await svc.org.all()}
     for broadcast in pending:
         outcomes = await app.store.outcomes(broadcast_tag(broadcast.id))

@@ -64,7 +64,7 @@ def router() -> Router:
 
     @groups.message(Command("pause", "resume"))
     async def pause(message: Message, command: CommandObject, svc: Services, user: User, tg: Tg) -> None:
-        args = _args(command, "urgency_usage" if command.command == "pause" else "stats_usage")
+        args = _args(command, "pause_usage", 2 if command.command == "pause" else 1)
         case = await _case(svc, args[0])
         if command.command == "pause":
             await svc.cases.pause(case.id, user, " ".join(args[1:]))
@@ -90,7 +90,7 @@ def router() -> Router:
 
     @groups.message(Command("whistle"))
     async def whistle(message: Message, command: CommandObject, svc: Services, user: User, tg: Tg) -> None:
-        args = _args(command, "escalate_usage", 2)
+        args = _args(command, "whistle_usage", 2)
         case = await _case(svc, args[0])
         for code in args[1].split(","):
             await svc.whistle.call(case.id, code.strip(), user, " ".join(args[2:]))

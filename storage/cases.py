@@ -364,7 +364,7 @@ class OfferRepo:
 def _deadline(r: DeadlineRow) -> Deadline:
     return Deadline(
         r.id, r.case_id, r.kind, r.started_at, r.due_at, r.state, r.reminders_sent, r.estimated, r.paused_at, r.ref,
-        r.next_at,
+        r.next_at, r.working,
     )  # fmt: skip
 
 
@@ -387,6 +387,7 @@ class DeadlineRepo:
             paused_at=d.paused_at,
             ref=d.ref,
             next_at=d.next_at,
+            working=d.working,
         )
         self.s.add(row)
         await self.s.flush()

@@ -448,6 +448,7 @@ class DeadlineRow(Base):
     paused_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ref: Mapped[str] = mapped_column(String(32), default="")
     next_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    working: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class FollowerRow(Base):

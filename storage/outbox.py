@@ -84,7 +84,8 @@ class OutboxStore:
             return bool(res.rowcount == 1)  # type: ignore[attr-defined]
 
     async def due_heads(self, limit: int) -> list[Envelope]:
-        """The oldest pending message of each chat, if it is due; a chat whose head waits, waits whole."""
+        """The oldest pending message of each chat (and class: ordinary, bulk), if it is due; a head that waits
+        holds back the rest of its chat and class."""
         now = self.clock()
         async with self.sessions() as s:
             heads = (
@@ -93,7 +94,8 @@ class OutboxStore:
                     OutboxRow.state.in_(("pending", "inflight")),
                     or_(OutboxRow.not_before.is_(None), OutboxRow.not_before <= now),
                 )
-                .group_by(OutboxRow.chat_id)
+                # Per chat and class: a chat's case message may overtake its broadcast message (never its own kind).
+                .group_by(OutboxRow.chat_id, OutboxRow.priority)
                 .subquery()
             )
             rows = (

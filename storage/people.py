@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -138,10 +139,22 @@ class MarkerRepo:
         """Set a marker once; False if it was set before (by anyone, in any process)."""
         stmt = (
             conflict_insert(self.s)(MetaRow)
-            .values(key=key[:64], value=1)
+            .values(key=marker_key(key), value=1)
             .on_conflict_do_nothing(index_elements=["key"])
         )
         return (await self.s.execute(stmt.returning(MetaRow.key))).scalar_one_or_none() is not None
+
+    async def seen(self, key: str) -> bool:
+        """Whether a marker was set."""
+        found = await self.s.execute(select(MetaRow.key).where(MetaRow.key == marker_key(key)))
+        return found.scalar_one_or_none() is not None
+
+
+def marker_key(key: str) -> str:
+    """The key as stored: long keys keep a readable head and a hash of the whole (64 characters fit)."""
+    if len(key) <= 64:
+        return key
+    return f"{key[:40]}#{hashlib.sha256(key.encode()).hexdigest()[:23]}"
 
 
 async def expiring(session: AsyncSession, now: datetime) -> int:

@@ -118,7 +118,14 @@ def clock() -> FakeClock:
 @pytest.fixture
 def settings(db_url: str) -> Settings:
     """Settings with the demo admin."""
-    return Settings(database_url=db_url, admin_ids=[ADMIN.id], bot_token=None)
+    # The recording session has no flood limits; the pace has its own tests (test_sender, the fake Bot API).
+    return Settings(
+        database_url=db_url,
+        admin_ids=[ADMIN.id],
+        bot_token=None,
+        messages_per_second=1000,
+        group_messages_per_minute=10_000,
+    )
 
 
 @pytest.fixture

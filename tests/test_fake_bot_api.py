@@ -23,6 +23,7 @@ from aiogram.types import (
     BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputMediaPhoto,
     Message,
 )
 
@@ -265,3 +266,170 @@ async def test_dispatcher_polling_end_to_end(bot: Bot, fake: FakeBotAPI) -> None
     finally:
         await dp.stop_polling()
         await asyncio.wait_for(polling, timeout=10)
+
+
+class ManualClock:
+    """A monotonic clock the test moves by hand, so the flood windows never depend on the machine's speed."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest_asyncio.fixture
+async def limited() -> AsyncIterator[tuple[FakeBotAPI, Bot, ManualClock]]:
+    """A fake with Telegram's flood limits on (30/s overall, 20/min per group) on a manual clock, and a Bot."""
+    clock = ManualClock()
+    server = FakeBotAPI(limits=True, clock=clock)
+    await server.start()
+    instance = Bot(token=TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(server.base_url)))
+    yield server, instance, clock
+    await instance.session.close()
+    await server.stop()
+
+
+@pytest.mark.asyncio
+async def test_limits_are_off_by_default(bot: Bot, fake: FakeBotAPI) -> None:
+    """Without limits=True, 40 messages to one group at once all go through."""
+    for i in range(40):
+        await bot.send_message(chat_id=-1001, text=f"m{i}")
+    assert fake.limit_refusals == 0
+    assert {c["status"] for c in fake.calls("sendMessage")} == {200}
+
+
+@pytest.mark.asyncio
+async def test_21st_message_to_a_group_within_a_minute_is_refused(
+    limited: tuple[FakeBotAPI, Bot, ManualClock],
+) -> None:
+    """20 messages a minute per group; the 21st gets 429 with retry_after until the oldest leaves the minute."""
+    fake, bot, clock = limited
+    for i in range(20):
+        await bot.send_message(chat_id=-1001, text=f"m{i}")
+        clock.now += 0.5  # 20 messages over 10 s: the overall 30/s limit is never near
+    with pytest.raises(TelegramRetryAfter) as info:
+        await bot.send_message(chat_id=-1001, text="one too many")
+    assert info.value.retry_after == 50  # the first left at 1000.0 + 60 - 1010.0
+    assert fake.limit_refusals == 1 and fake.limit_refusals_by == {"overall": 0, "group": 1}
+    refused = fake.calls("sendMessage")[-1]
+    assert refused["status"] == 429 and refused["refused"] == "group"
+    assert await bot.send_message(chat_id=-1002, text="another group is not held up")
+    with pytest.raises(TelegramRetryAfter):
+        await bot.edit_message_text(chat_id=-1001, message_id=1, text="edits count too")
+    clock.now += 50
+    assert await bot.send_message(chat_id=-1001, text="the first one left the minute")
+
+
+@pytest.mark.asyncio
+async def test_refusal_body_is_telegrams(limited: tuple[FakeBotAPI, Bot, ManualClock]) -> None:
+    """The 429 answer has Telegram's shape: error_code, description and parameters.retry_after."""
+    fake, _, clock = limited
+    async with aiohttp.ClientSession(base_url=fake.base_url) as http:
+        for _ in range(20):
+            async with http.post(f"/bot{TOKEN}/sendMessage", json={"chat_id": -5, "text": "x"}) as r:
+                assert r.status == 200
+        clock.now += 0.25
+        async with http.post(f"/bot{TOKEN}/sendMessage", json={"chat_id": -5, "text": "x"}) as r:
+            assert r.status == 429
+            assert await r.json() == {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 60",
+                "parameters": {"retry_after": 60},
+            }
+
+
+@pytest.mark.asyncio
+async def test_private_chats_only_hit_the_overall_limit(limited: tuple[FakeBotAPI, Bot, ManualClock]) -> None:
+    """25 messages to one private chat pass (no per-chat minute limit); the 31st message in a second does not."""
+    fake, bot, clock = limited
+    for i in range(25):
+        await bot.send_message(chat_id=777, text=f"p{i}")
+    for i in range(5):
+        await bot.send_message(chat_id=800 + i, text="other private chats")
+    clock.now += 0.4
+    with pytest.raises(TelegramRetryAfter) as info:
+        await bot.send_message(chat_id=999, text="31st within the second")
+    assert info.value.retry_after == 1  # 0.6 s left, said as a whole second like Telegram does
+    assert fake.limit_refusals_by == {"overall": 1, "group": 0}
+    with pytest.raises(TelegramRetryAfter):
+        await bot.send_message(chat_id=-1001, text="a group message counts overall too")
+    with pytest.raises(TelegramRetryAfter):
+        await bot.send_photo(chat_id=999, photo="AgACAgIAAxkBAAIB")
+    assert await bot.answer_callback_query("cbq-1") is True  # not a message: never limited
+    clock.now += 0.6
+    assert await bot.send_message(chat_id=999, text="the window moved on")
+    assert [c["status"] for c in fake.calls("sendMessage")].count(200) == 31
+
+
+@pytest.mark.asyncio
+async def test_refused_calls_are_not_counted() -> None:
+    """Calls refused with 429 (or 400) leave the windows as they were: retrying after retry_after succeeds."""
+    clock = ManualClock()
+    fake = FakeBotAPI(limits=True, group_messages_per_window=2, group_window_s=2.0, clock=clock)
+    await fake.start()
+    bot = Bot(token=TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(fake.base_url)))
+    try:
+        await bot.send_message(chat_id=-7, text="a")
+        await bot.send_message(chat_id=-7, text="b")
+        clock.now += 1.0
+        for _ in range(5):  # refused at t=1: had they counted, the window would hold them until t=3
+            with pytest.raises(TelegramRetryAfter) as info:
+                await bot.send_message(chat_id=-7, text="c")
+            assert info.value.retry_after == 1
+        with pytest.raises(TelegramBadRequest):
+            await bot.send_message(chat_id=-8, text="<b>broken html", parse_mode="HTML")
+        sent = await bot.send_message(chat_id=-8, text="x")
+        with pytest.raises(TelegramBadRequest, match="not modified"):
+            await bot.edit_message_text(chat_id=-8, message_id=sent.message_id, text="x")
+        # the group's second message of its window: neither 400 above was counted
+        await bot.edit_message_text(chat_id=-8, message_id=sent.message_id, text="y")
+        clock.now += 1.0
+        await bot.send_message(chat_id=-7, text="c")
+        await bot.send_message(chat_id=-7, text="d")
+        assert fake.limit_refusals == 5
+        statuses = [c["status"] for c in fake.calls("sendMessage") if c["params"]["chat_id"] == -7]
+        assert statuses == [200, 200, 429, 429, 429, 429, 429, 200, 200]
+        assert [c.get("refused") for c in fake.calls("sendMessage")][2:7] == ["group"] * 5
+    finally:
+        await bot.session.close()
+        await fake.stop()
+
+
+@pytest.mark.asyncio
+async def test_short_real_window_clears_after_retry_after() -> None:
+    """On the real clock with a 1 s group window: waiting the retry_after Telegram gave is always enough."""
+    fake = FakeBotAPI(limits=True, group_messages_per_window=1, group_window_s=1.0)
+    await fake.start()
+    bot = Bot(token=TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(fake.base_url)))
+    try:
+        await bot.send_message(chat_id=-9, text="a")
+        try:
+            await bot.send_message(chat_id=-9, text="b")
+        except TelegramRetryAfter as e:
+            assert e.retry_after == 1
+            await asyncio.sleep(e.retry_after)
+            await bot.send_message(chat_id=-9, text="b")
+            assert fake.limit_refusals == 1
+        else:  # only if this machine stalled a whole second between two calls: the window had passed
+            assert fake.limit_refusals == 0
+        fake.reset()
+        assert fake.limit_refusals == 0
+        await bot.send_message(chat_id=-9, text="after a reset the windows are empty")
+    finally:
+        await bot.session.close()
+        await fake.stop()
+
+
+@pytest.mark.asyncio
+async def test_album_counts_as_its_items(limited: tuple[FakeBotAPI, Bot, ManualClock]) -> None:
+    """A media group of 3 counts as 3 messages against the group's minute."""
+    fake, bot, _ = limited
+    for i in range(18):
+        await bot.send_message(chat_id=-3, text=f"m{i}")
+    media: list[Any] = [InputMediaPhoto(media="AgACAgIAAxkBAAIB") for _ in range(3)]
+    with pytest.raises(TelegramRetryAfter):
+        await bot.send_media_group(chat_id=-3, media=media)
+    assert len(await bot.send_media_group(chat_id=-3, media=media[:2])) == 2
+    assert fake.limit_refusals == 1

@@ -138,3 +138,32 @@ async def test_markup_kinds(app: App, session: RecordingSession) -> None:
     assert markup[1]["keyboard"][0][0]["request_location"] is True
     assert markup[2]["force_reply"] is True and calls[2]["reply_parameters"]["message_id"] == 1
     assert markup[3]["remove_keyboard"] is True
+
+
+async def test_a_group_over_its_minute_waits_while_other_chats_go_on(
+    app: App, session: RecordingSession, clock: FakeClock
+) -> None:
+    from bot.sender import GROUP_WINDOW_S, Pace
+
+    app.sender.pace = Pace(per_second=1000, group_per_minute=3)
+    await enqueue(app, *(out(-100, f"g{i}") for i in range(5)), out(42, "private"))
+    await app.sender.drain()
+    assert sent_texts(session, -100) == ["g0", "g1", "g2"] and sent_texts(session, 42) == ["private"]
+    assert await states(app) == {"sent": 4, "pending": 2}
+    clock.advance(GROUP_WINDOW_S - 5)
+    await app.sender.drain()
+    assert len(sent_texts(session, -100)) == 3  # still inside the group's minute: deferred, not refused
+
+
+async def test_a_case_message_overtakes_its_groups_broadcast(app: App, session: RecordingSession) -> None:
+    from storage.delivery import OutboxRepo
+
+    async with app.sessions.begin() as s:
+        repo = OutboxRepo(s, app.store.clock)
+        for i in range(3):
+            await repo.add(-100 - i, out(0, f"notice {i}")[0].payload(), priority=1)
+        await repo.add(-100, out(0, "case card")[0].payload())
+    app.sender.concurrency = 1
+    await app.sender.drain()
+    texts = [str(c.params.get("text")) for c in session.by_method("sendMessage")]
+    assert texts[0] == "case card" and sorted(texts[1:]) == ["notice 0", "notice 1", "notice 2"]

@@ -77,6 +77,8 @@ def _hostile_params(template: str, value: str) -> dict[str, object]:
 def test_every_template_renders_to_html_telegram_accepts(value: str, locale: str) -> None:
     for key in sorted(TEXTS.keys(locale)):
         template = TEXTS.template(key, locale) or ""
+        if not re.sub(r"\{\w+\}", "", template).strip():
+            continue  # a fragment ('{state}'), only ever part of a larger message
         message = TgMessage(1, t(key, locale, **_hostile_params(template, value)) or "-")
         check_html(message.payload()["text"], TEXT_MAX)
         check_html(TgMessage(1, message.text, photo="p").payload()["text"], CAPTION_MAX, allow_empty=True)

@@ -21,6 +21,7 @@ from domain.org.model import Level, Unit
 from domain.org.service import OrgService
 
 OPEN = (CaseState.NEW, CaseState.CLAIMED, CaseState.ON_SITE)
+HISTORY_STEPS = 6  # an escalated post carries the case's last steps below, enough to pick it up without asking
 # Which clock a post shows while the case is in a state.
 SHOWN_CLOCK = {
     CaseState.NEW: ("claim", "resolve"),
@@ -106,7 +107,8 @@ class CaseCore:
             return out
         now: datetime = self.clock()
         clocks = await self.deadlines.of_cases([case.id])
-        late = [d for d in clocks if d.kind in ("claim", "on_site", "resolve") and d.state == "missed"]
+        # Only a clock that still binds counts: a claim made late is history once the case is claimed.
+        late = [d for d in clocks if d.kind in SHOWN_CLOCK[case.state] and d.state == "missed"]
         if late:
             first = min(late, key=lambda d: d.due_at)
             out["overdue_minutes"] = int((now - first.due_at).total_seconds() // 60)
@@ -118,6 +120,23 @@ class CaseCore:
                 break
         return out
 
+    async def history(self, case: Case) -> list[tuple[datetime, object, str]]:
+        """The case's last steps as a group post shows them: when, what, and which staff (never the reporter)."""
+        names: dict[int, str] = {}
+        out: list[tuple[datetime, object, str]] = []
+        for e in (await self.cases.events(case.id))[-HISTORY_STEPS:]:
+            who = ""
+            if e.actor_id is not None and e.actor_id != case.reporter_id:
+                if e.actor_id not in names:
+                    person = await self.people.get(e.actor_id)
+                    names[e.actor_id] = person.display_name if person else ""
+                who = names[e.actor_id]
+            what: object = Word(f"action.{e.action}")
+            if e.action == "overdue" and e.note:
+                what = Phrase("case.history_overdue", {"deadline": Word(f"deadline.{e.note}")})
+            out.append((e.at, what, who))
+        return out
+
     async def show(
         self,
         case: Case,
@@ -127,6 +146,7 @@ class CaseCore:
         banner: str | None = None,
         note: Phrase | None = None,
         unit_code: str | None = None,
+        history: list[tuple[datetime, object, str]] | None = None,
     ) -> None:
         """The case's group post in its unit's group: a new post, an update, or its last state."""
         unit = await self.org.get(unit_code or case.unit_code)
@@ -148,6 +168,10 @@ class CaseCore:
             params["banner"] = Phrase(banner)
         if note is not None:
             params["note"] = note
+        if history is None and case.origin_unit and case.origin_unit != unit.code and mode is not PostMode.CLOSE:
+            history = await self.history(case)  # a case that climbed keeps showing where it came from
+        if history:
+            params["history"] = history
         actions = () if mode is PostMode.CLOSE else lifecycle.handler_actions(case, unit.level)
         if actions and unit.level in (Level.COMMUNITY, Level.STREET) and await self.org.of_level(Level.DEPARTMENT):
             # 吹哨: a community's or street's post may call departments to the case.

@@ -23,12 +23,20 @@ CASE_CLOCKS = ("claim", "on_site", "resolve")
 FOLLOW_UPS = ("follow_up_remind", "follow_up_close")
 
 
-def next_at(d: Deadline, reminders: tuple[float, ...]) -> dt.datetime:
+def reminder_at(d: Deadline, share: float, calendar: WorkCalendar, office: tuple[dt.time, dt.time]) -> dt.datetime:
+    """When `share` of a deadline's time has passed: of its office time if it counts working time."""
+    if d.working:
+        return calendar.office_point(d.started_at, d.due_at, share, office)
+    return d.started_at + (d.due_at - d.started_at) * share
+
+
+def next_at(
+    d: Deadline, reminders: tuple[float, ...], calendar: WorkCalendar, office: tuple[dt.time, dt.time]
+) -> dt.datetime:
     """The next moment the sweeper acts on a deadline: its next reminder, else the deadline itself."""
-    span = d.due_at - d.started_at
     for i, share in enumerate(reminders):
         if i >= d.reminders_sent:
-            at = d.started_at + span * share
+            at = reminder_at(d, share, calendar, office)
             if at < d.due_at:
                 return at
     return d.due_at
@@ -55,6 +63,12 @@ class DeadlineClock:
         self.markers = markers
         self.notices = notices
 
+    def next_at(self, d: Deadline, reminders: tuple[float, ...] | None = None) -> dt.datetime:
+        """The next moment the sweeper acts on this deadline (case clocks are reminded; others are not)."""
+        if reminders is None:
+            reminders = self.policy.reminders if d.kind in CASE_CLOCKS else ()
+        return next_at(d, reminders, self.calendar, self.policy.office_hours)
+
     async def _estimated(self, start: dt.datetime, due: dt.datetime) -> None:
         # A year nobody knows the holidays of: said once to the admins and in the log, per year.
         for year in range(start.year, due.year + 1):
@@ -71,8 +85,9 @@ class DeadlineClock:
         if estimated:
             await self._estimated(start, due)
         reminders = self.policy.reminders if kind in CASE_CLOCKS else ()
-        d = Deadline(0, case.id, kind, start, due, estimated=estimated, ref=ref)
-        d.next_at = next_at(d, reminders)
+        working = duration.unit in ("working_hours", "working_days")
+        d = Deadline(0, case.id, kind, start, due, estimated=estimated, ref=ref, working=working)
+        d.next_at = self.next_at(d, reminders)
         d.id = await self.deadlines.add(d)
         return d
 
@@ -141,8 +156,9 @@ class DeadlineClock:
                 continue
             due, estimated = duration.after(d.started_at, self.calendar, self.policy.office_hours, units)
             d.due_at, d.estimated = due, estimated
+            d.working = duration.unit in ("working_hours", "working_days")
             await self.deadlines.update(
-                d.id, "open", due_at=due, estimated=estimated, next_at=next_at(d, self.policy.reminders)
+                d.id, "open", due_at=due, estimated=estimated, working=d.working, next_at=self.next_at(d)
             )
         # An urgent case gains clocks a normal one lacked (on site within 10 minutes) — only while they can matter.
         started = {"claim": case.state.value == "new", "on_site": case.state.value in ("new", "claimed")}
@@ -166,14 +182,13 @@ class DeadlineClock:
             if d.paused_at is not None:
                 shift = now - d.paused_at
                 d.started_at, d.due_at = d.started_at + shift, d.due_at + shift
-                reminders = self.policy.reminders if d.kind in CASE_CLOCKS else ()
                 changed |= await self.deadlines.update(
                     d.id,
                     "open",
                     paused_at=None,
                     started_at=d.started_at,
                     due_at=d.due_at,
-                    next_at=next_at(d, reminders),
+                    next_at=self.next_at(d),
                 )
         return changed
 

@@ -8,7 +8,6 @@ group post shows "+N 人反映", and their report counts for the original case (
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
 
 from domain.cases.core import OPEN
@@ -16,18 +15,10 @@ from domain.cases.model import Case, Draft
 from domain.cases.ports import Cases, Drafts, Followers
 from domain.cases.service import CaseService
 from domain.cases.sla import Policy
+from domain.kernel.distance import distance_m
 from domain.kernel.errors import Conflict, NotFound
 from domain.kernel.notices import PostMode
 from domain.kernel.people import User
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres."""
-    r = 6_371_000.0
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * r * math.asin(math.sqrt(a))
 
 
 class DuplicateService:
@@ -56,13 +47,15 @@ class DuplicateService:
         category = draft.category or "other"
         since = self.case_service.clock() - timedelta(days=self.policy.duplicate_days)
         radius = self.radius(category)
+        lat, lon = draft.lat, draft.lon
         near = [
-            c
-            for c in await self.cases.open_near(category, since, draft.lat, draft.lon, radius)
+            (distance_m(lat, lon, c.lat, c.lon), c.id, c)
+            for c in await self.cases.open_near(category, since, lat, lon, radius)
             if c.state in OPEN and c.reporter_id != draft.user_id and c.lat is not None and c.lon is not None
         ]
-        near.sort(key=lambda c: distance_m(draft.lat or 0, draft.lon or 0, c.lat or 0, c.lon or 0))
-        return near[0] if near else None
+        # Storage narrows to a box; the circle is measured here (a box corner is 1.4 radii away).
+        within = sorted(x for x in near if x[0] <= radius)
+        return within[0][2] if within else None
 
     async def follow(self, user: User, case_id: int) -> Case:
         """ "是，关注它": the draft is dropped and the person follows the case instead."""

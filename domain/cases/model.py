@@ -174,6 +174,7 @@ class Deadline:
     paused_at: datetime | None = None
     ref: str = ""  # the department of a report-in deadline
     next_at: datetime | None = None  # the next moment something is due (a reminder or the deadline)
+    working: bool = False  # counted in working time: its reminders fall in office hours, not at night
 
 
 @dataclass

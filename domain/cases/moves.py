@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain.cases.core import OPEN, CaseCore
+from domain.cases.deadlines import CASE_CLOCKS
 from domain.cases.model import CATEGORIES, MAX_TEXT, Case, CaseEvent, CaseState, LabelledExample
 from domain.kernel.errors import Conflict, Forbidden, Invalid
 from domain.kernel.notices import Audience, Notice, Phrase, PostMode, Word
@@ -114,12 +115,19 @@ class CaseMoves(CaseCore):
         parent = await self.org.get(unit.parent_code)
         status = Phrase("case.status.escalated_to", {"unit": parent.name})
         case = await self._relocate(case, actor, parent, "escalate", status, reason or unit.code, assignee_id=None)
-        why = Phrase("case.banner.escalated", {"unit": unit.name, "reason": reason or Phrase("case.overdue_reason")})
+        why = Phrase("case.banner.escalated", {"unit": unit.name, "reason": reason or await self._late_reason(case)})
         await self.show(case, PostMode.NEW, note=why)
         await self.tell_reporter(case, "case.escalated", unit=parent.name)
         if actor is None:
             await self.clocks.escalation(case)
         return case
+
+    async def _late_reason(self, case: Case) -> Phrase:
+        # The sweeper escalates because a clock ran out: say which one.
+        missed = [d for d in await self.deadlines.of_cases([case.id]) if d.state == "missed" and d.kind in CASE_CLOCKS]
+        if not missed:
+            return Phrase("case.overdue_reason", {"deadline": Word("deadline.resolve")})
+        return Phrase("case.overdue_reason", {"deadline": Word(f"deadline.{max(missed, key=lambda d: d.due_at).kind}")})
 
     async def merge(self, duplicate: Case, into_id: int, actor: User) -> Case:
         """Close a duplicate into the case it repeats; its reporter (and followers) follow that case."""

@@ -135,6 +135,38 @@ def _duration(where: str, raw: Any, default: Duration, problems: list[str]) -> D
         return default
 
 
+def _section(name: str, value: object, keys: set[str] | None, problems: list[str]) -> dict[str, Any]:
+    # A mapping with only the keys it may have: a typo (urgnet) must not silently drop a deadline.
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append(f"{name}: expected a mapping" + (f" with {', '.join(sorted(keys))}" if keys else ""))
+        return {}
+    if keys is not None:
+        for key in sorted(set(map(str, value)) - keys):
+            problems.append(f"{name}: unknown key {key!r} (expected {', '.join(sorted(keys))})")
+    return {str(k): v for k, v in value.items()}
+
+
+def _number(where: str, value: object, default: float, most: float, problems: list[str]) -> float:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= most:
+        problems.append(f"{where}: expected a number above 0 and at most {most:g}")
+        return default
+    return float(value)
+
+
+def _office_hours(value: object, problems: list[str]) -> tuple[dt.time, dt.time]:
+    m = re.match(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$", str(value))
+    if m is not None:
+        h1, m1, h2, m2 = (int(g) for g in m.groups())
+        if h1 < 24 and h2 < 24 and m1 < 60 and m2 < 60 and (h1, m1) < (h2, m2):
+            return dt.time(h1, m1), dt.time(h2, m2)
+    problems.append("office_hours: expected a range like 08:30-17:30")
+    return dt.time(8, 30), dt.time(17, 30)
+
+
 def parse_policy(text: str) -> Policy:
     """A policy from YAML text; PolicyError listing every problem if anything is wrong."""
     problems: list[str] = []
@@ -156,11 +188,11 @@ def parse_policy(text: str) -> Policy:
     }
     for key in set(data) - known:
         problems.append(f"unknown key {key!r}")
-    urgency = data.get("urgency") or {}
+    urgency = _section("urgency", data.get("urgency"), {"normal", "urgent"}, problems)
     normal = _levels("urgency.normal", urgency.get("normal", {}), problems)
     urgent = _levels("urgency.urgent", urgency.get("urgent", {}), problems)
     categories: dict[str, dict[str, Levels]] = {}
-    for category, per in (data.get("categories") or {}).items():
+    for category, per in _section("categories", data.get("categories"), None, problems).items():
         if category not in CATEGORIES:
             problems.append(f"categories: unknown category {category!r}")
             continue
@@ -172,17 +204,18 @@ def parse_policy(text: str) -> Policy:
     if not isinstance(reminders, list) or not all(isinstance(r, int | float) and 0 < r < 1 for r in reminders):
         problems.append("reminders: expected fractions between 0 and 1, e.g. [0.5, 0.8]")
         reminders = [0.5, 0.8]
-    office = (dt.time(8, 30), dt.time(17, 30))
-    m = re.match(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$", str(data.get("office_hours", "08:30-17:30")))
-    if m is None or (int(m.group(1)), int(m.group(2))) >= (int(m.group(3)), int(m.group(4))):
-        problems.append("office_hours: expected a range like 08:30-17:30")
-    else:
-        office = (dt.time(int(m.group(1)), int(m.group(2))), dt.time(int(m.group(3)), int(m.group(4))))
-    escalate = data.get("escalate_after") or {}
-    follow = data.get("follow_up") or {}
-    department = data.get("department") or {}
-    dups = data.get("duplicates") or {}
+    office = _office_hours(data.get("office_hours", "08:30-17:30"), problems)
+    escalate = _section("escalate_after", data.get("escalate_after"), {"normal", "urgent"}, problems)
+    follow = _section("follow_up", data.get("follow_up"), {"remind_after", "close_after"}, problems)
+    department = _section("department", data.get("department"), {"report_in", "report_in_urgent"}, problems)
+    dups = _section(
+        "duplicates", data.get("duplicates"), {"radius_m", "radius_wide_m", "wide_categories", "days"}, problems
+    )
     d = Policy(normal, urgent)
+    wide = dups.get("wide_categories", list(d.duplicate_wide_categories))
+    if not isinstance(wide, list) or any(c not in CATEGORIES for c in wide):
+        problems.append(f"duplicates.wide_categories: expected a list of categories from {', '.join(CATEGORIES)}")
+        wide = list(d.duplicate_wide_categories)
     policy = Policy(
         normal,
         urgent,
@@ -197,15 +230,11 @@ def parse_policy(text: str) -> Policy:
         _duration(
             "department.report_in_urgent", department.get("report_in_urgent"), d.department_report_in_urgent, problems
         ),
-        float(dups.get("radius_m", d.duplicate_radius_m)),
-        float(dups.get("radius_wide_m", d.duplicate_radius_wide_m)),
-        tuple(dups.get("wide_categories", d.duplicate_wide_categories)),
-        int(dups.get("days", d.duplicate_days)),
+        _number("duplicates.radius_m", dups.get("radius_m"), d.duplicate_radius_m, 5000, problems),
+        _number("duplicates.radius_wide_m", dups.get("radius_wide_m"), d.duplicate_radius_wide_m, 5000, problems),
+        tuple(str(c) for c in wide),
+        int(_number("duplicates.days", dups.get("days"), d.duplicate_days, 365, problems)),
     )
-    if not 0 < policy.duplicate_radius_m <= 5000 or not 0 < policy.duplicate_radius_wide_m <= 5000:
-        problems.append("duplicates: radii must be between 0 and 5000 metres")
-    if not 0 < policy.duplicate_days <= 365:
-        problems.append("duplicates.days must be between 1 and 365")
     if not policy.normal.resolve:
         problems.append("urgency.normal.resolve is required (every case needs a time to be resolved)")
     if problems:

@@ -250,6 +250,8 @@ class StatsService:
         if local(now).day > 7:
             return []
         _, _, label = previous_month(now)
+        if await self.markers.seen(f"stats:{label}"):
+            return []  # every sweep of the first week passes here: one read once the month is posted
         posted = []
         for level in (Level.COMMUNITY, Level.STREET):
             for unit in await self.org.of_level(level):
@@ -264,4 +266,5 @@ class StatsService:
                     Notice("stats.month", Audience.unit(unit.code), {"month": label, "rates": totals, "grids": grids})
                 )
                 posted.append(unit.code)
+        await self.markers.claim(f"stats:{label}")
         return posted

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from domain.cases.core import OPEN
-from domain.cases.deadlines import CASE_CLOCKS, next_at
+from domain.cases.deadlines import CASE_CLOCKS, reminder_at
 from domain.cases.model import Case, CaseEvent, CaseState, Deadline
 from domain.cases.ports import Deadlines
 from domain.cases.service import CaseService
@@ -26,17 +26,18 @@ class Sweeper:
         self.deadlines = deadlines
         self.reminders = reminders
 
-    async def sweep(self, limit: int = 500) -> int:
-        """Act on everything due now (at most `limit` deadlines); returns how many were acted on."""
+    async def sweep(self, limit: int = 500) -> tuple[int, int]:
+        """Act on what is due now (at most `limit` deadlines); returns (deadlines handled, actions taken)."""
         now = self.cases.clock()
+        due = await self.deadlines.due(now, limit)
         acted = 0
-        for d in await self.deadlines.due(now, limit):
+        for d in due:
             case = await self.cases.cases.get(d.case_id)
             if case is None:
                 await self.deadlines.update(d.id, "open", state="cancelled", next_at=None)
                 continue
             acted += await self._act(d, case, now)
-        return acted
+        return len(due), acted
 
     async def _act(self, d: Deadline, case: Case, now: dt.datetime) -> int:
         if d.kind in CASE_CLOCKS:
@@ -68,17 +69,19 @@ class Sweeper:
         return 0
 
     async def _remind(self, d: Deadline, case: Case, now: dt.datetime) -> int:
-        span = d.due_at - d.started_at
+        clocks = self.cases.clocks
         due = [
-            i for i, share in enumerate(self.reminders) if i >= d.reminders_sent and d.started_at + span * share <= now
+            i
+            for i, share in enumerate(self.reminders)
+            if i >= d.reminders_sent and reminder_at(d, share, clocks.calendar, clocks.policy.office_hours) <= now
         ]
         if not due:
-            d.next_at = next_at(d, self.reminders)
+            d.next_at = clocks.next_at(d, self.reminders)
             await self.deadlines.update(d.id, "open", next_at=d.next_at)
             return 0
         # A sweeper that was away sends only the latest reminder that fell due, not a burst of stale ones.
         d.reminders_sent = due[-1] + 1
-        d.next_at = next_at(d, self.reminders)
+        d.next_at = clocks.next_at(d, self.reminders)
         await self.deadlines.update(d.id, "open", reminders_sent=d.reminders_sent, next_at=d.next_at)
         holder = await self.cases.people.get(case.assignee_id) if case.assignee_id else None
         await self.cases.notices.emit(

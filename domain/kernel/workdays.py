@@ -58,6 +58,17 @@ def _library_years() -> tuple[int, int]:
     return low, high
 
 
+class _DatesAsText(yaml.SafeLoader):
+    """YAML with dates left as text, so that an impossible one (2027-02-30) is listed with the file's other
+    problems instead of failing the whole parse."""
+
+
+_DatesAsText.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 @dataclass
 class WorkCalendar:
     """Is a day a working day, and what is N working days after a moment."""
@@ -73,7 +84,7 @@ class WorkCalendar:
         if path is None or not path.exists():
             return WorkCalendar()
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_DatesAsText) or {}  # noqa: S506 (a SafeLoader)
         except yaml.YAMLError as e:
             raise CalendarFileError(f"{path}: not valid YAML: {e}") from None
         problems: list[str] = []
@@ -106,7 +117,11 @@ class WorkCalendar:
         if both:
             problems.append(f"both a holiday and a working day: {', '.join(map(str, sorted(both)))}")
         years: set[int] = set()
-        for y in data.get("years") or []:
+        raw_years = data.get("years") or []
+        if not isinstance(raw_years, list):
+            problems.append("years: expected a list of years, e.g. [2027]")
+            raw_years = []
+        for y in raw_years:
             if isinstance(y, int) and 2000 <= y <= 2100:
                 years.add(y)
             else:
@@ -165,6 +180,33 @@ class WorkCalendar:
                 counted += 1
         due = dt.datetime.combine(day, local.timetz())
         return due, self.estimated(local, due)
+
+    def office_point(
+        self,
+        start: dt.datetime,
+        end: dt.datetime,
+        share: float,
+        office: tuple[dt.time, dt.time] = (dt.time(8, 30), dt.time(17, 30)),
+    ) -> dt.datetime:
+        """The moment `share` of the office time between start and end has passed (wall time if there is none)."""
+        spans: list[tuple[dt.datetime, dt.datetime]] = []
+        day, last = start.astimezone(CHINA_TZ).date(), end.astimezone(CHINA_TZ).date()
+        while day <= last and len(spans) < 3660:
+            if self.is_workday(day):
+                begin = max(start, dt.datetime.combine(day, office[0], CHINA_TZ))
+                finish = min(end, dt.datetime.combine(day, office[1], CHINA_TZ))
+                if begin < finish:
+                    spans.append((begin, finish))
+            day += dt.timedelta(days=1)
+        total = sum((b - a for a, b in spans), dt.timedelta())
+        if not total:
+            return start + (end - start) * share
+        left = total * share
+        for a, b in spans:
+            if left <= b - a:
+                return a + left
+            left -= b - a
+        return end
 
     def add_work_hours(
         self,

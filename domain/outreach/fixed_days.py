@@ -40,17 +40,27 @@ def load_schedule(path: Path | None = None) -> tuple[FixedDay, ...]:
     """The fixed days from YAML (the shipped schedule when no file is given); ValueError lists every problem."""
     target = path or DEFAULT_SCHEDULE
     data = yaml.safe_load(target.read_text(encoding="utf-8")) or {}
+    raw = data.get("fixed_days", {}) if isinstance(data, dict) else None
+    if raw is None and data == {}:
+        return ()
+    if not isinstance(raw, dict):
+        raise ValueError(f"{target}: expected fixed_days: a mapping of names to days, levels, on_holiday")
     problems: list[str] = []
     out: list[FixedDay] = []
-    for key, spec in (data.get("fixed_days") or {}).items():
+    for key, spec in raw.items():
         if not isinstance(spec, dict):
             problems.append(f"{key}: expected days, levels, on_holiday")
             continue
-        days = spec.get("days") or []
-        if not days or not all(isinstance(d, int) and 1 <= d <= 28 for d in days):
-            problems.append(f"{key}.days: days of the month from 1 to 28")
+        days = spec.get("days")
+        if not isinstance(days, list) or not days or not all(_day_of_month(d) for d in days):
+            problems.append(f"{key}.days: a list of days of the month from 1 to 28, e.g. [5, 25]")
+            days = []
+        names = spec.get("levels")
         levels = []
-        for name in spec.get("levels") or []:
+        if not isinstance(names, list) or not names:
+            problems.append(f"{key}.levels: a list of levels, e.g. [community, grid]")
+            names = []
+        for name in names:
             try:
                 levels.append(Level(name))
             except ValueError:
@@ -64,19 +74,22 @@ def load_schedule(path: Path | None = None) -> tuple[FixedDay, ...]:
     return tuple(out)
 
 
+def _day_of_month(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 28
+
+
 def occurs(day: FixedDay, on: dt.date, calendar: WorkCalendar) -> bool:
-    """Whether a fixed day falls on a date (after moving off days off)."""
-    for wanted in day.days:
-        try:
-            base = on.replace(day=wanted)
-        except ValueError:
-            continue
-        actual = base
-        step = {"next_workday": 1, "previous_workday": -1}.get(day.on_holiday)
-        while step and not calendar.is_workday(actual):
-            actual += dt.timedelta(days=step)
-        if actual == on:
-            return True
+    """Whether a fixed day falls on a date (after moving off days off, possibly into a neighbouring month)."""
+    step = {"next_workday": 1, "previous_workday": -1}.get(day.on_holiday)
+    first = on.replace(day=1)
+    months = [(first - dt.timedelta(days=1)).replace(day=1), first, (first + dt.timedelta(days=31)).replace(day=1)]
+    for month in months:
+        for wanted in day.days:
+            actual = month.replace(day=wanted)
+            while step and not calendar.is_workday(actual):
+                actual += dt.timedelta(days=step)
+            if actual == on:
+                return True
     return False
 
 
@@ -115,7 +128,9 @@ class FixedDayService:
                 if not occurs(fixed, day, self.calendar):
                     continue
                 moment = dt.datetime.combine(day - dt.timedelta(days=1) if which == "eve" else day, at, CHINA_TZ)
-                if now < moment:
+                done = f"fixed:{fixed.key}:{day.isoformat()}:{which}"
+                # Every sweep of the day passes here: one read once all units were reminded, not one write each.
+                if now < moment or await self.markers.seen(done):
                     continue
                 for level in fixed.levels:
                     for unit in await self.org.of_level(level):
@@ -131,6 +146,7 @@ class FixedDayService:
                             )
                         )
                         sent += 1
+                await self.markers.claim(done)
         return sent
 
     async def record(self, actor: User, unit_code: str, key: str, received: int, matters: list[str]) -> DayRecord:

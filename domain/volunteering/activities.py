@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import math
 import secrets
 from datetime import timedelta
 
+from domain.kernel.distance import distance_m
 from domain.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from domain.kernel.events import AttendanceRecorded, EventBus
 from domain.kernel.notices import Action, Audience, Notice, Notices, PostMode, Subject
@@ -17,15 +17,6 @@ from domain.volunteering.activity_file import ActivitySpec
 from domain.volunteering.model import Activity, Signup
 from domain.volunteering.ports import Activities, Volunteers
 from domain.volunteering.rules import VolunteeringRules
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres."""
-    r = 6_371_000.0
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * r * math.asin(math.sqrt(a))
 
 
 def activity_params(act: Activity) -> dict[str, object]:

@@ -78,6 +78,12 @@ def case_card(params: Mapping[str, object], locale: str, above: str | None = Non
         lines.append(t("case.posted_above", locale, unit=above))
     if "note" in p:
         lines.append(value(p["note"], locale))
+    history = p.get("history")
+    if isinstance(history, list) and history:
+        lines.append(t("case.history_header", locale))
+        for at, what, who in history:
+            step = t("case.history_step", locale, time=local_time(at)[5:], what=what)
+            lines.append(Markup(step + " " + value(who, locale)) if who else step)
     return "\n".join(lines)
 
 

@@ -144,7 +144,13 @@ class TelegramNotices:
             if notice.mode is PostMode.CLOSE:
                 await self.delivery.forget_post(subject.kind, subject.id, to.chat_id)
             return
-        outbox_id = await self.delivery.add(to.chat_id, message.payload(), not_before=notice.not_before, tag=notice.tag)
+        outbox_id = await self.delivery.add(
+            to.chat_id,
+            message.payload(),
+            not_before=notice.not_before,
+            tag=notice.tag,
+            priority=1 if notice.kind in BULK else 0,  # a broadcast never holds up case messages
+        )
         if subject is not None and notice.mode is PostMode.NEW:
             await self.delivery.set_post(subject.kind, subject.id, to.chat_id, outbox_id)
 

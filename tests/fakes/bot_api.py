@@ -18,7 +18,16 @@ the Python API of :class:`FakeBotAPI` or through the JSON control endpoints:
 * ``GET  /_control/pending``  number of queued, unconfirmed updates
 * ``POST /_control/reset``    forget calls, updates, faults, messages and files
 
-Standalone: ``python -m tests.fakes.bot_api --port 8081`` prints the base URL.
+Standalone: ``python -m tests.fakes.bot_api --port 8081 [--limits]`` prints the base URL.
+
+Flood limits (opt-in, ``FakeBotAPI(limits=True)`` or ``--limits``): sending methods (send*, copyMessage,
+forwardMessage, editMessage*) are refused like Telegram refuses them — HTTP 429 with
+``"parameters": {"retry_after": N}`` — once the bot exceeds 30 messages in any 1-second sliding window
+overall, or 20 messages in any 60-second sliding window to one group (chat_id < 0). N is the whole
+seconds until the oldest counted message leaves the window (at least 1). Only delivered messages count
+(a refused call, a 400 or an injected fault does not); a refused call is recorded with status 429 and
+``"refused": "overall"`` or ``"group"``; :attr:`FakeBotAPI.limit_refusals` counts them. The limits, the
+window lengths and the clock are constructor parameters, so tests can use short windows or a manual clock.
 
 Behaviour worth knowing: message ids increase per chat (and skip past ids seen in injected
 updates); edits of unknown messages are accepted and answered with a synthesised message;
@@ -34,6 +43,7 @@ import contextlib
 import copy
 import itertools
 import json
+import math
 import time
 import zlib
 from collections import deque
@@ -47,6 +57,14 @@ from bot.recording import telegram_refusal
 
 JSONDict = dict[str, Any]
 STRICT_METHODS = ("sendMessage", "sendPhoto", "editMessageText", "editMessageCaption", "answerCallbackQuery")
+# Methods that put a message in a chat, and so count against Telegram's flood limits (lower-case names).
+SENDING_METHODS = frozenset(
+    {
+        "sendmessage", "sendphoto", "senddocument", "sendvideo", "sendanimation", "sendaudio", "sendvoice",
+        "sendvideonote", "sendsticker", "sendlocation", "sendmediagroup", "copymessage", "forwardmessage",
+        "editmessagetext", "editmessagecaption", "editmessagereplymarkup",
+    }
+)  # fmt: skip
 Handler = Callable[[str, JSONDict], Awaitable[Any]]
 
 BOT_USERNAME = "gridbot_test_bot"
@@ -197,13 +215,106 @@ def callback_update(
     }
 
 
+class FloodLimits:
+    """Telegram's flood limits as sliding windows over the times of delivered messages."""
+
+    def __init__(
+        self,
+        per_window: int = 30,
+        window_s: float = 1.0,
+        group_per_window: int = 20,
+        group_window_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Allow `per_window` messages per `window_s` overall and `group_per_window` per `group_window_s` a group."""
+        if per_window < 1 or group_per_window < 1 or window_s <= 0 or group_window_s <= 0:
+            raise ValueError("flood limits must allow at least one message in a positive window")
+        self.per_window = per_window
+        self.window_s = window_s
+        self.group_per_window = group_per_window
+        self.group_window_s = group_window_s
+        self.clock = clock
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every counted message and refusal."""
+        self._overall: deque[float] = deque()
+        self._groups: dict[int, deque[float]] = {}
+        self.refusals = 0
+        self.refusals_by: dict[str, int] = {"overall": 0, "group": 0}
+
+    @staticmethod
+    def _wait(window: deque[float], now: float, length: float, limit: int, count: int) -> float:
+        # Seconds until `count` more fit: the entries that must leave first are the oldest ones.
+        while window and now - window[0] >= length:
+            window.popleft()
+        excess = len(window) + count - limit
+        if excess <= 0:
+            return 0.0
+        if excess > len(window):
+            return length  # more at once than the window ever holds: still only a wait, as Telegram says
+        return window[excess - 1] + length - now
+
+    def check(self, chat_id: Any, count: int = 1) -> tuple[str, int] | None:
+        """(which limit, retry_after seconds) if `count` messages to `chat_id` would exceed a limit, else None."""
+        now = self.clock()
+        refusal: tuple[str, int] | None = None
+        overall = self._wait(self._overall, now, self.window_s, self.per_window, count)
+        if overall > 0:
+            refusal = ("overall", max(1, math.ceil(overall)))
+        if isinstance(chat_id, int) and chat_id < 0:
+            group = self._wait(
+                self._groups.setdefault(chat_id, deque()), now, self.group_window_s, self.group_per_window, count
+            )
+            if group > 0 and (refusal is None or math.ceil(group) > refusal[1]):
+                refusal = ("group", max(1, math.ceil(group)))
+        return refusal
+
+    def refuse(self, which: str) -> None:
+        """Count a refusal."""
+        self.refusals += 1
+        self.refusals_by[which] = self.refusals_by.get(which, 0) + 1
+
+    def take(self, chat_id: Any, count: int = 1) -> list[float]:
+        """Count `count` messages to `chat_id` as sent now; returns their stamps (for :meth:`give_back`)."""
+        now = self.clock()
+        stamps = [now] * count
+        self._overall.extend(stamps)
+        if isinstance(chat_id, int) and chat_id < 0:
+            self._groups.setdefault(chat_id, deque()).extend(stamps)
+        return stamps
+
+    def give_back(self, chat_id: Any, stamps: list[float]) -> None:
+        """Uncount messages that were not delivered after all (the call failed)."""
+        windows = [self._overall]
+        if isinstance(chat_id, int) and chat_id < 0 and chat_id in self._groups:
+            windows.append(self._groups[chat_id])
+        for window in windows:
+            for stamp in stamps:
+                with contextlib.suppress(ValueError):
+                    window.remove(stamp)
+
+
 class FakeBotAPI:
     """In-memory emulation of the Telegram Bot API served over HTTP by aiohttp."""
 
-    def __init__(self, *, username: str = BOT_USERNAME, first_name: str = BOT_FIRST_NAME) -> None:
-        """Create an idle server; call :meth:`start` to listen."""
+    def __init__(
+        self,
+        *,
+        username: str = BOT_USERNAME,
+        first_name: str = BOT_FIRST_NAME,
+        limits: bool = False,
+        messages_per_window: int = 30,
+        window_s: float = 1.0,
+        group_messages_per_window: int = 20,
+        group_window_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """Create an idle server; call :meth:`start` to listen. With `limits`, Telegram's flood limits apply."""
         self.username = username
         self.first_name = first_name
+        self.limits = limits
+        self.flood = FloodLimits(messages_per_window, window_s, group_messages_per_window, group_window_s, clock)
         self.base_url = ""
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
@@ -289,6 +400,7 @@ class FakeBotAPI:
         self._files: dict[str, tuple[bytes, str]] = {}
         self._file_seq = itertools.count(1)
         self._commands: list[Any] = []
+        self.flood.reset()
         self._wake_waiters()
 
     def add_updates(self, updates: list[JSONDict]) -> list[int]:
@@ -321,6 +433,16 @@ class FakeBotAPI:
     def pending(self) -> int:
         """Number of queued updates not yet confirmed by an offset."""
         return len(self._updates)
+
+    @property
+    def limit_refusals(self) -> int:
+        """How many calls the flood limits refused with 429 (injected 429 faults are not counted)."""
+        return self.flood.refusals
+
+    @property
+    def limit_refusals_by(self) -> dict[str, int]:
+        """Refusals by the limit that was exceeded: ``overall`` or ``group``."""
+        return dict(self.flood.refusals_by)
 
     def sent_messages(self, chat_id: int | str | None = None) -> list[JSONDict]:
         """Messages currently stored as sent by the bot (after edits and deletions)."""
@@ -498,14 +620,36 @@ class FakeBotAPI:
         if refusal is not None:
             record["status"] = 400
             return web.json_response(error_body(400, refusal), status=400)
+        counted: list[float] = []
+        if self.limits and method.lower() in SENDING_METHODS:
+            count = self._message_count(method, params)
+            flood = self.flood.check(params.get("chat_id"), count)
+            if flood is not None:
+                which, retry_after = flood
+                self.flood.refuse(which)
+                record["status"] = 429
+                record["refused"] = which
+                desc = f"Too Many Requests: retry after {retry_after}"
+                return web.json_response(error_body(429, desc, {"retry_after": retry_after}), status=429)
+            # Counted before the handler runs so a concurrent call sees it; given back if the call fails.
+            counted = self.flood.take(params.get("chat_id"), count)
         handler = self._handlers.get(method.lower())
         try:
             # handlers see uploaded bytes under "_uploads"; the recorded params stay JSON-able
             result = await handler(token, {**params, "_uploads": files}) if handler else True
         except ApiError as err:
+            self.flood.give_back(params.get("chat_id"), counted)
             record["status"] = err.status
             return web.json_response(error_body(err.status, err.description, err.parameters), status=err.status)
         return web.json_response({"ok": True, "result": result})
+
+    @staticmethod
+    def _message_count(method: str, params: JSONDict) -> int:
+        # An album is as many messages as it has items.
+        media = params.get("media")
+        if method.lower() == "sendmediagroup" and isinstance(media, list) and media:
+            return len(media)
+        return 1
 
     def _record(self, method: str, params: JSONDict, status: int) -> JSONDict:
         """Append a call record and return it (status may be updated later)."""
@@ -754,11 +898,11 @@ class FakeBotAPI:
         return web.json_response({"ok": True})
 
 
-async def _serve(host: str, port: int) -> None:
+async def _serve(host: str, port: int, limits: bool = False) -> None:
     """Run the fake until cancelled."""
-    fake = FakeBotAPI()
+    fake = FakeBotAPI(limits=limits)
     url = await fake.start(port=port, host=host)
-    print(url, flush=True)
+    print(url + ("  (flood limits on: 30 messages/s overall, 20/min per group)" if limits else ""), flush=True)
     print(
         f"  TelegramAPIServer.from_base({url!r}); control: {url}/_control/updates|faults|calls|pending|reset",
         flush=True,
@@ -774,9 +918,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Fake Telegram Bot API server for gridbot development")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument(
+        "--limits", action="store_true", help="refuse with 429 beyond 30 messages/s overall or 20/min to one group"
+    )
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args.host, args.port))
+        asyncio.run(_serve(args.host, args.port, args.limits))
 
 
 if __name__ == "__main__":

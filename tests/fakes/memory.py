@@ -366,6 +366,10 @@ class KeyValue:
         self.rows[("marker", key)] = True
         return True
 
+    async def seen(self, key: str) -> bool:
+        """Set before."""
+        return ("marker", key) in self.rows
+
 
 class Awaitings(KeyValue):
     """One awaited reply per person."""

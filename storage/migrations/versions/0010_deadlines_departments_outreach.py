@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column("paused_at", TS, nullable=True),
         sa.Column("ref", sa.String(length=32), nullable=False),
         sa.Column("next_at", TS, nullable=True),
+        sa.Column("working", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(["case_id"], ["cases.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
