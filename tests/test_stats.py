@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from domain.cases.model import Case, CaseEvent, CaseState, Deadline, DepartmentCall, Rating
+from domain.cases.model import Case, CaseEvent, CaseState, Deadline, DepartmentCall
 from domain.kernel.people import Role
+from domain.kernel.rating import Rating
 from domain.kernel.time import CHINA_TZ
 from tests.fakes.memory import World, world
 
