@@ -12,6 +12,7 @@ from domain.cases.stats import WorkerStats
 from domain.kernel.errors import Forbidden, Invalid
 from domain.kernel.people import User
 from domain.kernel.time import local
+from domain.org.model import Level
 from domain.services import Services
 from handlers.callbacks import BroadcastCb, CallCb, FixCb, WhistleCb
 from handlers.context import Tg, reply_chat
@@ -115,7 +116,8 @@ def router() -> Router:
             raise Invalid("stats_usage")
         totals, grids = await svc.stats.rates(unit, month)
         lines = [stats_text(totals, grids, month, tg.group_locale)]
-        workers = await svc.stats.workers(unit, month)
+        # Per-worker figures are for the levels above the grid: a grid's own group may hold 楼长 and volunteers.
+        workers = await svc.stats.workers(unit, month) if unit.level is not Level.GRID else []
         if workers:
             lines.append(t("stats.workers", tg.group_locale))
             lines += [_worker_line(w, tg.group_locale) for w in workers[:20]]

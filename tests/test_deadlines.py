@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from bot.app import App, create_app
 from bot.config import Settings
-from bot.demo_cast import ADMIN, COMMUNITY_GROUP, GRID_GROUP, GRID_HEAD, RIDER, STREET_GROUP, WORKER
+from bot.demo_cast import ADMIN, COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP, GRID_HEAD, RIDER, STREET_GROUP, WORKER
 from bot.jobs import SweepResult, sweep
 from bot.nlu import BuiltinClassifier
 from bot.recording import RecordingSession
@@ -289,3 +289,24 @@ async def test_staff_raise_and_lower_urgency_with_a_reason(
     await s.say(RIDER, f"/urgent {case.number} 快点", group=GRID_GROUP)
     [case] = await all_cases(s.app)
     assert not case.urgent
+
+
+async def test_staff_escalate_by_hand_with_a_reason_and_record_a_follow_up_call(
+    district: Script, spot: dict[str, float], clock: FakeClock
+) -> None:
+    s = district
+    case = await submit(s, RIDER, "小区北门井盖松了 踩上去晃得厉害", spot)
+    await s.say(WORKER, f"/escalate {case.number}", group=GRID_GROUP)
+    assert "/escalate 案件编号 理由" in texts(sent_to(s.session, GRID_GROUP.id))[-1]
+    await s.say(WORKER, f"/escalate {case.number} 需要市政更换井盖", group=GRID_GROUP)
+    [case] = await all_cases(s.app)
+    assert case.unit_code == "QH-01"
+    assert count(s, COMMUNITY_GROUP.id, "需要市政更换井盖") == 1 and count(s, RIDER.id, "已提级至 杏林社区") == 1
+    for label in ("接单", "到场", "办结"):
+        await s.press(COMMUNITY_STAFF, label, group=COMMUNITY_GROUP)
+    await s.say(COMMUNITY_STAFF, "已联系市政更换")
+    await s.say(COMMUNITY_STAFF, f"/followup {case.number} 很好", group=COMMUNITY_GROUP)
+    assert "满意|基本满意|不满意" in texts(sent_to(s.session, COMMUNITY_GROUP.id))[-1]
+    await s.say(COMMUNITY_STAFF, f"/followup {case.number} 基本满意 电话回访，居民说还行", group=COMMUNITY_GROUP)
+    [case] = await all_cases(s.app)
+    assert case.state is CaseState.CLOSED and case.rating is not None and case.rating.value == "basic"

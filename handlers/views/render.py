@@ -205,12 +205,24 @@ def rates_lines(r: Rates, locale: str) -> list[str]:
     ]
 
 
+RANK_SHOWN = 30
+
+
 def stats_text(totals: Rates, grids: list[Rates], month: str, locale: str) -> str:
     """A unit's month, with its grids ranked."""
     lines = [t("stats.header", locale, unit=totals.name, month=month), *rates_lines(totals, locale)]
     if grids:
         lines.append(t("stats.ranking", locale))
-        for rank, g in enumerate(grids, start=1):
+        ranked: list[tuple[int, Rates | None]] = list(enumerate(grids, start=1))
+        if len(ranked) > RANK_SHOWN:
+            # One message must stay under Telegram's 4096 characters: the best and the worst, the rest elided.
+            half = RANK_SHOWN // 2
+            skipped = len(ranked) - 2 * half
+            ranked = [*ranked[:half], (0, None), *ranked[-half:]]
+        for rank, g in ranked:
+            if g is None:
+                lines.append(t("stats.rank_elided", locale, n=skipped))
+                continue
             lines.append(
                 t(
                     "stats.rank_line",
