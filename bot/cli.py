@@ -208,6 +208,41 @@ def run(
         fail(str(e), EXIT_UNREACHABLE)
 
 
+LEDGER_KINDS = ("cases", "grids", "hours", "points", "redemptions")
+
+
+@app.command("export")
+def export(
+    kinds: Annotated[list[str], typer.Argument(help="cases, grids, hours, points, redemptions, or all")],
+    month: Annotated[str, typer.Option(help="The month, e.g. 2026-11 (Beijing time)")],
+    out: Annotated[Path, typer.Option(help="The .xlsx file to write")],
+    unit: Annotated[str | None, typer.Option(help="A unit code (default: the street)")] = None,
+    locale: Annotated[str, typer.Option(help="zh-CN or en")] = "zh-CN",
+) -> None:
+    """Write the monthly ledgers (台账) as an Excel workbook: a summary sheet plus one sheet per ledger."""
+    settings = load_settings()
+    wanted = list(LEDGER_KINDS) if "all" in kinds else kinds
+    unknown = [k for k in wanted if k not in LEDGER_KINDS]
+    if unknown:
+        fail(f"unknown ledger {unknown[0]!r}: choose from {', '.join(LEDGER_KINDS)} or all")
+    if out.suffix.lower() != ".xlsx":
+        fail("--out must name an .xlsx file")
+    if locale not in ("zh-CN", "en"):
+        fail("--locale must be zh-CN or en")
+    from bot.admin import export_ledgers
+    from domain.kernel.errors import DomainError
+
+    try:
+        name, rows = _run(export_ledgers(settings, wanted, month, unit, out, locale))
+    except ValueError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(EXIT_REFUSED) from None
+    except DomainError as e:
+        fail({"month_usage": "--month must look like 2026-11"}.get(e.code, f"unknown unit {unit!r}"))
+    counts = ", ".join(f"{k} {n}" for k, n in rows.items())
+    typer.echo(f"{name} {month}: {counts} → {out}")
+
+
 @app.command()
 def demo(
     db: Annotated[Path, typer.Option(help="SQLite file for the demo (recreated)")] = Path("var/demo.db"),

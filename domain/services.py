@@ -39,6 +39,8 @@ from domain.points.ports import Ledger, Shop
 from domain.points.rewards import Rewards
 from domain.points.rules import PointsRules
 from domain.points.shop import ShopService
+from domain.reporting.ledgers import LedgerService
+from domain.reporting.ports import LedgerReads
 from domain.volunteering.activities import ActivityService
 from domain.volunteering.activity_form import ActivityFormService
 from domain.volunteering.orders import OrderService
@@ -72,6 +74,7 @@ class Ports:
     calls: Calls
     day_records: DayRecords
     broadcasts: Broadcasts
+    ledger_reads: LedgerReads
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,15 @@ class Services:
             self.notices,
             self.clock,
         )
+
+    @cached_property
+    def ledgers(self) -> LedgerService:
+        """The monthly ledgers (台账)."""
+        ports = self.ports
+        return LedgerService(
+            ports.cases, ports.deadlines, ports.followers, ports.calls, ports.ledger_reads, self.stats, self.org,
+            self.people,
+        )  # fmt: skip
 
     @cached_property
     def fixed_days(self) -> FixedDayService:

@@ -462,6 +462,18 @@ class FollowerRepo:
         )
         return [int(x) for x in rows.scalars()]
 
+    async def counts(self, case_ids: list[int]) -> dict[int, int]:
+        """How many follow each of these cases (cases nobody follows are left out)."""
+        out: dict[int, int] = {}
+        for i in range(0, len(case_ids), 500):
+            rows = await self.s.execute(
+                select(FollowerRow.case_id, func.count())
+                .where(FollowerRow.case_id.in_(case_ids[i : i + 500]))
+                .group_by(FollowerRow.case_id)
+            )
+            out.update({int(c): int(n) for c, n in rows.all()})
+        return out
+
 
 def _call(r: CallRow) -> DepartmentCall:
     return DepartmentCall(
@@ -512,6 +524,19 @@ class CallRepo:
             .execution_options(populate_existing=True)
         )
         return [_call(r) for r in rows.scalars()]
+
+    async def of_cases(self, case_ids: list[int]) -> list[DepartmentCall]:
+        """Every department called to any of these cases."""
+        out: list[DepartmentCall] = []
+        for i in range(0, len(case_ids), 500):
+            rows = await self.s.execute(
+                select(CallRow)
+                .where(CallRow.case_id.in_(case_ids[i : i + 500]))
+                .order_by(CallRow.called_at)
+                .execution_options(populate_existing=True)
+            )
+            out += [_call(r) for r in rows.scalars()]
+        return out
 
     async def update(self, case_id: int, department: str, expected_state: str, **values: object) -> bool:
         """Compare-and-set on the state."""

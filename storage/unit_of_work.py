@@ -8,6 +8,7 @@ from domain.services import Ports
 from storage.cases import CallRepo, CaseRepo, DeadlineRepo, DraftRepo, ExampleRepo, FollowerRepo, OfferRepo
 from storage.db import Clock
 from storage.delivery import OutboxRepo, PostRepo
+from storage.ledgers import LedgerReadRepo
 from storage.org import StaffRepo, UnitRepo
 from storage.outreach import BroadcastRepo, DayRecordRepo
 from storage.people import AwaitingRepo, MarkerRepo, UserRepo
@@ -43,4 +44,5 @@ class SqlUnitOfWork:
             calls=CallRepo(session),
             day_records=DayRecordRepo(session, clock),
             broadcasts=BroadcastRepo(session),
+            ledger_reads=LedgerReadRepo(session),
         )

@@ -166,6 +166,9 @@ class StatsService:
         for d in clocks:
             by_case.setdefault(d.case_id, []).append(d)
         escalated = {e.case_id for e in events if e.action == "escalate"}
+        ids = [c.id for c in cases]
+        follower_counts = await self.followers.counts(ids)
+        called_cases = {c.case_id for c in await self.calls.of_cases(ids)}
         totals = Rates(unit.code, unit.name)
         grids: dict[str, Rates] = {}
         if unit.level in (Level.COMMUNITY, Level.STREET):
@@ -174,8 +177,8 @@ class StatsService:
             targets = [totals] + ([grids[case.origin_unit]] if case.origin_unit in grids else [])
             mine = by_case.get(case.id, [])
             claim, resolve = _first(mine, "claim"), _first(mine, "resolve")
-            followers = len(await self.followers.of_case(case.id))
-            called = bool(await self.calls.of_case(case.id))
+            followers = follower_counts.get(case.id, 0)
+            called = case.id in called_cases
             current_round = [d for d in mine if d.kind in ("claim", "on_site", "resolve")]
             latest = max((d.started_at for d in current_round), default=None)
             overdue = case.state not in (CaseState.RESOLVED, CaseState.CLOSED) and any(

@@ -61,13 +61,14 @@ class PointsService:
         ref: str | None = None,
         kind: str = "redeem",
         operator_id: int | None = None,
+        community: str | None = None,
     ) -> None:
         """Debit points if the balance covers them (conditional update), else refuse; never below zero."""
         if amount <= 0:
             raise Invalid("points_amount")
         if not await self.ledger.debit(user_id, amount):
             raise Conflict("not_enough_points", need=amount)
-        entry = LedgerEntry(user_id, kind, -amount, reason[:REASON_MAX], key, ref, operator_id, None, self.clock())
+        entry = LedgerEntry(user_id, kind, -amount, reason[:REASON_MAX], key, ref, operator_id, community, self.clock())
         if not await self.ledger.append(entry):
             raise Conflict("already_done")
 

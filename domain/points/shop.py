@@ -56,7 +56,9 @@ class ShopService:
             raise Conflict("out_of_stock", item=item.name)
         code = pickup_code()
         # Raising here rolls back the stock taken above: the whole update is one transaction.
-        await self.points.spend(user.id, item.price, item.name, f"redeem:{code}", f"item:{item.id}")
+        await self.points.spend(
+            user.id, item.price, item.name, f"redeem:{code}", f"item:{item.id}", community=item.community_code
+        )
         order = await self.shop.add_order(ShopOrder(0, user.id, item.id, item.price, code, "reserved", self.clock()))
         return order, item
 
@@ -83,7 +85,14 @@ class ShopService:
         if order.state != "reserved" or not await self.shop.close_order(order.id, "cancelled", actor.id, self.clock()):
             raise Conflict(f"order_{order.state}", code=order.code)
         await self.points.earn(
-            order.user_id, order.price, item.name, f"refund:{order.code}", f"order:{order.id}", actor.id, kind="refund"
+            order.user_id,
+            order.price,
+            item.name,
+            f"refund:{order.code}",
+            f"order:{order.id}",
+            actor.id,
+            community=item.community_code,  # the ledger of the supermarket it came back to
+            kind="refund",
         )
         await self.shop.put_back(item.id)
         await self.notices.emit(

@@ -295,6 +295,10 @@ class Followers:
         """Who follows."""
         return [u for c, u in self.rows if c == case_id]
 
+    async def counts(self, case_ids: list[int]) -> dict[int, int]:
+        """How many follow each case."""
+        return {c: len(await self.of_case(c)) for c in case_ids if await self.of_case(c)}
+
 
 class Calls:
     """Departments called to cases."""
@@ -325,6 +329,10 @@ class Calls:
             return False
         self.rows[(case_id, department)] = dataclasses.replace(c, **values)  # type: ignore[arg-type]
         return True
+
+    async def of_cases(self, case_ids: list[int]) -> list[DepartmentCall]:
+        """Calls of many cases."""
+        return [c for c in self.rows.values() if c.case_id in set(case_ids)]
 
 
 class KeyValue:
@@ -650,6 +658,7 @@ def world(admins: frozenset[UserRef] = frozenset()) -> World:
         calls=Calls(),
         day_records=Unused(),  # type: ignore[arg-type]
         broadcasts=Unused(),  # type: ignore[arg-type]
+        ledger_reads=Unused(),  # type: ignore[arg-type]
     )
     told = NoticeLog()
     svc = Services(ports, told, clock, Rules(admins=admins))

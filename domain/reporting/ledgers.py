@@ -1,0 +1,172 @@
+"""The monthly ledgers (台账): cases, the grid comparison, hours, points and redemptions of a unit and below.
+
+Built from the same records the 三率 come from, so a ledger, a chat post and a console page agree. Who may
+read one: staff of the unit or above, and admins; the operator at the command line reads any.
+"""
+
+from __future__ import annotations
+
+import re
+
+from domain.cases.model import Case, CaseEvent, Deadline
+from domain.cases.ports import Calls, Cases, Deadlines, Followers
+from domain.cases.stats import Rates, StatsService, month_bounds
+from domain.kernel.errors import Forbidden, Invalid
+from domain.kernel.people import PeopleService, User
+from domain.kernel.privacy import mask_personal_numbers
+from domain.org.model import Level, Unit
+from domain.org.service import OrgService
+from domain.reporting.model import CaseLine, HoursLine, PointsLine, RedemptionLine
+from domain.reporting.ports import LedgerReads
+
+KINDS = ("cases", "grids", "hours", "points", "redemptions")
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def parse_month(label: str) -> str:
+    """A month like 2026-11, or Invalid."""
+    label = label.strip()
+    if not _MONTH.match(label):
+        raise Invalid("month_usage")
+    return label
+
+
+class LedgerService:
+    """Ledgers of one unit (and everything below it) for one month."""
+
+    def __init__(
+        self,
+        cases: Cases,
+        deadlines: Deadlines,
+        followers: Followers,
+        calls: Calls,
+        reads: LedgerReads,
+        stats: StatsService,
+        org: OrgService,
+        people: PeopleService,
+    ) -> None:
+        self.cases = cases
+        self.deadlines = deadlines
+        self.followers = followers
+        self.calls = calls
+        self.reads = reads
+        self.stats = stats
+        self.org = org
+        self.people = people
+
+    async def scope(self, actor: User | None, code: str) -> Unit:
+        """The unit, if this person may read its ledgers (None: the operator at the command line)."""
+        unit = await self.org.find(code)
+        if unit is None:
+            raise Invalid("unit_unknown", code=code[:40])
+        if actor is not None and not await self.org.may_handle(actor, unit.code):
+            raise Forbidden("staff_forbidden")
+        return unit
+
+    async def _codes(self, unit: Unit) -> list[str]:
+        return [unit.code] + [u.code for u in await self.org.below(unit.code)]
+
+    async def _communities(self, unit: Unit) -> list[str]:
+        # Volunteering is organised by community: a grid reads its community's, a street all of its own.
+        if unit.level is Level.GRID:
+            return [u.code for u in await self.org.lineage(unit.code) if u.level is Level.COMMUNITY]
+        return [u.code for u in [unit, *await self.org.below(unit.code)] if u.level is Level.COMMUNITY]
+
+    async def _names(self, ids: set[int]) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for person_id in ids:
+            person = await self.people.get(person_id)
+            out[person_id] = person.display_name if person else "?"
+        return out
+
+    async def case_lines(self, unit: Unit, month: str) -> list[CaseLine]:
+        """Every case received in the month by the unit or below (merged duplicates included, marked)."""
+        start, end = month_bounds(parse_month(month))
+        cases = await self.cases.in_month(await self._codes(unit), start, end)
+        ids = [c.id for c in cases]
+        events: dict[int, list[CaseEvent]] = {}
+        for e in await self.cases.events_of(ids):
+            events.setdefault(e.case_id, []).append(e)
+        clocks: dict[int, list[Deadline]] = {}
+        for d in await self.deadlines.of_cases(ids):
+            clocks.setdefault(d.case_id, []).append(d)
+        followers = await self.followers.counts(ids)
+        unit_names = {u.code: u.name for u in await self.org.all()}
+        called: dict[int, list[str]] = {}
+        for call in await self.calls.of_cases(ids):
+            called.setdefault(call.case_id, []).append(unit_names.get(call.department, call.department))
+        staff = await self._names({e.actor_id for es in events.values() for e in es if e.actor_id is not None})
+        return [
+            self._line(c, events.get(c.id, []), clocks.get(c.id, []), followers, called, unit_names, staff)
+            for c in sorted(cases, key=lambda c: (c.created_at, c.id))
+        ]
+
+    @staticmethod
+    def _line(
+        c: Case,
+        events: list[CaseEvent],
+        clocks: list[Deadline],
+        followers: dict[int, int],
+        called: dict[int, list[str]],
+        unit_names: dict[str, str],
+        staff: dict[int, str],
+    ) -> CaseLine:
+        events = sorted(events, key=lambda e: e.at)
+        claim = next((e for e in events if e.action == "claim"), None)
+        resolve = next((e for e in reversed(events) if e.action == "resolve"), None)
+        first = min((d for d in clocks if d.kind == "resolve" and d.state != "cancelled"), key=lambda d: d.started_at,
+                    default=None)  # fmt: skip
+        on_time = None if first is None or first.state == "open" else first.state == "met"
+
+        def who(e: CaseEvent | None) -> str | None:
+            # Staff by name; the reporter is never named in a ledger.
+            if e is None or e.actor_id is None or e.actor_id == c.reporter_id:
+                return None
+            return staff.get(e.actor_id)
+
+        origin = c.origin_unit or c.unit_code
+        return CaseLine(
+            number=c.number,
+            received_at=c.created_at,
+            category=c.category,
+            description=mask_personal_numbers(c.description),
+            address=c.address,
+            lat=c.lat,
+            lon=c.lon,
+            origin_unit=unit_names.get(origin, origin),
+            unit=unit_names.get(c.unit_code, c.unit_code),
+            state=c.state.value,
+            urgent=c.urgent,
+            reporter_role=c.reporter_role.value,
+            claimed_at=claim.at if claim else None,
+            claimed_by=who(claim),
+            resolved_at=resolve.at if resolve else None,
+            resolved_by=who(resolve),
+            resolve_due=first.due_at if first else None,
+            on_time=on_time,
+            rating=c.rating.value if c.rating else None,
+            reopen_count=c.reopen_count,
+            escalated=any(e.action == "escalate" for e in events),
+            departments=tuple(called.get(c.id, [])),
+            followers=followers.get(c.id, 0),
+            close_reason=c.close_reason,
+        )
+
+    async def summary(self, unit: Unit, month: str) -> tuple[Rates, list[Rates]]:
+        """The unit's 三率 and its grids', ranked (the same figures as /stats)."""
+        return await self.stats.rates(unit, parse_month(month))
+
+    async def hours(self, unit: Unit, month: str) -> list[HoursLine]:
+        """Hours booked in the month to activities of the unit's communities."""
+        start, end = month_bounds(parse_month(month))
+        return await self.reads.hours(await self._communities(unit), start, end)
+
+    async def points(self, unit: Unit, month: str) -> list[PointsLine]:
+        """Points ledger rows of the month in the unit's communities."""
+        start, end = month_bounds(parse_month(month))
+        return await self.reads.points(await self._communities(unit), start, end)
+
+    async def redemptions(self, unit: Unit, month: str) -> list[RedemptionLine]:
+        """Redemptions of the month in the unit's credit supermarkets."""
+        start, end = month_bounds(parse_month(month))
+        return await self.reads.redemptions(await self._communities(unit), start, end)

@@ -1,0 +1,77 @@
+"""The lines of each ledger, as plain values (a front end turns them into Excel sheets or web tables)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    """One case of the month, with what happened to it."""
+
+    number: str
+    received_at: datetime
+    category: str
+    description: str
+    address: str | None
+    lat: float | None
+    lon: float | None
+    origin_unit: str
+    unit: str
+    state: str
+    urgent: bool
+    reporter_role: str
+    claimed_at: datetime | None = None
+    claimed_by: str | None = None
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None
+    resolve_due: datetime | None = None
+    on_time: bool | None = None
+    rating: str | None = None
+    reopen_count: int = 0
+    escalated: bool = False
+    departments: tuple[str, ...] = field(default_factory=tuple)
+    followers: int = 0
+    close_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class HoursLine:
+    """Service hours booked to a person in the month."""
+
+    at: datetime
+    person: str
+    community: str | None
+    activity: str | None
+    hours: float
+    kind: str
+    operator: str | None
+
+
+@dataclass(frozen=True)
+class PointsLine:
+    """One row of the points ledger."""
+
+    at: datetime
+    person: str
+    community: str | None
+    kind: str
+    amount: int
+    reason: str
+    operator: str | None
+
+
+@dataclass(frozen=True)
+class RedemptionLine:
+    """One redemption in a credit supermarket."""
+
+    at: datetime
+    code: str
+    item: str
+    price: int
+    person: str
+    community: str
+    state: str
+    closed_at: datetime | None
+    closed_by: str | None

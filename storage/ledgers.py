@@ -1,0 +1,100 @@
+"""The reporting reads: hours, points and redemptions of some communities in a month, joined in SQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from domain.reporting.model import HoursLine, PointsLine, RedemptionLine
+from storage.orm import (
+    ActivityRow,
+    HoursRow,
+    LedgerRow,
+    ShopItemRow,
+    ShopOrderRow,
+    UnitRow,
+    UserRow,
+    VolunteerRow,
+)
+
+
+class LedgerReadRepo:
+    """Month slices of the ledgers (the domain's LedgerReads port); people by registered real name, else chat name."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def hours(self, communities: list[str], start: datetime, end: datetime) -> list[HoursLine]:
+        """Hours booked to activities of these communities."""
+        operator = aliased(UserRow)
+        name = func.coalesce(VolunteerRow.real_name, UserRow.display_name)
+        rows = await self.s.execute(
+            select(HoursRow, name, UnitRow.name, ActivityRow.title, operator.display_name)
+            .join(ActivityRow, HoursRow.ref == "activity:" + cast(ActivityRow.id, String))
+            .join(UnitRow, UnitRow.code == ActivityRow.community_code)
+            .join(UserRow, UserRow.id == HoursRow.user_id)
+            .outerjoin(VolunteerRow, VolunteerRow.user_id == HoursRow.user_id)
+            .outerjoin(operator, operator.id == HoursRow.operator_id)
+            .where(
+                ActivityRow.community_code.in_(communities),
+                HoursRow.created_at >= start,
+                HoursRow.created_at < end,
+            )
+            .order_by(HoursRow.created_at, HoursRow.id)
+        )
+        return [
+            HoursLine(h.created_at, person, community, title, h.hours, h.kind, op)
+            for h, person, community, title, op in rows.all()
+        ]
+
+    async def points(self, communities: list[str], start: datetime, end: datetime) -> list[PointsLine]:
+        """Points rows booked to these communities (or, without one, to their volunteers)."""
+        operator = aliased(UserRow)
+        community = aliased(UnitRow)
+        name = func.coalesce(VolunteerRow.real_name, UserRow.display_name)
+        where_community = func.coalesce(LedgerRow.community_code, VolunteerRow.community_code)
+        rows = await self.s.execute(
+            select(LedgerRow, name, community.name, operator.display_name)
+            .join(UserRow, UserRow.id == LedgerRow.user_id)
+            .outerjoin(VolunteerRow, VolunteerRow.user_id == LedgerRow.user_id)
+            .outerjoin(community, community.code == where_community)
+            .outerjoin(operator, operator.id == LedgerRow.operator_id)
+            .where(
+                or_(
+                    LedgerRow.community_code.in_(communities),
+                    and_(LedgerRow.community_code.is_(None), VolunteerRow.community_code.in_(communities)),
+                ),
+                LedgerRow.created_at >= start,
+                LedgerRow.created_at < end,
+            )
+            .order_by(LedgerRow.created_at, LedgerRow.id)
+        )
+        return [
+            PointsLine(r.created_at, person, unit, r.kind, r.amount, r.reason, op) for r, person, unit, op in rows.all()
+        ]
+
+    async def redemptions(self, communities: list[str], start: datetime, end: datetime) -> list[RedemptionLine]:
+        """Orders in these communities' credit supermarkets."""
+        closer = aliased(UserRow)
+        name = func.coalesce(VolunteerRow.real_name, UserRow.display_name)
+        rows = await self.s.execute(
+            select(ShopOrderRow, ShopItemRow.name, name, UnitRow.name, closer.display_name)
+            .join(ShopItemRow, ShopItemRow.id == ShopOrderRow.item_id)
+            .join(UnitRow, UnitRow.code == ShopItemRow.community_code)
+            .join(UserRow, UserRow.id == ShopOrderRow.user_id)
+            .outerjoin(VolunteerRow, VolunteerRow.user_id == ShopOrderRow.user_id)
+            .outerjoin(closer, closer.id == ShopOrderRow.closed_by)
+            .where(
+                ShopItemRow.community_code.in_(communities),
+                ShopOrderRow.created_at >= start,
+                ShopOrderRow.created_at < end,
+            )
+            .order_by(ShopOrderRow.created_at, ShopOrderRow.id)
+        )
+        return [
+            RedemptionLine(o.created_at, o.code, item, o.price, person, unit, o.state, o.closed_at, by)
+            for o, item, person, unit, by in rows.all()
+        ]
