@@ -137,3 +137,21 @@ async def export_ledgers(
         "redemptions": len(data.redemptions or []),
     }
     return unit.name, {k: v for k, v in rows.items() if k in kinds}
+
+
+async def create_api_key(settings: Settings, name: str) -> str:
+    """A new Open311 client; its key (shown once)."""
+    async with job(settings) as svc:
+        return await svc.open311.create_key(name)
+
+
+async def revoke_api_key(settings: Settings, name: str) -> None:
+    """Stop a client's key."""
+    async with job(settings) as svc:
+        await svc.open311.revoke(name)
+
+
+async def api_clients(settings: Settings) -> list[tuple[str, str, bool]]:
+    """Every client: name, created, revoked."""
+    async with job(settings) as svc:
+        return [(c.name, c.created_at.isoformat(timespec="minutes"), c.revoked) for c in await svc.open311.clients()]

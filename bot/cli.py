@@ -208,6 +208,63 @@ def run(
         fail(str(e), EXIT_UNREACHABLE)
 
 
+apikey_app = typer.Typer(help="Open311 API clients (keys are shown once and stored hashed).", no_args_is_help=True)
+app.add_typer(apikey_app, name="apikey")
+
+
+@apikey_app.command("create")
+def apikey_create(name: Annotated[str, typer.Argument(help="The client's name, e.g. 12345热线")]) -> None:
+    """Create a client and print its key (once: only a hash is kept)."""
+    settings = load_settings()
+    from bot.admin import create_api_key
+    from domain.kernel.errors import DomainError
+
+    try:
+        key = _run(create_api_key(settings, name))
+    except DomainError as e:
+        fail(
+            "that name is taken" if e.code == "api_key_exists" else "a name of 1–64 printable characters", EXIT_REFUSED
+        )
+    typer.echo(f"API key for {name} (shown once, keep it safe):")
+    typer.echo(key)
+
+
+@apikey_app.command("list")
+def apikey_list() -> None:
+    """Every client, and whether its key still works."""
+    from bot.admin import api_clients
+
+    for name, created, revoked in _run(api_clients(load_settings())):
+        typer.echo(f"{name}\tcreated {created}\t{'revoked' if revoked else 'active'}")
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(name: Annotated[str, typer.Argument(help="The client's name")]) -> None:
+    """Stop a client's key at once."""
+    from bot.admin import revoke_api_key
+    from domain.kernel.errors import DomainError
+
+    try:
+        _run(revoke_api_key(load_settings(), name))
+    except DomainError:
+        fail(f"no active client named {name!r}", EXIT_REFUSED)
+    typer.echo(f"revoked {name}")
+
+
+@app.command()
+def web(
+    host: Annotated[str, typer.Option(help="Listen address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Listen port")] = 8081,
+    base_url: Annotated[str, typer.Option(help="Public URL, for links the desk gives out")] = "",
+) -> None:
+    """Serve the desk: Open311 under /open311/v2/ and /healthz (the bot delivers the messages it causes)."""
+    settings = load_settings()
+    _logging()
+    from bot.web import serve
+
+    _run(serve(settings, host, port, base_url))
+
+
 LEDGER_KINDS = ("cases", "grids", "hours", "points", "redemptions")
 
 

@@ -17,6 +17,7 @@ from domain.org.service import GeoCache
 from domain.outreach.fixed_days import default_schedule, load_schedule
 from domain.outreach.model import FixedDay
 from domain.points.rules import PointsRules
+from domain.reporting.rules import ReportingRules
 from domain.services import Ports, Rules, Services
 from domain.volunteering.rules import VolunteeringRules
 
@@ -62,6 +63,10 @@ def rules_from(settings: Settings, files: Files | None = None) -> Rules:
             order_points=settings.order_points,
             award_max=settings.award_max,
             locale=settings.default_locale,
+        ),
+        reporting=ReportingRules(
+            open311_per_minute=settings.open311_per_minute,
+            open311_public_reads=settings.open311_public_reads,
         ),
         admins=frozenset(UserRef("telegram", str(i)) for i in settings.admin_ids),
         fixed_days=files.fixed_days,

@@ -40,7 +40,9 @@ from domain.points.rewards import Rewards
 from domain.points.rules import PointsRules
 from domain.points.shop import ShopService
 from domain.reporting.ledgers import LedgerService
-from domain.reporting.ports import LedgerReads
+from domain.reporting.open311 import Open311Service
+from domain.reporting.ports import ApiKeys, LedgerReads, Requests
+from domain.reporting.rules import ReportingRules
 from domain.volunteering.activities import ActivityService
 from domain.volunteering.activity_form import ActivityFormService
 from domain.volunteering.orders import OrderService
@@ -75,6 +77,8 @@ class Ports:
     day_records: DayRecords
     broadcasts: Broadcasts
     ledger_reads: LedgerReads
+    requests: Requests
+    api_keys: ApiKeys
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ class Rules:
     cases: CaseRules = field(default_factory=CaseRules)
     volunteering: VolunteeringRules = field(default_factory=VolunteeringRules)
     points: PointsRules = field(default_factory=PointsRules)
+    reporting: ReportingRules = field(default_factory=ReportingRules)
     admins: frozenset[UserRef] = frozenset()
     fixed_days: tuple[FixedDay, ...] = field(default_factory=default_schedule)
 
@@ -203,6 +208,19 @@ class Services:
             ports.cases, ports.deadlines, ports.followers, ports.calls, ports.ledger_reads, self.stats, self.org,
             self.people,
         )  # fmt: skip
+
+    @cached_property
+    def open311(self) -> Open311Service:
+        """Requests in and out for other systems (Open311)."""
+        return Open311Service(
+            self.ports.requests,
+            self.ports.api_keys,
+            self.people,
+            self.ports.people,
+            self.reports,
+            self.clock,
+            self.rules.reporting.open311_per_minute,
+        )
 
     @cached_property
     def fixed_days(self) -> FixedDayService:

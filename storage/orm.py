@@ -115,6 +115,10 @@ class CaseRow(Base):
     """A case."""
 
     __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_created_at", "created_at"),
+        Index("ix_cases_reporter_created", "reporter_id", "created_at"),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -147,6 +151,7 @@ class CaseEventRow(Base):
     """One transition of a case: who, when, from, to, note."""
 
     __tablename__ = "case_events"
+    __table_args__ = (Index("ix_case_events_at", "at"),)
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -502,3 +507,15 @@ class BroadcastRow(Base):
     state: Mapped[str] = mapped_column(String(12), index=True)
     audience: Mapped[list[str]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ApiKeyRow(Base):
+    """An API client (Open311) and the hash of its key; the key itself is shown once and never stored."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

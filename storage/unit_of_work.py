@@ -13,6 +13,7 @@ from storage.org import StaffRepo, UnitRepo
 from storage.outreach import BroadcastRepo, DayRecordRepo
 from storage.people import AwaitingRepo, MarkerRepo, UserRepo
 from storage.points import LedgerRepo, ShopRepo
+from storage.reporting import ApiKeyRepo, RequestRepo
 from storage.volunteering import ActivityRepo, FormRepo, OrderRepo, VolunteerRepo
 
 
@@ -45,4 +46,6 @@ class SqlUnitOfWork:
             day_records=DayRecordRepo(session, clock),
             broadcasts=BroadcastRepo(session),
             ledger_reads=LedgerReadRepo(session),
+            requests=RequestRepo(session),
+            api_keys=ApiKeyRepo(session),
         )

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-CATALOGUES = [ROOT / "handlers" / "locales", ROOT / "domain" / "kernel" / "words"]
+CATALOGUES = [ROOT / "handlers" / "locales", ROOT / "domain" / "kernel" / "words", ROOT / "desk" / "locales"]
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 

@@ -210,6 +210,35 @@ class ReportService:
         case, _ = await self._create(recorder, draft)
         return case
 
+    async def file_external(
+        self, client: User, category: str, text: str, lat: float | None, lon: float | None, address: str | None
+    ) -> tuple[Case, Unit]:
+        """A request from another system (Open311): routed by its point, or to the top unit when it only has
+        an address we cannot place; handled like any other case, the system shown as its reporter."""
+        if category not in CATEGORIES:
+            raise Invalid("unknown_category")
+        text = text.strip()
+        if not text:
+            raise Invalid("empty_text")
+        if len(text) > MAX_TEXT:
+            raise Invalid("text_too_long", max=MAX_TEXT)
+        draft = Draft(user_id=client.id, text=text, category=category, confidence=1.0, urgent=suggests_urgent(text))
+        if address and address.strip():
+            draft.address = address.strip()[:ADDRESS_MAX]
+        if lat is not None and lon is not None:
+            if not valid_coordinates(lat, lon):
+                raise Invalid("bad_coordinates")
+            where = (await self.org.geo.index(self.org.units)).locate(lat, lon)
+            if where is None:
+                raise Invalid("outside_area")
+            draft.lat, draft.lon, draft.unit_code = lat, lon, where.unit_code
+        else:
+            streets = await self.org.of_level(Level.STREET)
+            if not streets:
+                raise Invalid("outside_area")
+            draft.unit_code = streets[0].code  # no point to place: the street dispatches it
+        return await self._create(client, draft)
+
     async def submit(self, user: User) -> tuple[Case, Unit]:
         """Turn a complete draft into a case and post it to the responsible group; returns the case and its unit."""
         draft = await self.drafts.get(user.id)

@@ -6,12 +6,20 @@ import enum
 from dataclasses import dataclass
 from typing import Protocol
 
+from domain.kernel.errors import Invalid
+
 
 class Role(enum.StrEnum):
     """How a reporter is shown to staff: never by name, only by role."""
 
     RIDER = "rider"
     RESIDENT = "resident"
+    API = "api"  # another system filing through Open311 (a city platform, a FixMyStreet-style site)
+
+    @classmethod
+    def chosen(cls) -> tuple[Role, ...]:
+        """The roles a person may choose for themselves."""
+        return (cls.RIDER, cls.RESIDENT)
 
 
 @dataclass(frozen=True)
@@ -89,5 +97,7 @@ class PeopleService:
 
     async def set_role(self, user: User, role: Role) -> None:
         """Rider or resident: how the person is shown to staff when they report."""
+        if role not in Role.chosen():
+            raise Invalid("stale_button")
         await self.people.set_role(user.id, role)
         user.role = role

@@ -75,3 +75,55 @@ class RedemptionLine:
     state: str
     closed_at: datetime | None
     closed_by: str | None
+
+
+@dataclass(frozen=True)
+class RequestLine:
+    """A case as another system sees it (Open311 GeoReport v2): no reporter, numbers masked."""
+
+    number: str
+    category: str
+    description: str
+    unit: str
+    state: str
+    close_reason: str | None
+    requested_at: datetime
+    updated_at: datetime
+    resolve_due: datetime | None
+    lat: float | None
+    lon: float | None
+    address: str | None
+
+
+@dataclass(frozen=True)
+class UpdateLine:
+    """One step of a case's timeline, for systems following progress (mySociety's servicerequestupdates)."""
+
+    update_id: int
+    number: str
+    action: str
+    state: str
+    at: datetime
+    note: str | None
+
+
+@dataclass(frozen=True)
+class RequestQuery:
+    """Open311's filters on requests."""
+
+    numbers: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+    open_states: bool | None = None  # True: open only, False: closed only
+    limit: int = 1000
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    """A system allowed to file requests, known by the hash of its key."""
+
+    name: str
+    user_id: int
+    created_at: datetime
+    revoked: bool = False

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from domain.reporting.model import HoursLine, PointsLine, RedemptionLine
+from domain.reporting.model import (
+    ApiClient,
+    HoursLine,
+    PointsLine,
+    RedemptionLine,
+    RequestLine,
+    RequestQuery,
+    UpdateLine,
+)
 
 
 class LedgerReads(Protocol):
@@ -16,3 +24,25 @@ class LedgerReads(Protocol):
     async def points(self, communities: list[str], start: datetime, end: datetime) -> list[PointsLine]: ...
 
     async def redemptions(self, communities: list[str], start: datetime, end: datetime) -> list[RedemptionLine]: ...
+
+
+class Requests(Protocol):
+    """Cases and their timelines read for other systems."""
+
+    async def find(self, query: RequestQuery) -> list[RequestLine]: ...
+
+    async def updates(self, start: datetime, end: datetime, limit: int) -> list[UpdateLine]: ...
+
+    async def filed_since(self, user_id: int, since: datetime) -> int: ...
+
+
+class ApiKeys(Protocol):
+    """Keys of API clients, stored hashed."""
+
+    async def add(self, name: str, key_hash: str, user_id: int, at: datetime) -> bool: ...
+
+    async def by_hash(self, key_hash: str) -> ApiClient | None: ...
+
+    async def revoke(self, name: str) -> bool: ...
+
+    async def all(self) -> list[ApiClient]: ...

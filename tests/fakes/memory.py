@@ -659,6 +659,8 @@ def world(admins: frozenset[UserRef] = frozenset()) -> World:
         day_records=Unused(),  # type: ignore[arg-type]
         broadcasts=Unused(),  # type: ignore[arg-type]
         ledger_reads=Unused(),  # type: ignore[arg-type]
+        requests=Unused(),  # type: ignore[arg-type]
+        api_keys=Unused(),  # type: ignore[arg-type]
     )
     told = NoticeLog()
     svc = Services(ports, told, clock, Rules(admins=admins))

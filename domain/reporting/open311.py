@@ -1,0 +1,128 @@
+"""Open311 GeoReport v2 as the domain sees it: the service list, requests read and filed, progress updates,
+and the API clients allowed to file (keys shown once, stored hashed, filing rate-limited per client).
+
+A filed request is an ordinary case — routed, posted to its grid's group, on the clock — whose reporter is the
+client system (shown as 外部系统, never by name).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from domain.cases.intake import ReportService
+from domain.cases.model import CATEGORIES
+from domain.kernel.errors import Conflict, Forbidden, Invalid
+from domain.kernel.people import People, PeopleService, Role, User, UserRef
+from domain.kernel.time import Clock
+from domain.reporting.model import ApiClient, RequestLine, RequestQuery, UpdateLine
+from domain.reporting.ports import ApiKeys, Requests
+
+PLATFORM = "open311"
+NAME_MAX = 64
+MAX_RESULTS = 1000
+DEFAULT_SPAN = timedelta(days=90)  # the specification's default window for GET requests
+
+
+def key_hash(key: str) -> str:
+    """How a key is stored: a SHA-256 digest (a key is random and long, so no salt or stretching is needed)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class Open311Service:
+    """Requests in and out for other systems."""
+
+    def __init__(
+        self,
+        requests: Requests,
+        keys: ApiKeys,
+        people: PeopleService,
+        people_store: People,
+        reports: ReportService,
+        clock: Clock,
+        per_minute: int,
+    ) -> None:
+        self.requests = requests
+        self.keys = keys
+        self.people = people
+        self.people_store = people_store
+        self.reports = reports
+        self.clock = clock
+        self.per_minute = per_minute
+
+    @staticmethod
+    def services() -> tuple[str, ...]:
+        """The service codes: our categories."""
+        return CATEGORIES
+
+    async def create_key(self, name: str) -> str:
+        """A new client and its key (returned once; only its hash is kept)."""
+        name = name.strip()
+        if not name or len(name) > NAME_MAX or not name.isprintable():
+            raise Invalid("api_name")
+        client = await self.people_store.upsert(UserRef(PLATFORM, name), name, None, None, False)
+        await self.people_store.set_role(client.id, Role.API)
+        key = secrets.token_urlsafe(32)
+        if not await self.keys.add(name, key_hash(key), client.id, self.clock()):
+            raise Conflict("api_key_exists", name=name)
+        return key
+
+    async def revoke(self, name: str) -> None:
+        """The client's key stops working at once."""
+        if not await self.keys.revoke(name.strip()):
+            raise Invalid("api_key_unknown", name=name[:NAME_MAX])
+
+    async def clients(self) -> list[ApiClient]:
+        """Every client, revoked ones included."""
+        return await self.keys.all()
+
+    async def authenticate(self, key: str | None) -> User:
+        """The client a key belongs to, or Forbidden."""
+        if not key or len(key) > 200:
+            raise Forbidden("api_key_invalid")
+        client = await self.keys.by_hash(key_hash(key))
+        if client is None or client.revoked:
+            raise Forbidden("api_key_invalid")
+        user = await self.people.get(client.user_id)
+        if user is None:
+            raise Forbidden("api_key_invalid")
+        return user
+
+    async def file(
+        self,
+        key: str | None,
+        category: str,
+        text: str,
+        lat: float | None,
+        lon: float | None,
+        address: str | None,
+    ) -> RequestLine:
+        """POST Service Request: a new case from a client, at most `per_minute` a minute per client."""
+        client = await self.authenticate(key)
+        if await self.requests.filed_since(client.id, self.clock() - timedelta(minutes=1)) >= self.per_minute:
+            raise Conflict("rate_limited")
+        if category not in CATEGORIES:
+            raise Invalid("unknown_category")
+        case, _ = await self.reports.file_external(client, category, text, lat, lon, address)
+        [line] = await self.requests.find(RequestQuery(numbers=(case.number,)))
+        return line
+
+    async def find(self, query: RequestQuery) -> list[RequestLine]:
+        """GET Service Requests: by ids, or by filters within at most 90 days (the last 90 by default)."""
+        if query.numbers:
+            return await self.requests.find(RequestQuery(numbers=query.numbers[:MAX_RESULTS]))
+        end = query.end or self.clock()
+        start = query.start or end - DEFAULT_SPAN
+        if start > end or end - start > DEFAULT_SPAN:
+            raise Invalid("date_range")
+        limit = max(1, min(query.limit, MAX_RESULTS))
+        return await self.requests.find(RequestQuery((), query.categories, start, end, query.open_states, limit))
+
+    async def updates(self, start: datetime | None, end: datetime | None) -> list[UpdateLine]:
+        """mySociety's GET servicerequestupdates: timeline steps in a window (the last day by default)."""
+        end = end or self.clock()
+        start = start or end - timedelta(days=1)
+        if start > end or end - start > DEFAULT_SPAN:
+            raise Invalid("date_range")
+        return await self.requests.updates(start, end, MAX_RESULTS)

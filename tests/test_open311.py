@@ -1,0 +1,155 @@
+"""Open311 GeoReport v2: a real client library (georeport, JSON and XML) over HTTP, and POSTs that become cases
+posted to the grid's group like any other."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import uvicorn
+import xmltodict
+from georeport import GeoReport
+
+from bot.app import App
+from bot.demo_cast import GRID_GROUP, WORKER
+from bot.scripted import Script
+from bot.web import create_web
+from domain.cases.model import CaseState
+from tests.helpers import all_cases, sent_to, texts
+
+
+async def a_key(app: App, name: str = "12345热线") -> str:
+    """A client key, as `gridbot apikey create` makes one."""
+    async with app.sessions.begin() as session:
+        _, svc, _ = app.uow.unit_of_work(session)
+        return await svc.open311.create_key(name)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+async def server(district: Script) -> AsyncIterator[str]:
+    """The web app served over real HTTP in this event loop (the client library is synchronous)."""
+    port = free_port()
+    config = uvicorn.Config(create_web(district.app), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    srv = uvicorn.Server(config)
+    task = asyncio.create_task(srv.serve())
+    while not srv.started:  # noqa: ASYNC110 (uvicorn offers a flag, not an event)
+        await asyncio.sleep(0.02)
+    yield f"http://127.0.0.1:{port}/open311/v2"
+    srv.should_exit = True
+    await task
+
+
+def client(app: App) -> httpx.AsyncClient:
+    """An HTTP client on the ASGI app (no socket)."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_web(app)), base_url="http://desk")
+
+
+async def post(app: App, key: str | None, fmt: str = "json", **fields: str) -> httpx.Response:
+    """POST Service Request, form-encoded as the specification says."""
+    data = {"service_code": "public_facility", "description": "南门外井盖缺失", **fields}
+    if key is not None:
+        data["api_key"] = key
+    async with client(app) as http:
+        return await http.post(f"/open311/v2/requests.{fmt}", data=data)
+
+
+async def test_a_posted_request_is_a_case_in_the_grid_group(district: Script, spot: dict[str, float]) -> None:
+    s = district
+    key = await a_key(s.app)
+    reply = await post(s.app, key, lat=str(spot["lat"]), long=str(spot["lon"]), address_string="杏林路12号楼下")
+    assert reply.status_code == 200, reply.text
+    [body] = reply.json()
+    [case] = await all_cases(s.app)
+    assert body["service_request_id"] == case.number and case.unit_code == "QH-01-02"
+    assert case.reporter_role.value == "api" and case.category == "public_facility"
+    await s.app.sender.drain()
+    s._collect()
+    [card] = [x for x in texts(sent_to(s.session, GRID_GROUP.id)) if case.number in x]
+    assert "外部系统" in card and "12345热线" not in card and "井盖缺失" in card
+    # Handled like any other case; the client sees the progress.
+    await s.press(WORKER, "接单", group=GRID_GROUP)
+    async with client(s.app) as http:
+        one = (await http.get(f"/open311/v2/requests/{case.number}.json")).json()[0]
+        updates = (await http.get("/open311/v2/servicerequestupdates.json")).json()
+    assert one["status"] == "open" and one["agency_responsible"] == "杏林社区第二网格"
+    assert one["expected_datetime"] and one["requested_datetime"].endswith("+08:00")
+    statuses = [(u["service_request_id"], u["status"]) for u in updates]
+    assert (case.number, "open") in statuses and (case.number, "action_scheduled") in statuses
+
+
+async def test_posts_need_a_live_key_valid_input_and_a_sane_rate(district: Script, spot: dict[str, float]) -> None:
+    s = district
+    where = {"lat": str(spot["lat"]), "long": str(spot["lon"])}
+    reply = await post(s.app, None, **where)
+    assert reply.status_code == 403 and reply.json()[0]["code"] == 403
+    key = await a_key(s.app)
+    reply = await post(s.app, key, fmt="xml", service_code="flying_saucers", **where)
+    errors = xmltodict.parse(reply.content)["errors"]["error"]
+    assert reply.status_code == 400 and errors["code"] == "400" and errors["description"]
+    assert (await post(s.app, key, lat=str(spot["lat"]))).status_code == 400  # lat without long
+    assert (await post(s.app, key, lat="99", long="117")).status_code == 400
+    assert (await post(s.app, key, lat="36.2", long="117.0")).status_code == 400  # outside the street
+    assert (await post(s.app, key, description="x" * 4001, **where)).status_code == 400
+    assert await all_cases(s.app) == []  # nothing refused left anything behind
+    # An address alone goes to the street, which dispatches it.
+    assert (await post(s.app, key, address_string="青禾街道某小区")).status_code == 200
+    [case] = await all_cases(s.app)
+    assert case.unit_code == "QH" and case.state is CaseState.NEW
+    async with s.app.sessions.begin() as session:
+        _, svc, _ = s.app.uow.unit_of_work(session)
+        await svc.open311.revoke("12345热线")
+    assert (await post(s.app, key, **where)).status_code == 403
+
+
+async def test_a_runaway_client_is_slowed_down(district: Script, spot: dict[str, float]) -> None:
+    s = district
+    object.__setattr__(s.app.settings, "open311_per_minute", 3)  # the rules are read from settings per unit of work
+    key = await a_key(s.app)
+    where = {"lat": str(spot["lat"]), "long": str(spot["lon"])}
+    codes = [(await post(s.app, key, description=f"第{i}处井盖缺失", **where)).status_code for i in range(5)]
+    assert codes == [200, 200, 200, 429, 429]
+
+
+async def test_a_real_open311_client_reads_json_and_xml(district: Script, spot: dict[str, float], server: str) -> None:
+    s = district
+    key = await a_key(s.app)
+    for i in range(2):
+        await post(
+            s.app, key, lat=str(spot["lat"]), long=str(spot["lon"]), description=f"路灯{i}号不亮 电话13912345678"
+        )
+    for fmt in ("json", "xml"):
+        api = GeoReport(server, output_format=fmt)
+        services_list = await asyncio.to_thread(api.get_service_list)
+        codes = [x["service_code"] for x in services_list]
+        assert "public_facility" in codes and "fire_safety" in codes
+        requests = await asyncio.to_thread(api.get_service_requests, status="open")
+        assert len(requests) == 2
+        assert all("139****5678" in r["description"] for r in requests)
+        one = await asyncio.to_thread(api.get_service_request, requests[0]["service_request_id"])
+        assert one["service_request_id"] == requests[0]["service_request_id"] and one["status"] == "open"
+        definition = await asyncio.to_thread(api.get_service_definition, "public_facility")
+        assert definition["service_code"] == "public_facility"
+
+
+async def test_reads_can_require_a_key(district: Script) -> None:
+    s = district
+    object.__setattr__(s.app.settings, "open311_public_reads", False)
+    key = await a_key(s.app)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_web(s.app)), base_url="http://desk") as http:
+        assert (await http.get("/open311/v2/requests.json")).status_code == 403
+        assert (await http.get("/open311/v2/requests.json", params={"api_key": key})).status_code == 200
+        bad = await http.get("/open311/v2/requests.json", params={"api_key": key, "status": "pending"})
+        assert bad.status_code == 400
+        assert (await http.get("/open311/v2/requests/SB1.json", params={"api_key": key})).status_code == 404
+        assert (await http.get("/open311/v2/services.csv")).status_code == 400
+        discovery = (await http.get("/open311/v2/discovery.json")).json()
+        assert discovery["endpoints"][0]["specification"] == "http://wiki.open311.org/GeoReport_v2"
