@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint install run bench clean
+.PHONY: demo test lint install run bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,13 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
+# The console's tests drive Debian's Chromium (through Playwright, which downloads nothing); CJK fonts make the
+# screenshots readable. Installed once, when missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@fc-list 2>/dev/null | grep -qi "noto.*cjk" || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk || true
+
+test: lint browser
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP)

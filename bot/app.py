@@ -121,4 +121,5 @@ def create_app(
             classifier = RasaClassifier(client, classifier)
     geo = GeoCache(settings.community_radius_m, settings.street_radius_m)
     dp, uow = create_dispatcher(sessions, classifier, settings, geo, clock, sender.wake)
+    uow.console_url = str(settings.console_url).rstrip("/") if settings.console_url else None
     return App(settings, engine, sessions, bot, dp, sender, store, uow, classifier, UpdateFeeder(dp, bot))

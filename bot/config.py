@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     # --- the desk: Open311 and the console
     open311_per_minute: int = Field(30, ge=1, le=10_000)
     open311_public_reads: bool = True
+    # The console's public address, for login links (e.g. https://desk.example.org); unset: /console says so.
+    console_url: AnyHttpUrl | None = None
     # How long a webhook request may wait for the database before Telegram is told to redeliver it (non-2xx).
     webhook_patience_s: float = Field(20.0, ge=0, le=50)
     # Categories handled above the grid: disputes go to the community's mediation by default.

@@ -94,6 +94,7 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         self.group_locale = group_locale
         self.on_outbox = on_outbox
         self.bot_username: str | None = None
+        self.console_url: str | None = None
         self.duplicates = 0
 
     def unit_of_work(self, session: AsyncSession) -> tuple[SqlUnitOfWork, Services, Tg]:
@@ -102,7 +103,7 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         notices = TelegramNotices(Delivery(uow), self.group_locale, self.clock, self.bot_username)
         svc = self.make_services(uow.ports, notices)
         notices.services = svc
-        return uow, svc, Tg(notices, self.group_locale)
+        return uow, svc, Tg(notices, self.group_locale, self.console_url)
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         """Run the handler inside one transaction; refusals roll back and are answered politely."""

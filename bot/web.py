@@ -7,7 +7,10 @@ the outbox sender (in this process or the bot's) delivers them.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import hashlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -16,8 +19,13 @@ from starlette.routing import Route
 
 from bot.app import App
 from bot.config import Settings
+from desk.console.app import Console
 from desk.open311 import Open311
+from domain.kernel.errors import DomainError
 from domain.services import Services
+from handlers.i18n import TEXTS, plain
+
+log = logging.getLogger(__name__)
 
 
 def scope_of(app: App) -> contextlib.AbstractAsyncContextManager[Services]:
@@ -33,14 +41,48 @@ def scope_of(app: App) -> contextlib.AbstractAsyncContextManager[Services]:
     return scope()
 
 
+def refusal_text(e: DomainError, locale: str) -> str:
+    """A domain refusal in words (the chat's wording, so staff read the same reason everywhere)."""
+    key = f"errors.{e.code}"
+    return plain(key, locale, **e.params) if TEXTS.template(key, locale) else plain("errors.internal", locale)
+
+
+def photo_source(app: App, cache: Path) -> Callable[[str], Awaitable[bytes | None]]:
+    """Photos by Telegram file id, downloaded through the Bot API once and kept on disk."""
+
+    async def fetch(file_id: str) -> bytes | None:
+        path = cache / f"{hashlib.sha256(file_id.encode()).hexdigest()}.jpg"
+        if path.exists():
+            return path.read_bytes()
+        try:
+            file = await app.bot.get_file(file_id)
+            if not file.file_path:
+                return None
+            buffer = await app.bot.download_file(file.file_path)
+        except Exception as e:  # noqa: BLE001 - a missing photo must not break the page
+            log.warning("photo %s not available: %s", file_id[:16], e)
+            return None
+        if buffer is None:
+            return None
+        data = buffer.read()
+        cache.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return data
+
+    return fetch
+
+
 def create_web(app: App, base_url: str = "") -> Starlette:
-    """The ASGI application: Open311 under /open311/v2/, health checks."""
+    """The ASGI application: the staff console under /console, Open311 under /open311/v2/, health checks."""
     open311 = Open311(lambda: scope_of(app), app.settings.open311_public_reads, base_url)
+    from intents.model import cache_dir
+
+    console = Console(lambda: scope_of(app), photo_source(app, cache_dir() / "photos"), refusal_text)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"ok": True})
 
-    return Starlette(routes=[Route("/healthz", healthz), *open311.routes()])
+    return Starlette(routes=[Route("/healthz", healthz), *open311.routes(), *console.routes()])
 
 
 async def serve(settings: Settings, host: str, port: int, base_url: str = "") -> None:

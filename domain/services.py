@@ -27,7 +27,8 @@ from domain.kernel.markers import Markers
 from domain.kernel.notices import Notices
 from domain.kernel.people import People, PeopleService, UserRef
 from domain.kernel.time import Clock
-from domain.org.ports import Staff, Units
+from domain.org.access import ConsoleAccess
+from domain.org.ports import Logins, Staff, Units
 from domain.org.service import GeoCache, OrgService
 from domain.outreach.broadcast import BroadcastService
 from domain.outreach.fixed_days import FixedDayService, default_schedule
@@ -39,6 +40,8 @@ from domain.points.ports import Ledger, Shop
 from domain.points.rewards import Rewards
 from domain.points.rules import PointsRules
 from domain.points.shop import ShopService
+from domain.reporting.browse import CaseBrowser
+from domain.reporting.dashboard import DashboardService
 from domain.reporting.ledgers import LedgerService
 from domain.reporting.open311 import Open311Service
 from domain.reporting.ports import ApiKeys, LedgerReads, Requests
@@ -79,6 +82,7 @@ class Ports:
     ledger_reads: LedgerReads
     requests: Requests
     api_keys: ApiKeys
+    logins: Logins
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,21 @@ class Services:
             ports.cases, ports.deadlines, ports.followers, ports.calls, ports.ledger_reads, self.stats, self.org,
             self.people,
         )  # fmt: skip
+
+    @cached_property
+    def access(self) -> ConsoleAccess:
+        """Who may use the staff console; login links and sessions."""
+        return ConsoleAccess(self.ports.logins, self.org, self.people, self.clock)
+
+    @cached_property
+    def browser(self) -> CaseBrowser:
+        """Cases for the console."""
+        return CaseBrowser(self.ports.requests, self.cases, self.whistle, self.access)
+
+    @cached_property
+    def dashboard(self) -> DashboardService:
+        """The console's dashboard and map."""
+        return DashboardService(self.ports.requests, self.ledgers, self.stats, self.access, self.org, self.clock)
 
     @cached_property
     def open311(self) -> Open311Service:

@@ -46,9 +46,11 @@ def reply_chat(query: CallbackQuery, user: User) -> int:
 class Tg:
     """What a handler needs besides the domain: the outbox for replies, callback answers, the group language."""
 
-    def __init__(self, notices: TelegramNotices, group_locale: str) -> None:
+    def __init__(self, notices: TelegramNotices, group_locale: str, console_url: str | None = None) -> None:
         self.notices = notices
         self.group_locale = group_locale
+        # Where the staff console is served (GRIDBOT_CONSOLE_URL), for the login links /console gives out.
+        self.console_url = console_url
         # A button press is answered once, after the update committed (see the unit-of-work middleware).
         self.answer_text: str | None = None
         self.answer_alert = False

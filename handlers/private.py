@@ -62,6 +62,15 @@ def router() -> Router:
         await svc.people.set_role(user, role)
         tg.answer(plain("start.role_set", user.locale, role=plain(f"role.{role.value}", user.locale)))
 
+    @r.message(Command("console"))
+    async def console(message: Message, svc: Services, user: User, tg: Tg) -> None:
+        token = await svc.access.issue_link(user)
+        if tg.console_url is None:
+            await tg.send(TgMessage(message.chat.id, t("console.not_configured", user.locale)))
+            return
+        link = f"{tg.console_url}/console/login?t={token}"
+        await tg.send(TgMessage(message.chat.id, t("console.link", user.locale, url=link)))
+
     @r.message(Command("help"))
     async def help_(message: Message, user: User, tg: Tg) -> None:
         await tg.send(views.main_menu(message.chat.id, t("help.text", user.locale), user.locale))

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.kernel.people import User
-from domain.org.model import ChannelRef, Level, Unit
+from domain.org.model import AuditEntry, ChannelRef, Level, Unit
 from storage.db import Clock
-from storage.orm import MetaRow, StaffRow, UnitRow, UserRow
+from storage.orm import (
+    ConsoleAuditRow,
+    ConsoleSessionRow,
+    ConsoleTokenRow,
+    MetaRow,
+    StaffRow,
+    UnitRow,
+    UserRow,
+)
 from storage.people import _user
 
 
@@ -174,3 +184,71 @@ class StaffRepo:
             .where(StaffRow.unit_code == unit_code, StaffRow.role == role)
         )
         return [_user(r) for r in rows.scalars()]
+
+
+class LoginRepo:
+    """Console links, sessions and the audit log (the domain's Logins port)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def add_token(self, token_hash: str, user_id: int, at: datetime, expires_at: datetime) -> None:
+        """Store a new link's hash."""
+        self.s.add(ConsoleTokenRow(token_hash=token_hash, user_id=user_id, created_at=at, expires_at=expires_at))
+        await self.s.flush()
+
+    async def take_token(self, token_hash: str, now: datetime) -> int | None:
+        """Use a link once (a conditional update: two clicks, one session); its person, or None."""
+        result = await self.s.execute(
+            update(ConsoleTokenRow)
+            .where(
+                ConsoleTokenRow.token_hash == token_hash,
+                ConsoleTokenRow.used_at.is_(None),
+                ConsoleTokenRow.expires_at > now,
+            )
+            .values(used_at=now)
+            .returning(ConsoleTokenRow.user_id)
+        )
+        found = result.scalar_one_or_none()
+        return int(found) if found is not None else None
+
+    async def tokens_since(self, user_id: int, since: datetime) -> int:
+        """Links issued to a person since a moment."""
+        found = await self.s.execute(
+            select(func.count())
+            .select_from(ConsoleTokenRow)
+            .where(ConsoleTokenRow.user_id == user_id, ConsoleTokenRow.created_at >= since)
+        )
+        return int(found.scalar_one())
+
+    async def add_session(self, sid_hash: str, user_id: int, csrf: str, at: datetime, expires_at: datetime) -> None:
+        """Store a new session's hash."""
+        self.s.add(
+            ConsoleSessionRow(sid_hash=sid_hash, user_id=user_id, csrf=csrf, created_at=at, expires_at=expires_at)
+        )
+        await self.s.flush()
+
+    async def session(self, sid_hash: str, now: datetime) -> tuple[int, str, datetime] | None:
+        """A live session: person, form token, expiry."""
+        row = (
+            await self.s.execute(
+                select(ConsoleSessionRow).where(
+                    ConsoleSessionRow.sid_hash == sid_hash, ConsoleSessionRow.expires_at > now
+                )
+            )
+        ).scalar_one_or_none()
+        return (row.user_id, row.csrf, row.expires_at) if row else None
+
+    async def end_session(self, sid_hash: str) -> None:
+        """Log out."""
+        await self.s.execute(delete(ConsoleSessionRow).where(ConsoleSessionRow.sid_hash == sid_hash))
+
+    async def audit(self, user_id: int, at: datetime, action: str, target: str, detail: str) -> None:
+        """Append to the audit log."""
+        self.s.add(ConsoleAuditRow(user_id=user_id, at=at, action=action, target=target, detail=detail))
+        await self.s.flush()
+
+    async def audit_log(self, limit: int) -> list[AuditEntry]:
+        """The latest entries first."""
+        rows = await self.s.execute(select(ConsoleAuditRow).order_by(ConsoleAuditRow.id.desc()).limit(limit))
+        return [AuditEntry(r.user_id, r.at, r.action, r.target, r.detail) for r in rows.scalars()]

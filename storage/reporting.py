@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Select, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.cases.model import Case
 from domain.kernel.privacy import mask_personal_numbers
-from domain.reporting.model import ApiClient, RequestLine, RequestQuery, UpdateLine
+from domain.reporting.model import ApiClient, CaseFilter, RequestLine, RequestQuery, UpdateLine
+from storage.cases import _case
 from storage.orm import ApiKeyRow, CaseEventRow, CaseRow, DeadlineRow, UnitRow
 
 OPEN = ("new", "claimed", "on_site")
@@ -76,12 +79,85 @@ class RequestRepo:
             for e, number in rows.all()
         ]
 
+    async def browse(self, f: CaseFilter, units: list[str] | None, limit: int, now: datetime) -> list[Case]:
+        """The console's list: newest first, filtered, paged by id."""
+        stmt = select(CaseRow)
+        if units is not None:
+            stmt = stmt.where(CaseRow.unit_code.in_(units))
+        if f.states:
+            stmt = stmt.where(CaseRow.state.in_(f.states))
+        if f.categories:
+            stmt = stmt.where(CaseRow.category.in_(f.categories))
+        if f.urgent is not None:
+            stmt = stmt.where(CaseRow.urgent.is_(f.urgent))
+        if f.start is not None:
+            stmt = stmt.where(CaseRow.created_at >= f.start)
+        if f.end is not None:
+            stmt = stmt.where(CaseRow.created_at < f.end)
+        if f.text:
+            text = f.text.strip()[:100]
+            stmt = stmt.where(or_(CaseRow.number == text.upper(), CaseRow.description.contains(text, autoescape=True)))
+        if f.overdue:
+            stmt = stmt.where(CaseRow.id.in_(_binding_missed()))
+        if f.before_id is not None:
+            stmt = stmt.where(CaseRow.id < f.before_id)
+        rows = await self.s.execute(stmt.order_by(CaseRow.id.desc()).limit(limit))
+        return [_case(r) for r in rows.scalars()]
+
+    async def overdue_among(self, case_ids: list[int]) -> set[int]:
+        """Which of these cases have a clock that ran out and still binds."""
+        if not case_ids:
+            return set()
+        rows = await self.s.execute(_binding_missed().where(DeadlineRow.case_id.in_(case_ids)))
+        return {int(x) for x in rows.scalars()}
+
+    async def tallies(
+        self, units: list[str] | None, start: datetime, end: datetime, places: int
+    ) -> tuple[dict[str, int], list[tuple[str, int]]]:
+        """Cases received in a window by category, and the places named most often."""
+        scope = [CaseRow.created_at >= start, CaseRow.created_at < end]
+        if units is not None:
+            scope.append(CaseRow.unit_code.in_(units))
+        by_category = await self.s.execute(
+            select(CaseRow.category, func.count()).where(*scope).group_by(CaseRow.category)
+        )
+        top = await self.s.execute(
+            select(CaseRow.address, func.count())
+            .where(*scope, CaseRow.address.is_not(None))
+            .group_by(CaseRow.address)
+            .order_by(func.count().desc(), CaseRow.address)
+            .limit(places)
+        )
+        return {c: int(n) for c, n in by_category.all()}, [(str(a), int(n)) for a, n in top.all()]
+
+    async def open_pins(self, units: list[str] | None, limit: int) -> list[Case]:
+        """Open cases with a point, newest first (for the map)."""
+        stmt = select(CaseRow).where(CaseRow.state.in_(OPEN), CaseRow.lat.is_not(None))
+        if units is not None:
+            stmt = stmt.where(CaseRow.unit_code.in_(units))
+        rows = await self.s.execute(stmt.order_by(CaseRow.id.desc()).limit(limit))
+        return [_case(r) for r in rows.scalars()]
+
     async def filed_since(self, user_id: int, since: datetime) -> int:
         """How many cases this reporter filed since a moment."""
         found = await self.s.execute(
             select(func.count()).select_from(CaseRow).where(CaseRow.reporter_id == user_id, CaseRow.created_at >= since)
         )
         return int(found.scalar_one())
+
+
+def _binding_missed() -> Select[Any]:
+    # A missed clock that still binds in the case's state (a late claim is history once claimed).
+    binds = or_(
+        and_(CaseRow.state == "new", DeadlineRow.kind.in_(("claim", "resolve"))),
+        and_(CaseRow.state == "claimed", DeadlineRow.kind.in_(("on_site", "resolve"))),
+        and_(CaseRow.state == "on_site", DeadlineRow.kind == "resolve"),
+    )
+    return (
+        select(DeadlineRow.case_id)
+        .join(CaseRow, CaseRow.id == DeadlineRow.case_id)
+        .where(DeadlineRow.state == "missed", binds)
+    )
 
 
 def _client(r: ApiKeyRow) -> ApiClient:

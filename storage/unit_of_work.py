@@ -9,7 +9,7 @@ from storage.cases import CallRepo, CaseRepo, DeadlineRepo, DraftRepo, ExampleRe
 from storage.db import Clock
 from storage.delivery import OutboxRepo, PostRepo
 from storage.ledgers import LedgerReadRepo
-from storage.org import StaffRepo, UnitRepo
+from storage.org import LoginRepo, StaffRepo, UnitRepo
 from storage.outreach import BroadcastRepo, DayRecordRepo
 from storage.people import AwaitingRepo, MarkerRepo, UserRepo
 from storage.points import LedgerRepo, ShopRepo
@@ -48,4 +48,5 @@ class SqlUnitOfWork:
             ledger_reads=LedgerReadRepo(session),
             requests=RequestRepo(session),
             api_keys=ApiKeyRepo(session),
+            logins=LoginRepo(session),
         )

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from domain.cases import lifecycle
-from domain.cases.model import MAX_TEXT, Case, CaseState
+from domain.cases.model import MAX_TEXT, Case, CaseEvent, CaseState
 from domain.cases.moves import CaseMoves
 from domain.kernel.awaiting import Awaited
-from domain.kernel.errors import Conflict, Invalid, NotFound
+from domain.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from domain.kernel.events import CaseResolved
 from domain.kernel.notices import Audience, Notice, Phrase, PostMode, Subject, Word
 from domain.kernel.people import User
@@ -16,11 +16,14 @@ from domain.kernel.rating import Rating
 class CaseVerdicts(CaseMoves):
     """Resolving, rating, following up and reopening."""
 
-    async def _ask_resolve_note(self, case: Case, actor: User) -> Case:
+    async def _departments_done(self, case: Case) -> None:
         open_calls = [c for c in await self.calls.of_case(case.id) if c.state in ("called", "reported")]
         if open_calls:
             # 吹哨报到: a case is not finished while a called department has not finished its part.
             raise Conflict("departments_pending", n=len(open_calls))
+
+    async def _ask_resolve_note(self, case: Case, actor: User) -> Case:
+        await self._departments_done(case)
         # The note (and photo) come in the person's next reply; until then nothing changes.
         await self.conversation.expect(actor.id, Awaited.RESOLVE_NOTE, case.id)
         await self.notices.emit(
@@ -47,7 +50,35 @@ class CaseVerdicts(CaseMoves):
         case = await self.get(awaiting.ref_id)
         t = await self._check(case, "resolve", case.rev, actor)
         await self.conversation.done(actor.id, Awaited.RESOLVE_NOTE)
-        case = await self._move(case, actor, t.target or case.state, "resolve", note or None, photo=photo)
+        return await self._finish(case, actor, t.target or case.state, note, photo)
+
+    async def resolve_now(self, case_id: int, rev: int, actor: User, note: str) -> Case:
+        """Resolve with the note given at once (a console types it with the action)."""
+        case = await self.get(case_id)
+        t = await self._check(case, "resolve", rev, actor)
+        await self._departments_done(case)
+        note = note.strip()
+        if not note:
+            raise Invalid("resolve_note_empty")
+        if len(note) > MAX_TEXT:
+            raise Invalid("text_too_long", max=MAX_TEXT)
+        return await self._finish(case, actor, t.target or case.state, note, None)
+
+    async def add_note(self, case_id: int, actor: User, note: str) -> Case:
+        """A staff note in the case's timeline (nothing else changes, nobody is messaged)."""
+        case = await self.get(case_id)
+        if not await self.org.may_handle(actor, case.unit_code):
+            raise Forbidden("not_your_case")
+        note = note.strip()
+        if not note:
+            raise Invalid("empty_text")
+        if len(note) > MAX_TEXT:
+            raise Invalid("text_too_long", max=MAX_TEXT)
+        await self.cases.add_event(CaseEvent(case.id, actor.id, self.clock(), case.state, case.state, "note", note))
+        return case
+
+    async def _finish(self, case: Case, actor: User, target: CaseState, note: str, photo: str | None) -> Case:
+        case = await self._move(case, actor, target, "resolve", note or None, photo=photo)
         await self.clocks.resolved(case)
         await self.show(case, PostMode.UPDATE, actor)
         await self.events.publish(CaseResolved(case.id, case.number, case.reporter_id, case.category, case.unit_code))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 
@@ -38,3 +39,14 @@ class ChannelRef:
 
     platform: str
     address: str
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One action taken in the staff console: who, when, what, on what."""
+
+    user_id: int
+    at: datetime
+    action: str
+    target: str
+    detail: str

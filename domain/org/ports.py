@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from domain.kernel.people import User
-from domain.org.model import ChannelRef, Unit
+from domain.org.model import AuditEntry, ChannelRef, Unit
 
 
 class Units(Protocol):
@@ -44,3 +45,23 @@ class Staff(Protocol):
     async def set_role(self, unit_code: str, user_id: int, role: str) -> bool: ...
 
     async def with_role(self, unit_code: str, role: str) -> list[User]: ...
+
+
+class Logins(Protocol):
+    """One-time console login links, console sessions and the audit log (secrets stored as hashes)."""
+
+    async def add_token(self, token_hash: str, user_id: int, at: datetime, expires_at: datetime) -> None: ...
+
+    async def take_token(self, token_hash: str, now: datetime) -> int | None: ...
+
+    async def tokens_since(self, user_id: int, since: datetime) -> int: ...
+
+    async def add_session(self, sid_hash: str, user_id: int, csrf: str, at: datetime, expires_at: datetime) -> None: ...
+
+    async def session(self, sid_hash: str, now: datetime) -> tuple[int, str, datetime] | None: ...
+
+    async def end_session(self, sid_hash: str) -> None: ...
+
+    async def audit(self, user_id: int, at: datetime, action: str, target: str, detail: str) -> None: ...
+
+    async def audit_log(self, limit: int) -> list[AuditEntry]: ...

@@ -127,3 +127,19 @@ class ApiClient:
     user_id: int
     created_at: datetime
     revoked: bool = False
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """The list's filters; `before_id` pages backwards through ids (fast at any depth)."""
+
+    states: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    unit: str | None = None
+    urgent: bool | None = None
+    overdue: bool = False
+    start: datetime | None = None
+    end: datetime | None = None
+    text: str = ""
+    before_id: int | None = None
+    limit: int = 50

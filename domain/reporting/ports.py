@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from domain.cases.model import Case
 from domain.reporting.model import (
     ApiClient,
+    CaseFilter,
     HoursLine,
     PointsLine,
     RedemptionLine,
@@ -34,6 +36,16 @@ class Requests(Protocol):
     async def updates(self, start: datetime, end: datetime, limit: int) -> list[UpdateLine]: ...
 
     async def filed_since(self, user_id: int, since: datetime) -> int: ...
+
+    async def browse(self, f: CaseFilter, units: list[str] | None, limit: int, now: datetime) -> list[Case]: ...
+
+    async def overdue_among(self, case_ids: list[int]) -> set[int]: ...
+
+    async def tallies(
+        self, units: list[str] | None, start: datetime, end: datetime, places: int
+    ) -> tuple[dict[str, int], list[tuple[str, int]]]: ...
+
+    async def open_pins(self, units: list[str] | None, limit: int) -> list[Case]: ...
 
 
 class ApiKeys(Protocol):

@@ -661,6 +661,7 @@ def world(admins: frozenset[UserRef] = frozenset()) -> World:
         ledger_reads=Unused(),  # type: ignore[arg-type]
         requests=Unused(),  # type: ignore[arg-type]
         api_keys=Unused(),  # type: ignore[arg-type]
+        logins=Unused(),  # type: ignore[arg-type]
     )
     told = NoticeLog()
     svc = Services(ports, told, clock, Rules(admins=admins))

@@ -1,0 +1,426 @@
+"""The staff console: server-rendered pages on the same domain services as the chat.
+
+Sign-in is by a one-time link from /console in a private chat; the session lives in an HttpOnly, SameSite
+cookie; every form carries the session's CSRF token; every change goes through the domain (the same rules,
+timeline entries and Telegram messages as a button press) and into the audit log.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from desk.console.svg import GridShape, Legend, Pin, Series, bar_chart, line_chart, map_svg
+from desk.ledgers import Ledgers, plain_word, text, to_bytes
+from domain.cases.model import CATEGORIES
+from domain.kernel.errors import Conflict, DomainError, Forbidden, NotFound
+from domain.kernel.privacy import mask_personal_numbers
+from domain.kernel.time import CHINA_TZ, local
+from domain.org.access import ConsoleSession
+from domain.reporting.model import CaseFilter
+from domain.services import Services
+
+Scope = Callable[[], AbstractAsyncContextManager[Services]]
+PhotoSource = Callable[[str], Awaitable[bytes | None]]
+COOKIE = "gridbot_console"
+# No scripts at all; inline styles only (the pages carry their own small stylesheet).
+CSP = "default-src 'self'; script-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'"
+TEMPLATES = Path(__file__).parent / "templates"
+STATES = ("new", "claimed", "on_site", "resolved", "closed")
+
+
+def _locale(request: Request) -> str:
+    return "en" if request.headers.get("accept-language", "").lower().startswith("en") else "zh-CN"
+
+
+def _when(moment: datetime | None) -> str:
+    return local(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
+
+
+def _day(value: str | None, end: bool = False) -> datetime | None:
+    if not value:
+        return None
+    try:
+        day = datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        return None
+    return datetime.combine(day + timedelta(days=1) if end else day, time(0), CHINA_TZ)
+
+
+class Console:
+    """The console's routes."""
+
+    def __init__(self, scope: Scope, photos: PhotoSource | None = None, error_text: Callable[..., str] | None = None):
+        self.scope = scope
+        self.photos = photos
+        self.error_text = error_text
+        self.env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
+        self.env.filters["when"] = _when
+        self.env.filters["masked"] = mask_personal_numbers
+
+    def routes(self) -> list[BaseRoute]:
+        """The routes to add to the web app."""
+        return [
+            Route("/console", self.home),
+            Route("/console/", self.home),
+            Route("/console/login", self.login),
+            Route("/console/signed-out", self.signed_out),
+            Route("/console/logout", self.logout, methods=["POST"]),
+            Route("/console/cases", self.cases),
+            Route("/console/cases/{number}", self.case, methods=["GET", "POST"]),
+            Route("/console/photo/{number}/{index:int}", self.photo),
+            Route("/console/map", self.map),
+            Route("/console/dashboard", self.dashboard),
+            Route("/console/export", self.export),
+            Route("/console/volunteers", self.volunteers),
+            Route("/console/audit", self.audit),
+        ]
+
+    # ---- rendering and sessions
+
+    def _page(
+        self, request: Request, name: str, session: ConsoleSession | None, status: int = 200, **ctx: Any
+    ) -> Response:
+        locale = _locale(request)
+
+        def t(key: str, **params: object) -> str:
+            return text(key, locale, **params)
+
+        def word(key: str) -> str:
+            return plain_word(key, locale)
+
+        html = self.env.get_template(name).render(t=t, word=word, session=session, request=request, **ctx)
+        response = HTMLResponse(html, status_code=status)
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'"
+        )
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    async def _session(self, request: Request, svc: Services) -> ConsoleSession:
+        session = await svc.access.session(request.cookies.get(COOKIE))
+        if session is None:
+            raise _SignIn()
+        return session
+
+    def _refusal(self, request: Request, e: DomainError) -> str:
+        if self.error_text is not None:
+            return self.error_text(e, _locale(request))
+        return e.code
+
+    async def _guarded(
+        self, request: Request, handler: Callable[[Services, ConsoleSession], Awaitable[Response]]
+    ) -> Response:
+        try:
+            async with self.scope() as svc:
+                session = await self._session(request, svc)
+                return await handler(svc, session)
+        except _SignIn:
+            return RedirectResponse("/console/signed-out", status_code=303)
+        except Forbidden as e:
+            return self._page(request, "message.html", None, 403, message=self._refusal(request, e))
+        except NotFound as e:
+            return self._page(request, "message.html", None, 404, message=self._refusal(request, e))
+
+    # ---- sign-in
+
+    async def home(self, request: Request) -> Response:
+        """To the case list."""
+        return RedirectResponse("/console/cases", status_code=303)
+
+    async def login(self, request: Request) -> Response:
+        """A one-time link: open a session and set its cookie."""
+        try:
+            async with self.scope() as svc:
+                sid, session = await svc.access.redeem(request.query_params.get("t", ""))
+        except Forbidden:
+            return self._page(
+                request, "message.html", None, 403, message=text("console.link_invalid", _locale(request))
+            )
+        response = RedirectResponse("/console/cases", status_code=303)
+        max_age = int((session.expires_at - datetime.now(session.expires_at.tzinfo)).total_seconds())
+        response.set_cookie(
+            COOKIE, sid, max_age=max(60, max_age), httponly=True, samesite="lax",
+            secure=request.url.scheme == "https", path="/console",
+        )  # fmt: skip
+        return response
+
+    async def signed_out(self, request: Request) -> Response:
+        """How to sign in."""
+        return self._page(request, "message.html", None, 401, message=text("console.signed_out", _locale(request)))
+
+    async def logout(self, request: Request) -> Response:
+        """End the session."""
+        form = await request.form()
+        async with self.scope() as svc:
+            session = await svc.access.session(request.cookies.get(COOKIE))
+            if session is not None and _csrf_ok(session, form.get("csrf")):
+                await svc.access.logout(request.cookies.get(COOKIE, ""))
+        response = RedirectResponse("/console/signed-out", status_code=303)
+        response.delete_cookie(COOKIE, path="/console")
+        return response
+
+    # ---- cases
+
+    async def cases(self, request: Request) -> Response:
+        """The filtered list."""
+        q = request.query_params
+
+        async def page(svc: Services, session: ConsoleSession) -> Response:
+            before = q.get("before")
+            f = CaseFilter(
+                states=tuple(s for s in q.getlist("state") if s in STATES),
+                categories=tuple(c for c in q.getlist("category") if c in CATEGORIES),
+                unit=q.get("unit") or None,
+                urgent=True if q.get("urgent") == "1" else None,
+                overdue=q.get("overdue") == "1",
+                start=_day(q.get("from")),
+                end=_day(q.get("to"), end=True),
+                text=(q.get("q") or "")[:100],
+                before_id=int(before) if before and before.isdigit() and len(before) < 19 else None,
+            )
+            found = await svc.browser.search(session.user, f)
+            scope = await svc.access.scope(session.user)
+            units = scope if scope is not None else await svc.org.all()
+            keep = [(k, v) for k, v in q.multi_items() if k != "before"]
+            nxt = "?" + urlencode([*keep, ("before", str(found.next_before))]) if found.next_before else None
+            return self._page(
+                request, "cases.html", session, page=found, units=units, states=STATES, categories=CATEGORIES,
+                q=q, next_url=nxt, month=svc.dashboard.this_month(),
+            )  # fmt: skip
+
+        return await self._guarded(request, page)
+
+    async def case(self, request: Request) -> Response:
+        """One case, and its actions (POST takes one)."""
+        number = request.path_params["number"]
+        form = await request.form() if request.method == "POST" else None
+
+        async def page(svc: Services, session: ConsoleSession) -> Response:
+            message = error = None
+            if form is not None:
+                if not _csrf_ok(session, form.get("csrf")):
+                    return self._page(
+                        request, "message.html", session, 403, message=text("console.csrf", _locale(request))
+                    )
+                action = str(form.get("action") or "")
+                rev = str(form.get("rev") or "0")
+                try:
+                    await svc.browser.perform(
+                        session.user, number, action, int(rev) if rev.isdigit() else 0, str(form.get("value") or "")
+                    )
+                    message = text(
+                        "console.case.done", _locale(request), action=text(f"console.action.{action}", _locale(request))
+                    )
+                except Conflict as e:
+                    if e.code in ("stale", "stale_button"):
+                        error = text("console.case.rev_conflict", _locale(request))
+                    else:
+                        error = self._refusal(request, e)
+                    raise _Rollback(error) from None
+                except DomainError as e:
+                    raise _Rollback(self._refusal(request, e)) from None
+            detail = await svc.browser.detail(session.user, number)
+            return self._page(
+                request, "case.html", session, d=detail, message=message, error=error, categories=CATEGORIES
+            )
+
+        try:
+            return await self._guarded(request, page)
+        except _Rollback as refused:
+            reason = refused.message
+
+        # The refused action changed nothing (its transaction rolled back): show the case with the reason.
+        async def again(svc: Services, session: ConsoleSession) -> Response:
+            detail = await svc.browser.detail(session.user, number)
+            return self._page(
+                request, "case.html", session, 400, d=detail, message=None, error=reason, categories=CATEGORIES
+            )
+
+        return await self._guarded(request, again)
+
+    async def photo(self, request: Request) -> Response:
+        """A photo of a case (the report's, or a step's), fetched through the Bot API once and cached."""
+
+        async def page(svc: Services, session: ConsoleSession) -> Response:
+            detail = await svc.browser.detail(session.user, request.path_params["number"])
+            index = request.path_params["index"]
+            photos = [detail.case.photo_file_id] + [s.photo for s in detail.steps]
+            file_id = photos[index] if 0 <= index < len(photos) else None
+            data = await self.photos(file_id) if file_id and self.photos else None
+            if data is None:
+                raise NotFound("photo_missing")
+            return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
+
+        return await self._guarded(request, page)
+
+    # ---- map, dashboard, exports
+
+    async def map(self, request: Request) -> Response:
+        """The grids coloured by this month's on-time rate, open cases as pins."""
+        locale = _locale(request)
+
+        async def page(svc: Services, session: ConsoleSession) -> Response:
+            unit = await svc.dashboard.home(session.user, request.query_params.get("unit"))
+            month = svc.dashboard.this_month()
+            view = await svc.dashboard.map(session.user, unit, month)
+            grids = [
+                GridShape(g.code, g.name, _rings(g.geometry), rate, f"/console/cases?unit={g.code}")
+                for g, rate in view.grids
+            ]
+            pins = [
+                Pin(c.number, c.lat or 0.0, c.lon or 0.0, c.state.value, c.id in view.overdue, c.urgent,
+                    f"/console/cases/{c.number}", f"{c.number} {plain_word(f'category.{c.category}', locale)}")
+                for c in view.pins
+            ]  # fmt: skip
+            legend = Legend(
+                rate=text("console.map.rate", locale),
+                no_data=text("console.map.no_data", locale),
+                states={s: plain_word(f"state.{s}", locale) for s in STATES[:3]},
+                overdue=text("console.map.overdue", locale),
+            )
+            svg = map_svg(grids, pins, legend=legend)
+            return self._page(request, "map.html", session, svg=svg, unit=unit)
+
+        return await self._guarded(request, page)
+
+    async def dashboard(self, request: Request) -> Response:
+        """The 三率 over months, categories, places, volunteering — as charts, each downloadable."""
+        locale = _locale(request)
+
+        async def page(svc: Services, session: ConsoleSession) -> Response:
+            unit = await svc.dashboard.home(session.user, request.query_params.get("unit"))
+            month = request.query_params.get("month") or svc.dashboard.this_month()
+            trend = await svc.dashboard.trend(unit, month)
+            labels = [label[5:] for label, _ in trend]
+            rates = line_chart(
+                labels,
+                [
+                    Series(text("ledger.col.response_rate", locale), [r.response_rate for _, r in trend], None),
+                    Series(text("ledger.col.on_time_rate", locale), [r.on_time_rate for _, r in trend], None),
+                    Series(text("ledger.col.resolution_rate", locale), [r.resolution_rate for _, r in trend], None),
+                    Series(text("ledger.col.satisfaction_rate", locale), [r.satisfaction_rate for _, r in trend], None),
+                ],
+                percent=True,
+                title=text("console.dashboard.trend", locale),
+            )
+            over = await svc.dashboard.categories_over(unit, month)
+            shown = [c for c in CATEGORIES if any(counts.get(c) for _, counts in over)]
+            categories = bar_chart(
+                [label[5:] for label, _ in over],
+                [Series(plain_word(f"category.{c}", locale), [float(counts.get(c, 0)) for _, counts in over], None)
+                 for c in shown],
+                title=text("console.dashboard.categories", locale),
+            )  # fmt: skip
+            _, places = await svc.dashboard.tallies(unit, month)
+            hours, points, redeemed = await svc.dashboard.volunteering(unit, month)
+            communities = sorted(set(hours) | set(points) | set(redeemed))
+            volunteering = bar_chart(
+                communities,
+                [
+                    Series(text("console.dashboard.hours", locale), [hours.get(c) for c in communities], None),
+                    Series(text("console.dashboard.redemptions", locale),
+                           [float(redeemed.get(c, 0)) for c in communities], None),
+                ],
+                title=text("console.dashboard.hours", locale),
+            )  # fmt: skip
+            grids = await svc.dashboard.grids(unit, month)
+            return self._page(
+                request, "dashboard.html", session, unit=unit, month=month, rates=rates, categories=categories,
+                places=places, volunteering=volunteering, grids=grids, trend=trend, points=points,
+            )  # fmt: skip
+
+        return await self._guarded(request, page)
+
+    async def export(self, request: Request) -> Response:
+        """A month's ledgers of a unit as an Excel download."""
+        q = request.query_params
+        locale = _locale(request)
+
+        async def page(svc: Services, session: ConsoleSession) -> Response:
+            unit = await svc.dashboard.home(session.user, q.get("unit"))
+            unit = await svc.ledgers.scope(session.user, unit.code)
+            month = q.get("month") or svc.dashboard.this_month()
+            kinds = [k for k in q.getlist("kind") if k in ("cases", "grids", "hours", "points", "redemptions")]
+            kinds = kinds or ["cases", "grids", "hours", "points", "redemptions"]
+            totals, grids = await svc.ledgers.summary(unit, month)
+            data = Ledgers(unit.name, month, totals, grids, with_grids="grids" in kinds)
+            if "cases" in kinds:
+                data.cases = await svc.ledgers.case_lines(unit, month)
+            if "hours" in kinds:
+                data.hours = await svc.ledgers.hours(unit, month)
+            if "points" in kinds:
+                data.points = await svc.ledgers.points(unit, month)
+            if "redemptions" in kinds:
+                data.redemptions = await svc.ledgers.redemptions(unit, month)
+            await svc.access.record(session.user, "export", unit.code, f"{month} {','.join(kinds)}")
+            name = f"ledger-{unit.code}-{month}.xlsx"
+            return Response(
+                to_bytes(data, locale),
+                media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            )
+
+        return await self._guarded(request, page)
+
+    async def volunteers(self, request: Request) -> Response:
+        """Volunteers of the person's communities (read-only)."""
+
+        async def page(svc: Services, session: ConsoleSession) -> Response:
+            unit = await svc.dashboard.home(session.user, request.query_params.get("unit"))
+            rows = []
+            for community in [u for u in [unit, *await svc.org.below(unit.code)] if u.level.value == "community"]:
+                for volunteer, user in await svc.volunteers.listing(session.user, community.code):
+                    rows.append((community.name, volunteer, user))
+            return self._page(request, "volunteers.html", session, rows=rows, unit=unit)
+
+        return await self._guarded(request, page)
+
+    async def audit(self, request: Request) -> Response:
+        """The console's audit log (admins)."""
+
+        async def page(svc: Services, session: ConsoleSession) -> Response:
+            entries = await svc.access.audit_log(session.user)
+            names = {}
+            for e in entries:
+                if e.user_id not in names:
+                    person = await svc.people.get(e.user_id)
+                    names[e.user_id] = person.display_name if person else "?"
+            return self._page(request, "audit.html", session, entries=entries, names=names)
+
+        return await self._guarded(request, page)
+
+
+class _SignIn(Exception):
+    """No live session."""
+
+
+class _Rollback(Exception):
+    """A refused action: leave its transaction, then show why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _csrf_ok(session: ConsoleSession, value: object) -> bool:
+    return isinstance(value, str) and hmac.compare_digest(value.encode(), session.csrf.encode())
+
+
+def _rings(geometry: dict[str, Any] | None) -> list[list[tuple[float, float]]]:
+    if not geometry:
+        return []
+    polygons = [geometry["coordinates"]] if geometry.get("type") == "Polygon" else geometry.get("coordinates", [])
+    return [[(float(x), float(y)) for x, y, *_ in polygon[0]] for polygon in polygons if polygon]

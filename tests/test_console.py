@@ -1,0 +1,210 @@
+"""The staff console: sign-in by a one-time link from the bot, sessions and CSRF, scope, actions that reach
+Telegram through the same rules; and a real headless browser (Debian's Chromium via Playwright) driving it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import openpyxl
+import pytest
+import uvicorn
+
+from bot.demo_cast import ADMIN, COMMUNITY_STAFF, GRID_GROUP, RESIDENT, RIDER, WORKER
+from bot.scripted import Person, Script
+from bot.web import create_web
+from domain.cases.model import CaseState
+from tests.conftest import FakeClock
+from tests.helpers import all_cases, sent_to, texts
+from tests.test_deadlines import submit
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(os.environ.get("GRIDBOT_SCREENSHOTS", "")) if os.environ.get("GRIDBOT_SCREENSHOTS") else None
+OTHER_WORKER = Person(900103, "孙网格员", "sun_grid")
+
+
+def free_port() -> int:
+    """A port nobody listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+async def desk(district: Script) -> AsyncIterator[str]:
+    """The web app over real HTTP in this event loop; /console links point at it."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    district.app.uow.console_url = base
+    config = uvicorn.Config(create_web(district.app), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers a flag, not an event)
+        await asyncio.sleep(0.02)
+    yield base
+    server.should_exit = True
+    await task
+
+
+async def link_for(s: Script, who: Person) -> str:
+    """What the bot answers to /console in a private chat: the one-time link."""
+    await s.say(who, "/console")
+    found = re.search(r"(http://\S+/console/login\?t=[\w-]+)", texts(sent_to(s.session, who.id))[-1])
+    assert found, texts(sent_to(s.session, who.id))[-1]
+    return found.group(1)
+
+
+@contextlib.asynccontextmanager
+async def signed_in(s: Script, base: str, who: Person) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client with a console session for this person."""
+    link = await link_for(s, who)
+    async with httpx.AsyncClient(base_url=base) as http:
+        reply = await http.get(link.removeprefix(base))
+        assert reply.status_code == 303 and reply.headers["location"] == "/console/cases"
+        yield http
+
+
+def csrf_of(html: str) -> str:
+    """The session's form token from a page."""
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found
+    return found.group(1)
+
+
+async def test_links_work_once_expire_and_only_for_staff(district: Script, desk: str, clock: FakeClock) -> None:
+    s = district
+    await s.say(RESIDENT, "/start")
+    await s.say(RESIDENT, "/console")
+    assert "只对各级工作人员开放" in texts(sent_to(s.session, RESIDENT.id))[-1]
+    link = await link_for(s, COMMUNITY_STAFF)
+    async with httpx.AsyncClient() as http:
+        first = await http.get(link)
+        assert first.status_code == 303
+        cookie = first.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie and "path=/console" in cookie
+        assert (await http.get(link)).status_code == 403  # a link works once
+        late = await link_for(s, COMMUNITY_STAFF)
+        clock.advance(11 * 60)
+        assert (await http.get(late)).status_code == 403  # and only for ten minutes
+        assert (await http.get(f"{desk}/console/login?t=forged")).status_code == 403
+    for _ in range(5):  # five in ten minutes (the earlier ones are past the window), then no more
+        await link_for(s, COMMUNITY_STAFF)
+    await s.say(COMMUNITY_STAFF, "/console")
+    assert "太频繁" in texts(sent_to(s.session, COMMUNITY_STAFF.id))[-1]
+    async with httpx.AsyncClient(base_url=desk) as anonymous:
+        reply = await anonymous.get("/console/cases")
+        assert reply.status_code == 303 and reply.headers["location"] == "/console/signed-out"
+
+
+async def test_actions_go_through_the_rules_and_reach_telegram(
+    district: Script, spot: dict[str, float], desk: str
+) -> None:
+    s = district
+    case = await submit(s, RIDER, "小区北门井盖松了 踩上去晃得厉害 13912345678", spot)
+    async with signed_in(s, desk, COMMUNITY_STAFF) as http:
+        page = (await http.get(f"/console/cases/{case.number}")).text
+        assert "139****5678" in page and "13912345678" not in page and "骑手小刘" not in page
+        form = {"action": "claim", "rev": str(case.rev), "value": ""}
+        refused = await http.post(f"/console/cases/{case.number}", data=form)  # no CSRF token
+        assert refused.status_code == 403 and (await all_cases(s.app))[0].state is CaseState.NEW
+        done = await http.post(f"/console/cases/{case.number}", data={**form, "csrf": csrf_of(page)})
+        assert done.status_code == 200 and "已完成" in done.text
+        [after] = await all_cases(s.app)
+        assert after.state is CaseState.CLAIMED
+        await s.app.sender.drain()
+        s._collect()
+        assert any("已由工作人员 李社区干事 接单" in x for x in texts(sent_to(s.session, RIDER.id)))
+        # A stale form (the case moved on) is refused with a reason, and changes nothing.
+        again = await http.post(f"/console/cases/{case.number}", data={**form, "csrf": csrf_of(page)})
+        assert again.status_code == 400 and (await all_cases(s.app))[0].rev == after.rev
+        # Resolve from the desk with its note: the reporter is asked to rate, as from a phone.
+        page = (await http.get(f"/console/cases/{case.number}")).text
+        for action, value in (("onsite", ""), ("resolve", "已更换井盖")):
+            current = (await all_cases(s.app))[0]
+            data = {"action": action, "rev": str(current.rev), "value": value, "csrf": csrf_of(page)}
+            assert (await http.post(f"/console/cases/{case.number}", data=data)).status_code == 200
+        await s.app.sender.drain()
+        s._collect()
+        assert (await all_cases(s.app))[0].state is CaseState.RESOLVED
+        assert any("已更换井盖" in x for x in texts(sent_to(s.session, RIDER.id)))
+    await s.say(ADMIN, "/start")
+    async with signed_in(s, desk, ADMIN) as admin:
+        audit = (await admin.get("/console/audit")).text
+        assert "case.claim" in audit and "case.resolve" in audit and case.number in audit
+
+
+async def test_a_grid_worker_sees_only_their_grid(district: Script, spot: dict[str, float], desk: str) -> None:
+    s = district
+    case = await submit(s, RIDER, "小区北门井盖松了 踩上去晃得厉害", spot)
+    await s.say(OTHER_WORKER, "/start")
+    await s.say(ADMIN, "/bind QH-01-03", group=GRID_GROUP.__class__(-1001000000113, "杏林社区第三网格"))
+    await s.say(ADMIN, "/staff add @sun_grid", group=GRID_GROUP.__class__(-1001000000113, "杏林社区第三网格"))
+    async with signed_in(s, desk, OTHER_WORKER) as http:
+        assert case.number not in (await http.get("/console/cases")).text
+        assert (await http.get(f"/console/cases/{case.number}")).status_code == 403
+        assert (await http.get("/console/cases", params={"unit": "QH-01-02"})).status_code == 403
+    async with signed_in(s, desk, WORKER) as mine:
+        assert case.number in (await mine.get("/console/cases")).text
+
+
+@pytest.mark.skipif(bool(os.environ.get("GRIDBOT_NO_BROWSER")), reason="GRIDBOT_NO_BROWSER set")
+async def test_in_a_real_browser(district: Script, spot: dict[str, float], desk: str, tmp_path: Path) -> None:
+    from playwright.async_api import async_playwright
+
+    s = district
+    urgent = await submit(s, RIDER, "12号楼地下车库冒烟了 有焦糊味", spot)
+    plain = await submit(s, RIDER, "小区北门井盖松了 踩上去晃得厉害", spot, dlat=0.001)
+    link = await link_for(s, COMMUNITY_STAFF)
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        context = await browser.new_context(
+            accept_downloads=True, locale="zh-CN", viewport={"width": 1280, "height": 900}
+        )
+        page = await context.new_page()
+        await page.goto(link)
+        assert page.url.endswith("/console/cases")
+        assert await page.locator(f"text={urgent.number}").count() == 1
+        shot = SCREENSHOTS or tmp_path
+        shot.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(shot / "cases.png"), full_page=True)
+        # Filter: urgent only.
+        await page.check("input[name=urgent]")
+        await page.click("#apply")
+        assert await page.locator(f"text={plain.number}").count() == 0
+        assert await page.locator(f"text={urgent.number}").count() == 1
+        # A text search that finds nothing says so.
+        await page.fill("input[name=q]", "不存在的问题")
+        await page.click("#apply")
+        assert await page.locator("#empty").count() == 1
+        # Open a case and claim it; Telegram hears of it.
+        await page.goto(f"{desk}/console/cases/{plain.number}")
+        await page.screenshot(path=str(shot / "case.png"), full_page=True)
+        await page.click("button[data-action=claim]")
+        assert "已完成" in await page.inner_text("#done")
+        await s.app.sender.drain()
+        s._collect()
+        assert any("已由工作人员 李社区干事 接单" in x for x in texts(sent_to(s.session, RIDER.id)))
+        # The map draws the grids from the database (no tiles, no internet) with the open cases on them.
+        await page.goto(f"{desk}/console/map")
+        assert await page.locator("#map svg path").count() >= 5
+        assert "杏林社区第二网格" in await page.inner_html("#map")
+        await page.screenshot(path=str(shot / "map.png"), full_page=True)
+        await page.goto(f"{desk}/console/dashboard")
+        assert await page.locator("#trend svg").count() == 1
+        await page.screenshot(path=str(shot / "dashboard.png"), full_page=True)
+        # Download the month's ledger and read it back.
+        await page.goto(f"{desk}/console/cases")
+        async with page.expect_download() as download_info:
+            await page.click("#download")
+        download = await download_info.value
+        target = tmp_path / "ledger.xlsx"
+        await download.save_as(str(target))
+        book = openpyxl.load_workbook(target)
+        assert "案件台账" in book.sheetnames and book["案件台账"].max_row >= 4
+        await browser.close()
