@@ -69,10 +69,12 @@ def sender_identity() -> str:
 def create_bot(settings: Settings, session: BaseSession | None = None) -> Bot:
     """A Bot for the configured (or a custom / self-hosted) Bot API server."""
     if session is None:
+        # Where Telegram is not reachable directly: a proxy (GRIDBOT_PROXY), or a self-hosted Bot API server.
+        proxy = str(settings.proxy) if settings.proxy else None
         session = (
-            AiohttpSession(api=TelegramAPIServer.from_base(str(settings.telegram_api_url).rstrip("/")))
+            AiohttpSession(api=TelegramAPIServer.from_base(str(settings.telegram_api_url).rstrip("/")), proxy=proxy)
             if settings.telegram_api_url
-            else AiohttpSession()
+            else AiohttpSession(proxy=proxy)
         )
     token = settings.bot_token.get_secret_value() if settings.bot_token else OFFLINE_TOKEN
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=None))

@@ -146,8 +146,30 @@ def load_settings(require_token: bool = False) -> Settings:
     return settings
 
 
-def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+class JsonLines(logging.Formatter):
+    """One JSON object per line (time, level, logger, message, traceback) for a log collector."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one line of JSON."""
+        import json
+
+        entry = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def _logging(log_format: str = "text") -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        JsonLines() if log_format == "json" else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     # Migration chatter at every start says nothing an operator needs.
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
@@ -190,20 +212,29 @@ def run(
     webhook: Annotated[str | None, typer.Option(help="Public HTTPS URL; without it, long polling")] = None,
     host: Annotated[str, typer.Option(help="Webhook listen address")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Webhook listen port")] = 8080,
+    web: Annotated[str | None, typer.Option(help="Also serve the desk (console, Open311) at HOST:PORT")] = None,
 ) -> None:
     """Run the bot (long polling, or a webhook server with a secret token)."""
     # Settings first: a configuration mistake answers at once, before the heavy imports below.
     settings = load_settings(require_token=True)
     if webhook and not webhook.startswith("https://") and not webhook.startswith("http://127.0.0.1"):
         fail("--webhook must be an https:// URL")
-    _logging()
+    _logging(settings.log_format)
     from bot.runner import StartupError, run_polling, run_webhook
 
+    web_at = None
+    if web:
+        web_host, _, web_port = web.rpartition(":")
+        if not web_host or not web_port.isdigit():
+            fail("--web must look like 127.0.0.1:8081")
+        web_at = (web_host, int(web_port))
     try:
         if webhook:
+            if web_at:
+                fail("--web goes with long polling; with a webhook, run `gridbot web` beside it")
             _run(run_webhook(settings, webhook, host, port))
         else:
-            _run(run_polling(settings))
+            _run(run_polling(settings, web_at))
     except StartupError as e:
         fail(str(e), EXIT_UNREACHABLE)
 
@@ -259,7 +290,7 @@ def web(
 ) -> None:
     """Serve the desk: Open311 under /open311/v2/ and /healthz (the bot delivers the messages it causes)."""
     settings = load_settings()
-    _logging()
+    _logging(settings.log_format)
     from bot.web import serve
 
     _run(serve(settings, host, port, base_url))
@@ -511,6 +542,23 @@ def updates_failed(
         typer.echo(f"  {json.dumps(r.payload, ensure_ascii=False)[:300]}")
         if traceback:
             typer.echo("  " + r.traceback.replace("\n", "\n  "))
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"gridbot {version('gridbot')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit")
+    ] = False,
+) -> None:
+    """gridbot: hazard reports to grid cases, on Telegram."""
 
 
 def main() -> None:

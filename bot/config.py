@@ -6,7 +6,7 @@ import hashlib
 import itertools
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # --- the desk: Open311 and the console
     open311_per_minute: int = Field(30, ge=1, le=10_000)
     open311_public_reads: bool = True
+    # An HTTP or SOCKS proxy for reaching the Bot API (socks5://host:port needs aiohttp-socks installed).
+    proxy: str | None = None
+    # Log lines as text, or as one JSON object per line for a log collector.
+    log_format: Literal["text", "json"] = "text"
     # The console's public address, for login links (e.g. https://desk.example.org); unset: /console says so.
     console_url: AnyHttpUrl | None = None
     # How long a webhook request may wait for the database before Telegram is told to redeliver it (non-2xx).

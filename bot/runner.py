@@ -199,14 +199,33 @@ async def poll(app: App, stop: asyncio.Event) -> None:
             await app.bot.get_updates(offset=offset, timeout=0, limit=1, allowed_updates=allowed)
 
 
-async def run_polling(settings: Settings) -> None:
-    """Long polling until SIGINT/SIGTERM."""
+async def run_polling(settings: Settings, web_at: tuple[str, int] | None = None) -> None:
+    """Long polling until SIGINT/SIGTERM (with the desk served beside it when asked)."""
     async with running(settings) as app:
         await app.bot.delete_webhook(drop_pending_updates=False)
         stop = asyncio.Event()
         _stop_on_signals(stop)
+        desk = asyncio.create_task(_serve_desk(app, web_at, stop)) if web_at else None
         log.info("polling for updates")
         await poll(app, stop)
+        if desk is not None:
+            await desk
+
+
+async def _serve_desk(app: App, at: tuple[str, int], stop: asyncio.Event) -> None:
+    import uvicorn
+
+    from bot.web import create_web
+
+    config = uvicorn.Config(create_web(app), host=at[0], port=at[1], log_config=None, lifespan="off")
+    server = uvicorn.Server(config)
+    # The runner owns SIGINT/SIGTERM (it stops polling, the sender and the desk together).
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign,assignment]
+    task = asyncio.create_task(server.serve())
+    log.info("desk (console, Open311) on http://%s:%s", *at)
+    await stop.wait()
+    server.should_exit = True
+    await task
 
 
 def webhook_app(app: App, secret: str) -> web.Application:

@@ -26,6 +26,8 @@ from domain.services import Services
 from handlers.i18n import TEXTS, plain
 
 log = logging.getLogger(__name__)
+# Messages due for longer than this mean no sender is delivering (a stopped bot, an unreachable Bot API).
+READY_BACKLOG_S = 300
 
 
 def scope_of(app: App) -> contextlib.AbstractAsyncContextManager[Services]:
@@ -80,9 +82,22 @@ def create_web(app: App, base_url: str = "") -> Starlette:
     console = Console(lambda: scope_of(app), photo_source(app, cache_dir() / "photos"), refusal_text)
 
     async def healthz(_: Request) -> Response:
+        # Liveness: the process answers.
         return JSONResponse({"ok": True})
 
-    return Starlette(routes=[Route("/healthz", healthz), *open311.routes(), *console.routes()])
+    async def readyz(_: Request) -> Response:
+        # Readiness: the database answers, and the outbox is not stuck (a sender is delivering).
+        try:
+            pending, oldest = await app.store.backlog()
+        except Exception as e:  # noqa: BLE001 - any failure here means "not ready", said in the body
+            return JSONResponse({"ready": False, "database": f"unreachable: {type(e).__name__}"}, status_code=503)
+        stuck = oldest > READY_BACKLOG_S
+        body = {"ready": not stuck, "database": "ok", "outbox": {"due": pending, "oldest_waiting_s": round(oldest)}}
+        return JSONResponse(body, status_code=503 if stuck else 200)
+
+    return Starlette(
+        routes=[Route("/healthz", healthz), Route("/readyz", readyz), *open311.routes(), *console.routes()]
+    )
 
 
 async def serve(settings: Settings, host: str, port: int, base_url: str = "") -> None:
@@ -95,7 +110,7 @@ async def serve(settings: Settings, host: str, port: int, base_url: str = "") ->
     app = create_app(settings)
     try:
         await upgrade(app.engine)
-        config = uvicorn.Config(create_web(app, base_url), host=host, port=port, log_level="info", lifespan="off")
+        config = uvicorn.Config(create_web(app, base_url), host=host, port=port, log_config=None, lifespan="off")
         await uvicorn.Server(config).serve()
     finally:
         await app.close()

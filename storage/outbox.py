@@ -199,6 +199,20 @@ class OutboxStore:
                 return None
             return row.state, row.message_id, bool(row.payload.get("photo"))
 
+    async def backlog(self) -> tuple[int, float]:
+        """Messages due and not yet sent, and how long the oldest of them has waited (seconds)."""
+        now = self.clock()
+        async with self.sessions() as s:
+            due = or_(OutboxRow.not_before.is_(None), OutboxRow.not_before <= now)
+            n, oldest = (
+                await s.execute(
+                    select(func.count(), func.min(func.coalesce(OutboxRow.not_before, OutboxRow.created_at))).where(
+                        OutboxRow.state.in_(("pending", "inflight")), due
+                    )
+                )
+            ).one()
+        return int(n), max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+
     async def counts(self) -> dict[str, int]:
         """Messages by state."""
         async with self.sessions() as s:
