@@ -194,13 +194,21 @@ def db_upgrade() -> None:
 
 
 @grids_app.command("import")
-def grids_import(file: Annotated[Path, typer.Argument(help="GeoJSON FeatureCollection")]) -> None:
+def grids_import(
+    file: Annotated[Path, typer.Argument(help="GeoJSON FeatureCollection")],
+    crs: Annotated[
+        str, typer.Option(help="The file's coordinates: wgs84 (GPS, geojson.io, QGIS), gcj02 (高德/腾讯), bd09 (百度)")
+    ] = "wgs84",
+) -> None:
     """Import or update units from GeoJSON; a bad file is refused whole, every problem listed."""
     from bot.grids import import_file
+    from domain.org.crs import SYSTEMS
 
     settings = load_settings()
+    if crs not in SYSTEMS:
+        fail(f"--crs must be one of {', '.join(SYSTEMS)}")
     try:
-        created, updated = _run(import_file(settings.database_url, file))
+        created, updated = _run(import_file(settings.database_url, file, crs))
     except ValueError as e:
         typer.echo(str(e), err=True)
         raise typer.Exit(1) from None

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.org.crs import convert_geometry
 from domain.org.geo import parse_district
 from storage.db import session_factory
 from storage.migrate import migrated_engine
@@ -22,10 +23,22 @@ async def import_units(session: AsyncSession, data: object) -> tuple[int, int]:
     return await repo.replace_all(units)
 
 
-async def import_file(database_url: str, path: Path) -> tuple[int, int]:
-    """Import a GeoJSON file into the database at `database_url`."""
+def to_wgs84(data: object, system: str) -> object:
+    """The features' geometries moved from a Chinese map service's coordinates (gcj02, bd09) to WGS84."""
+    if system == "wgs84" or not isinstance(data, dict) or not isinstance(data.get("features"), list):
+        return data
+    features = []
+    for feature in data["features"]:
+        if isinstance(feature, dict) and isinstance(feature.get("geometry"), dict):
+            feature = {**feature, "geometry": convert_geometry(system, feature["geometry"])}
+        features.append(feature)
+    return {**data, "features": features}
+
+
+async def import_file(database_url: str, path: Path, system: str = "wgs84") -> tuple[int, int]:
+    """Import a GeoJSON file into the database at `database_url` (converted to WGS84 if drawn on GCJ-02/BD-09)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = to_wgs84(json.loads(path.read_text(encoding="utf-8")), system)
     except FileNotFoundError:
         raise ValueError(f"no such file: {path}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
