@@ -304,6 +304,36 @@ def web(
     _run(serve(settings, host, port, base_url))
 
 
+@app.command("backup")
+def backup_cmd(
+    out: Annotated[Path, typer.Argument(help="The file to write, e.g. gridbot-2026-12-01.jsonl.gz")],
+) -> None:
+    """Back up the whole database to one portable file (restores into SQLite or PostgreSQL)."""
+    settings = load_settings()
+    from bot.backup import backup
+
+    try:
+        counts = _run(backup(settings.database_url, out))
+    except ValueError as e:
+        fail(str(e), EXIT_REFUSED)
+    typer.echo(f"backed up {sum(counts.values())} rows of {len(counts)} tables to {out}")
+
+
+@app.command("restore")
+def restore_cmd(source: Annotated[Path, typer.Argument(help="A file written by gridbot backup")]) -> None:
+    """Restore a backup into an empty database (GRIDBOT_DATABASE_URL), then bring its schema up to date."""
+    settings = load_settings()
+    if not source.exists():
+        fail(f"no such file: {source}")
+    from bot.backup import restore
+
+    try:
+        counts = _run(restore(settings.database_url, source))
+    except (ValueError, OSError) as e:
+        fail(str(e), EXIT_REFUSED)
+    typer.echo(f"restored {sum(counts.values())} rows of {len(counts)} tables from {source}")
+
+
 LEDGER_KINDS = ("cases", "grids", "hours", "points", "redemptions")
 
 
