@@ -295,13 +295,24 @@ def web(
     host: Annotated[str, typer.Option(help="Listen address")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Listen port")] = 8081,
     base_url: Annotated[str, typer.Option(help="Public URL, for links the desk gives out")] = "",
+    demo: Annotated[bool, typer.Option(help="Serve the demo's database and print a login link for its admin")] = False,
 ) -> None:
-    """Serve the desk: Open311 under /open311/v2/ and /healthz (the bot delivers the messages it causes)."""
+    """Serve the desk: the staff console under /console, Open311 under /open311/v2/, /healthz and /readyz."""
     settings = load_settings()
+    if demo:
+        from bot.demo import DEMO_DB
+        from bot.demo_cast import ADMIN
+
+        settings = settings.model_copy(
+            update={"database_url": f"sqlite+aiosqlite:///{DEMO_DB}", "admin_ids": [ADMIN.id]}
+        )
     _logging(settings.log_format)
     from bot.web import serve
 
-    _run(serve(settings, host, port, base_url))
+    try:
+        _run(serve(settings, host, port, base_url, demo))
+    except ValueError as e:
+        fail(str(e), EXIT_REFUSED)
 
 
 @app.command("backup")

@@ -31,6 +31,7 @@ from storage.migrate import upgrade
 DEMO_DIR = Path(__file__).parent / "demo"
 DISTRICT = DEMO_DIR / "district.geojson"
 PLACES = DEMO_DIR / "places.json"
+DEMO_DB = Path("var/demo.db")
 
 
 def places() -> dict[str, dict[str, Any]]:
@@ -235,6 +236,7 @@ async def run_demo(db: Path) -> int:
         ok = bool(ok) and volunteer is not None and volunteer[1] == 2 and list(orders) == ["picked_up"]
         ok = ok and counts.get("failed", 0) == 0
         print("demo: the loop closed as scripted" if ok else "demo: FAILED — see transcript above")
+        print("工作台 / staff console on this data: gridbot web --demo  (it prints a one-time login link)")
         return 0 if ok else 1
     finally:
         await app.close()

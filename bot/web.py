@@ -100,7 +100,20 @@ def create_web(app: App, base_url: str = "") -> Starlette:
     )
 
 
-async def serve(settings: Settings, host: str, port: int, base_url: str = "") -> None:
+async def demo_link(app: App, base: str) -> str:
+    """A login link for the demo's street admin (the demo database must have been played)."""
+    from bot.demo_cast import ADMIN
+    from domain.kernel.people import UserRef
+
+    async with scope_of(app) as svc:
+        admin = await svc.ports.people.by_ref(UserRef("telegram", str(ADMIN.id)))
+        if admin is None:
+            raise ValueError("no demo data: run `make demo` (or `gridbot demo`) first")
+        token = await svc.access.issue_link(admin)
+    return f"{base}/console/login?t={token}"
+
+
+async def serve(settings: Settings, host: str, port: int, base_url: str = "", demo: bool = False) -> None:
     """Serve the desk until interrupted (the bot's process delivers what it queues)."""
     import uvicorn
 
@@ -110,6 +123,8 @@ async def serve(settings: Settings, host: str, port: int, base_url: str = "") ->
     app = create_app(settings)
     try:
         await upgrade(app.engine)
+        if demo:
+            print(f"工作台 / console: open {await demo_link(app, base_url or f'http://{host}:{port}')}", flush=True)
         config = uvicorn.Config(create_web(app, base_url), host=host, port=port, log_config=None, lifespan="off")
         await uvicorn.Server(config).serve()
     finally:
