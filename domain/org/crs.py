@@ -1,5 +1,5 @@
 """Coordinates from Chinese map services: GCJ-02 (高德, 腾讯, Google China) and BD-09 (百度) differ from WGS84
-(GPS, Telegram locations, OpenStreetMap, geojson.io) by hundreds of metres inside China.
+(GPS, phone locations, OpenStreetMap, geojson.io) by hundreds of metres inside China.
 
 Polygons drawn on such a map must be converted before import, or every report lands in the wrong grid. The
 published forward transform is used; GCJ-02 → WGS84 has no closed form and is solved by iteration to well
