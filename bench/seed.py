@@ -61,11 +61,12 @@ TEMPLATES: dict[str, list[str]] = {
                 "有人用地锁占公共车位"],
     "building_safety": ["外墙瓷砖松动，随时可能掉下来砸到人", "楼顶防水层破了，顶楼漏水严重", "阳台护栏锈断了一根",
                         "老楼楼梯扶手摇摇晃晃"],
-    "property_service": ["电梯又坏了，老人上下楼很困难", "物业不管楼道卫生，垃圾堆了一周", "单元门禁坏了，陌生人随便进出",
-                         "地下车库的灯全灭了"],
-    "neighbor_dispute": ["楼上每天半夜拖椅子，吵得睡不着", "邻居在公共走廊堆放杂物不让清理", "楼上空调外机滴水到我家窗台",
-                         "邻居家的狗总是乱叫还不拴绳"],
-    "other": ["小区里有流浪猫伤人", "有人在小区里发小广告贴得到处都是", "公园长椅旁边的树枝快断了", "想问一下社区办证的时间"],
+    "property_service": ["电梯又坏了，老人上下楼很困难", "物业不管楼道卫生，垃圾堆了一周",
+                         "单元门禁坏了，陌生人随便进出", "地下车库的灯全灭了"],
+    "neighbor_dispute": ["楼上每天半夜拖椅子，吵得睡不着", "邻居在公共走廊堆放杂物不让清理",
+                         "楼上空调外机滴水到我家窗台", "邻居家的狗总是乱叫还不拴绳"],
+    "other": ["小区里有流浪猫伤人", "有人在小区里发小广告贴得到处都是", "公园长椅旁边的树枝快断了",
+              "想问一下社区办证的时间"],
 }  # fmt: skip
 CATEGORY_WEIGHTS = {"fire_safety": 8, "road_traffic": 12, "public_facility": 20, "environment": 20, "parking": 15,
                     "building_safety": 5, "property_service": 10, "neighbor_dispute": 5, "other": 5}  # fmt: skip
@@ -298,7 +299,8 @@ async def _district(engine: AsyncEngine, rng: random.Random, now: datetime) -> t
         reporters = list(range(1000, 1000 + REPORTERS))
         for uid in reporters:
             s.add(UserRow(id=uid, platform="telegram", external_id=str(700_000 + uid), display_name=f"居民{uid}",
-                          role="resident", locale="zh-CN", reachable=True, created_at=now - timedelta(days=1200)))  # fmt: skip
+                          role="resident", locale="zh-CN", reachable=True,
+                          created_at=now - timedelta(days=1200)))  # fmt: skip
         await s.flush()
         for g in grids:
             s.add(StaffRow(unit_code=g.code, user_id=g.worker_id, added_by=1, created_at=now - timedelta(days=1200),
@@ -320,7 +322,7 @@ async def seed(
     out.month_cases = min(month_cases, n)
     maker = CaseMaker(grids, reporters, now)
     pg = engine.dialect.name == "postgresql"
-    tables = (CaseRow.__table__, CaseEventRow.__table__, DeadlineRow.__table__)
+    tables = (CaseRow, CaseEventRow, DeadlineRow)
     columns = (CaseMaker.CASE_COLUMNS, CaseMaker.EVENT_COLUMNS, CaseMaker.DEADLINE_COLUMNS)
 
     def chunks() -> Iterator[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]]:
@@ -341,7 +343,7 @@ async def seed(
             assert raw is not None
             for written, parts in enumerate(chunks()):
                 for table, cols, rows in zip(tables, columns, parts, strict=True):
-                    await raw.copy_records_to_table(table.name, records=rows, columns=list(cols))
+                    await raw.copy_records_to_table(table.__tablename__, records=rows, columns=list(cols))
                 out.cases += len(parts[0])
                 out.events += len(parts[1])
                 out.deadlines += len(parts[2])
@@ -360,9 +362,9 @@ async def seed(
     async with engine.connect() as conn:
         await conn.execution_options(isolation_level="AUTOCOMMIT")
         if pg:
-            for table in ("users", "cases", "case_events", "deadlines"):
+            for name in ("users", "cases", "case_events", "deadlines"):
                 await conn.execute(
-                    text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+                    text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), (SELECT max(id) FROM {name}))")
                 )
             await conn.execute(text("VACUUM ANALYZE"))
         else:

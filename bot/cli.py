@@ -396,9 +396,18 @@ def nlu_evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line of the headline numbers")] = False,
 ) -> None:
     """Score the built-in classifier on a labelled file that was not used for training."""
-    from intents.evaluate import evaluate, report_text, summary_json
-    from intents.model import DATA, load_or_train, normalize
-    from intents.rasa import load_any, load_nlu
+    from bot.nlu import BuiltinClassifier
+    from intents.evaluate import (
+        confidence_pairs,
+        curve,
+        curve_text,
+        precision_above,
+        report_text,
+        score_predictions,
+        summary_json,
+    )
+    from intents.model import normalize, shipped_examples
+    from intents.rasa import load_any
 
     if not file.exists():
         fail(f"no such file: {file}")
@@ -406,12 +415,24 @@ def nlu_evaluate(
         rows = load_any(file)
     except (ValueError, KeyError) as e:
         fail(f"cannot read {file}: {e}")
-    train_texts = {normalize(e.text) for e in load_nlu(DATA)}
+    train_texts = {normalize(e.text) for e in shipped_examples()}
     overlap = [r.text for r in rows if normalize(r.text) in train_texts]
     if overlap:
         fail(f"{len(overlap)} evaluation text(s) also appear in the training data, e.g. {overlap[0]!r}")
-    intent, category = evaluate(load_or_train(), rows)
+    classifier = BuiltinClassifier()
+    preds = [classifier.model.predict(r.text) for r in rows]
+    intent, category = score_predictions(rows, preds)
     typer.echo(report_text(intent, category))
+    # Does the confidence the bot acts on keep its promise on this file (written by someone else)?
+    th = classifier.thresholds
+    it_pairs, cat_pairs = confidence_pairs(rows, preds)
+    for name, pairs, threshold, promised in (
+        ("intent", it_pairs, th.intent, th.intent_precision_above),
+        ("category", cat_pairs, th.category, th.category_precision_above),
+    ):
+        right, share = precision_above(pairs, threshold)
+        typer.echo(f"{name} ≥ {threshold}: right {right:.3f} (promised {promised:.3f}) on {share:.0%} of rows")
+        typer.echo(curve_text(name, curve(pairs)))
     if as_json:
         typer.echo(json.dumps(summary_json(intent, category)))
 
@@ -420,31 +441,86 @@ def nlu_evaluate(
 def nlu_cross_validate(
     file: Annotated[Path | None, typer.Argument(help="CSV or Rasa NLU YAML; default: the training data")] = None,
     folds: Annotated[int, typer.Option(help="Number of folds")] = 5,
+    by: Annotated[str | None, typer.Option(help="author: leave one author out (the headline figure)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line of the headline numbers")] = False,
 ) -> None:
-    """Stratified k-fold scores of the built-in pipeline on the training data or on any labelled file."""
-    from intents.evaluate import cross_validate, report_text, summary_json
-    from intents.model import DATA
+    """Cross-validated scores of the built-in pipeline: stratified k-fold, or leave-one-author-out."""
+    from intents.evaluate import cross_validate, cross_validate_by_author, report_text, summary_json
+    from intents.model import shipped_examples
     from intents.rasa import load_any
 
-    path = file or DATA
-    if not path.exists():
-        fail(f"no such file: {path}")
-    intent, category = cross_validate(load_any(path), folds)
+    if by not in (None, "author"):
+        fail("--by takes one value: author")
+    if file is not None and not file.exists():
+        fail(f"no such file: {file}")
+    examples = load_any(file) if file is not None else shipped_examples()
+    if by == "author":
+        try:
+            intent, category, per = cross_validate_by_author(examples)
+        except ValueError as e:
+            fail(str(e))
+        for author, (it, cat) in per.items():
+            typer.echo(
+                f"{author:<16} n={it.n:<5} intent macro-F1={it.macro_f1:.3f}  category macro-F1={cat.macro_f1:.3f}"
+            )
+    else:
+        intent, category = cross_validate(examples, folds)
     typer.echo(report_text(intent, category))
     if as_json:
         typer.echo(json.dumps(summary_json(intent, category)))
+
+
+@nlu_app.command("offers")
+def nlu_offers(
+    file: Annotated[Path, typer.Argument(help="CSV text,is_report (1 or 0): messages as they come in a group")],
+    as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line of the headline numbers")] = False,
+) -> None:
+    """How often group listening would interrupt chat (false offers) and how many reports it would catch."""
+    import csv
+
+    from bot.nlu import BuiltinClassifier
+    from intents.evaluate import offers
+    from intents.model import normalize, shipped_examples
+
+    if not file.exists():
+        fail(f"no such file: {file}")
+    with file.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if not {"text", "is_report"} <= set(reader.fieldnames or []):
+            fail(f"{file}: needs the columns text,is_report")
+        rows = [(r["text"].strip(), r["is_report"].strip() == "1") for r in reader if (r.get("text") or "").strip()]
+    train_texts = {normalize(e.text) for e in shipped_examples()}
+    overlap = [t for t, _ in rows if normalize(t) in train_texts]
+    if overlap:
+        fail(f"{len(overlap)} evaluation text(s) also appear in the training data, e.g. {overlap[0]!r}")
+    classifier = BuiltinClassifier()
+    result = offers(classifier.model, rows, classifier.thresholds.group_report)
+    typer.echo(
+        f"false offers {len(result.offered_non_reports)}/{result.n_non_reports} = {result.false_offer_rate:.3f}; "
+        f"reports offered {result.n_reports - len(result.missed_reports)}/{result.n_reports} = {result.recall:.3f}"
+    )
+    for text in result.offered_non_reports:
+        typer.echo(f"  offered, not a report: {text}")
+    if as_json:
+        summary = {
+            "false_offer_rate": round(result.false_offer_rate, 4),
+            "recall": round(result.recall, 4),
+            "n_non_reports": result.n_non_reports,
+            "n_reports": result.n_reports,
+        }
+        typer.echo(json.dumps(summary))
 
 
 @nlu_app.command("train")
 def nlu_train() -> None:
     """Retrain from the shipped data plus reviewed corrections (GRIDBOT_NLU_EXTRA_DIR), then recalibrate."""
     from intents import calibrate
-    from intents.model import load_or_train, training_examples
+    from intents.model import load_or_train, shipped_examples, training_examples
 
     settings = load_settings()
     examples = training_examples(settings.nlu_extra_dir)
-    extra = sum(1 for e in examples if e.source != "data")
+    shipped = {e.source for e in shipped_examples()}
+    extra = sum(1 for e in examples if e.source not in shipped)
     model = load_or_train(examples)
     th = calibrate.choose(examples)
     target = settings.nlu_extra_dir / "calibration.yml" if extra else calibrate.CALIBRATION
@@ -458,19 +534,23 @@ def nlu_train() -> None:
 def nlu_calibrate() -> None:
     """Choose confidence thresholds from out-of-fold predictions on the training data."""
     from intents import calibrate
-    from intents.model import training_examples
+    from intents.evaluate import curve_text
+    from intents.model import shipped_examples, training_examples
 
     settings = load_settings()
     examples = training_examples(settings.nlu_extra_dir)
     th = calibrate.choose(examples)
-    extra = any(e.source != "data" for e in examples)
+    shipped = {e.source for e in shipped_examples()}
+    extra = any(e.source not in shipped for e in examples)
     target = settings.nlu_extra_dir / "calibration.yml" if extra else calibrate.CALIBRATION
     calibrate.save(th, target)
     typer.echo(
         f"intent ≥ {th.intent}: precision {th.intent_precision_above:.3f}, coverage {th.intent_coverage:.3f}\n"
         f"category ≥ {th.category}: precision {th.category_precision_above:.3f}, "
         f"coverage {th.category_coverage:.3f}\n"
-        f"group offer ≥ {th.group_report}: precision {th.group_precision_above:.3f}, recall {th.group_recall:.3f}\n"
+        f"group offer ≥ {th.group_report}: false offers {th.group_false_offer:.3f}, recall {th.group_recall:.3f}, "
+        f"precision {th.group_precision_above:.3f}\n"
+        f"{curve_text('intent', th.intent_curve)}\n{curve_text('category', th.category_curve)}\n"
         f"written to {target}"
     )
 

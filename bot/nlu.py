@@ -31,6 +31,7 @@ def to_classification(
         category_sure=p.category_confidence >= th.category,
         place_hint=place_hint,
         entities=entities or [],
+        report_score=p.report_score,
     )
 
 

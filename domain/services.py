@@ -269,7 +269,14 @@ class Services:
     def groups(self) -> GroupService:
         """Listening in groups."""
         return GroupService(
-            self.ports.offers, self.reports, self.org, self.notices, self.clock, self.rules.cases, self.offer_threshold
+            self.ports.offers,
+            self.reports,
+            self.org,
+            self.notices,
+            self.clock,
+            self.rules.cases,
+            self.offer_threshold,
+            self.ports.markers,
         )
 
     @cached_property

@@ -26,6 +26,17 @@ async def show_menu(chat: int, svc: Services, user: User, tg: Tg) -> None:
     await tg.send(views.volunteer_menu(chat, user.locale, await svc.volunteers.registered(user)))
 
 
+async def take_part(chat: int, svc: Services, user: User, tg: Tg, text: str) -> None:
+    """ "Sign me up for …": the named activity with its [报名] (registration first if needed), else the menu."""
+    act = await svc.activities.named_in(text, user)
+    if act is None:
+        await show_menu(chat, svc, user, tg)
+        return
+    if not await svc.volunteers.registered(user):
+        await tg.send(views.register_first(chat, act.title, user.locale))
+    await tg.send(views.upcoming(chat, [act], user.locale))
+
+
 async def show_upcoming(chat: int, svc: Services, user: User, tg: Tg) -> None:
     """Upcoming activities with seats left and a sign-up button each."""
     await tg.send(views.upcoming(chat, await svc.activities.upcoming(user), user.locale))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from aiogram import F, Router
 from aiogram.enums import ChatType
@@ -91,17 +92,34 @@ def router() -> Router:
         case = await svc.cases.resolve(user, note, photo)
         await tg.send(TgMessage(message.chat.id, t("resolve.done", tg.group_locale, number=case.number)))
 
+    @r.message(Command("listen"))
+    async def listen_mode(message: Message, command: CommandObject, svc: Services, user: User, tg: Tg) -> None:
+        unit = await tg.group_unit(svc, message.chat.id)
+        mode = (command.args or "").strip().lower()
+        if not mode:
+            current = await svc.groups.listening(unit.code)
+            await tg.send(TgMessage(message.chat.id, t(f"listen.now_{current}", tg.group_locale)))
+            return
+        await svc.groups.set_listening(user, unit.code, mode)
+        await tg.send(TgMessage(message.chat.id, t(f"listen.now_{mode}", tg.group_locale)))
+
     @r.message((F.text & ~F.text.startswith("/")) | F.photo)
-    async def listen(message: Message, svc: Services, user: User, classifier: Classifier) -> None:
+    async def listen(message: Message, svc: Services, user: User, tg: Tg, classifier: Classifier) -> None:
         text = message.text or message.caption or ""
         if not text.strip():
             return
         unit = await svc.org.find_unit_for(channel(message.chat.id))
         if unit is None:
             return
+        handle = f"@{tg.bot_username}" if tg.bot_username else None
+        mentioned = handle is not None and handle.lower() in text.lower()
+        if handle is not None and mentioned:
+            # The bot's own name says who is addressed, not what about: it is not part of the message.
+            text = re.sub(re.escape(handle), " ", text, flags=re.IGNORECASE).strip() or text
         cls = await classifier.classify(text)
         photo = message.photo[-1].file_id if message.photo else None
-        await svc.groups.consider(unit, user, text, photo, origin(message.chat.id, message.message_id), cls)
+        where = origin(message.chat.id, message.message_id)
+        await svc.groups.consider(unit, user, text, photo, where, cls, mentioned)
 
     @r.callback_query(OfferCb.filter())
     async def offer(

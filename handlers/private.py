@@ -141,6 +141,7 @@ def router() -> Router:
         if awaiting is not None:
             await awaited_reply(chat, svc, user, tg, awaiting, body)
             return
+        svc.reports.screen(body)
         if await svc.reports.draft(user) is not None:
             draft = await svc.reports.add_text(user, body, await classifier.classify(body))
             await status(chat, svc, user, tg, draft.unit_code)
@@ -315,7 +316,7 @@ async def by_intent(chat: int, svc: Services, user: User, tg: Tg, body: str, cls
     elif cls.intent == "activity_list":
         await activities.show_upcoming(chat, svc, user, tg)
     elif cls.intent == "volunteer_signup":
-        await activities.show_menu(chat, svc, user, tg)
+        await activities.take_part(chat, svc, user, tg, body)
     elif cls.intent == "points_query":
         await points.show_standing(chat, svc, user, tg)
     elif cls.intent == "points_redeem":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -9,7 +10,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
-from intents.model import NluModel, train
+from intents.model import NluModel, Prediction, answer_intent, train
 from intents.rasa import REPORT, Example
 
 
@@ -42,8 +43,12 @@ def score(truth: list[str], predicted: list[str]) -> Scores:
 
 def evaluate(model: NluModel, examples: list[Example]) -> tuple[Scores, Scores]:
     """Intent scores on all rows; category scores on rows whose true intent is report_issue."""
-    preds = [model.predict(e.text) for e in examples]
-    intent = score([e.intent for e in examples], [p.intent for p in preds])
+    return score_predictions(examples, [model.predict(e.text) for e in examples])
+
+
+def score_predictions(examples: list[Example], preds: list[Prediction]) -> tuple[Scores, Scores]:
+    """Intent and category scores of predictions already made for these examples."""
+    intent = score([answer_intent(e.intent) for e in examples], [p.intent for p in preds])
     pairs = [
         (e.category, p.category) for e, p in zip(examples, preds, strict=True) if e.intent == REPORT and e.category
     ]
@@ -66,12 +71,111 @@ def cross_validate(examples: list[Example], folds: int = 5, seed: int = 7) -> tu
         for i in test_idx:
             ex = examples[i]
             p = model.predict(ex.text)
-            it_true.append(ex.intent)
+            it_true.append(answer_intent(ex.intent))
             it_pred.append(p.intent)
             if ex.intent == REPORT and ex.category:
                 cat_true.append(ex.category)
                 cat_pred.append(p.category or "")
     return score(it_true, it_pred), score(cat_true, cat_pred)
+
+
+def cross_validate_by_author(examples: list[Example]) -> tuple[Scores, Scores, dict[str, tuple[Scores, Scores]]]:
+    """Leave one author out: train on everyone else, score on that author; pooled and per author.
+
+    Texts by one hand share habits (words, length, punctuation) that a model learns and a stranger does not
+    share, so a random split flatters; this is the figure that says how it does on people it has never met.
+    """
+    authors = sorted({e.source for e in examples})
+    if len(authors) < 2:
+        raise ValueError("leave-one-author-out needs examples from at least two authors")
+    it_true: list[str] = []
+    it_pred: list[str] = []
+    cat_true: list[str] = []
+    cat_pred: list[str] = []
+    per: dict[str, tuple[Scores, Scores]] = {}
+    for author in authors:
+        model = train([e for e in examples if e.source != author])
+        held = [e for e in examples if e.source == author]
+        per[author] = evaluate(model, held)
+        for e in held:
+            p = model.predict(e.text)
+            it_true.append(answer_intent(e.intent))
+            it_pred.append(p.intent)
+            if e.intent == REPORT and e.category:
+                cat_true.append(e.category)
+                cat_pred.append(p.category or "")
+    return score(it_true, it_pred), score(cat_true, cat_pred), per
+
+
+@dataclass
+class OfferScores:
+    """How group listening does on labelled group messages."""
+
+    false_offer_rate: float
+    recall: float
+    n_non_reports: int
+    n_reports: int
+    offered_non_reports: list[str] = field(default_factory=list)
+    missed_reports: list[str] = field(default_factory=list)
+
+
+def offered(p: Prediction, threshold: float) -> bool:
+    """The group decision (mirrors the domain's): the report-or-chat score, else the report intent's confidence."""
+    if p.report_score is not None:
+        return p.report_score >= threshold
+    return p.intent == REPORT and p.confidence >= threshold
+
+
+def offers(model: NluModel, rows: list[tuple[str, bool]], threshold: float) -> OfferScores:
+    """False-offer rate on messages that are not reports, recall on those that are."""
+    non = [t for t, r in rows if not r]
+    rep = [t for t, r in rows if r]
+    wrong = [t for t in non if offered(model.predict(t), threshold)]
+    missed = [t for t in rep if not offered(model.predict(t), threshold)]
+    return OfferScores(
+        len(wrong) / max(1, len(non)), 1 - len(missed) / max(1, len(rep)), len(non), len(rep), wrong, missed
+    )
+
+
+BINS = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
+
+
+def curve(pairs: list[tuple[float, bool]], bins: tuple[float, ...] = BINS) -> list[list[float]]:
+    """Reliability curve: per confidence bin [low, high, count, mean confidence, share right]."""
+    out: list[list[float]] = []
+    for lo, hi in itertools.pairwise(bins):
+        inside = [(c, ok) for c, ok in pairs if lo <= c < hi or (hi == bins[-1] and c == hi)]
+        if inside:
+            mean = sum(c for c, _ in inside) / len(inside)
+            right = sum(ok for _, ok in inside) / len(inside)
+            out.append([lo, hi, len(inside), round(mean, 3), round(right, 3)])
+    return out
+
+
+def precision_above(pairs: list[tuple[float, bool]], threshold: float) -> tuple[float, float]:
+    """Share right among predictions at confidence ≥ threshold, and the share of predictions that are."""
+    above = [ok for c, ok in pairs if c >= threshold]
+    return (sum(above) / len(above) if above else 0.0), len(above) / max(1, len(pairs))
+
+
+def curve_text(name: str, rows: list[list[float]]) -> str:
+    """A reliability curve as lines a person reads: is 0.9 confident right 9 times in 10?"""
+    out = [f"{name} calibration (confidence bin: n, mean confidence → share right):"]
+    out += [f"  [{lo:.2f}, {hi:.2f}): n={int(n):<5} {mean:.3f} → {right:.3f}" for lo, hi, n, mean, right in rows]
+    return "\n".join(out)
+
+
+def confidence_pairs(
+    examples: list[Example], preds: list[Prediction]
+) -> tuple[list[tuple[float, bool]], list[tuple[float, bool]]]:
+    """(confidence, right) for the intent of every row and the category of every report row."""
+    it = [(p.confidence, p.intent == answer_intent(e.intent)) for e, p in zip(examples, preds, strict=True)]
+    cat = [
+        (p.category_confidence, p.category == e.category)
+        for e, p in zip(examples, preds, strict=True)
+        if e.intent == REPORT and e.category
+    ]
+    return it, cat
 
 
 def summary_json(intent: Scores, category: Scores) -> dict[str, float]:

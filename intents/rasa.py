@@ -74,14 +74,19 @@ def dump_nlu(examples: list[Example]) -> str:
 
 
 def load_csv(path: Path) -> list[Example]:
-    """CSV with columns text,intent,category (category empty for non-reports)."""
+    """CSV with columns text,intent,category (category empty for non-reports) and optionally author."""
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)
         missing = {"text", "intent"} - set(reader.fieldnames or [])
         if missing:
             raise ValueError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
         return [
-            Example(row["text"].strip(), row["intent"].strip(), (row.get("category") or "").strip() or None, "csv")
+            Example(
+                row["text"].strip(),
+                row["intent"].strip(),
+                (row.get("category") or "").strip() or None,
+                (row.get("author") or "").strip() or "csv",
+            )
             for row in reader
             if (row.get("text") or "").strip()
         ]

@@ -197,6 +197,18 @@ class CaseRepo:
             out += [_event(r) for r in rows.scalars()]
         return out
 
+    async def with_action(self, case_ids: list[int], action: str) -> set[int]:
+        """Which of these cases have at least one event of this action (the 三率 need a yes, not the timeline)."""
+        out: set[int] = set()
+        for i in range(0, len(case_ids), 500):
+            rows = await self.s.execute(
+                select(CaseEventRow.case_id)
+                .where(CaseEventRow.case_id.in_(case_ids[i : i + 500]), CaseEventRow.action == action)
+                .distinct()
+            )
+            out.update(rows.scalars())
+        return out
+
     async def by_reporter(self, user_id: int, limit: int) -> list[Case]:
         """Newest first."""
         rows = await self.s.execute(

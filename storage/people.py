@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.kernel.awaiting import Awaited, Awaiting
@@ -69,6 +69,14 @@ class UserRepo:
         """By id."""
         row = await self.s.get(UserRow, user_id)
         return _user(row) if row else None
+
+    async def many(self, user_ids: set[int]) -> dict[int, User]:
+        """By ids, 500 to a statement."""
+        ids, out = sorted(user_ids), {}
+        for i in range(0, len(ids), 500):  # bound parameters per statement, as the case reads do
+            rows = (await self.s.execute(select(UserRow).where(UserRow.id.in_(ids[i : i + 500])))).scalars()
+            out.update({row.id: _user(row) for row in rows})
+        return out
 
     async def by_ref(self, ref: UserRef) -> User | None:
         """By platform id."""
@@ -143,6 +151,10 @@ class MarkerRepo:
             .on_conflict_do_nothing(index_elements=["key"])
         )
         return (await self.s.execute(stmt.returning(MetaRow.key))).scalar_one_or_none() is not None
+
+    async def forget(self, key: str) -> None:
+        """Clear a marker (a setting turned back to its default)."""
+        await self.s.execute(delete(MetaRow).where(MetaRow.key == marker_key(key)))
 
     async def seen(self, key: str) -> bool:
         """Whether a marker was set."""

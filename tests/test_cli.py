@@ -84,6 +84,59 @@ def test_nlu_evaluate_json_last_line(tmp_path: Path) -> None:
     overlap.write_text(f"text,intent,category\n{first.text},{first.intent},{first.category or ''}\n", encoding="utf-8")
     res = gridbot("nlu", "evaluate", str(overlap), env=env)
     assert res.returncode == 2 and "also appear in the training data" in res.stderr
+    # The promise of the thresholds, checked on the file, with the calibration curve.
+    res = gridbot("nlu", "evaluate", str(ROOT / "tests/data/eval/heldout_b.csv"), env=env)
+    assert "(promised" in res.stdout and "calibration (confidence bin" in res.stdout, res.stdout[-800:]
+
+    # Group listening on labelled group messages (the model is cached by now).
+    group = tmp_path / "group.csv"
+    group.write_text(
+        "text,is_report\n"
+        "团购车厘子接龙 5号楼 两箱,0\n谁家的钥匙落在东门保安亭了,0\n好的 收到,0\n"
+        "东门那个井盖没了 晚上能掉进去人 快来看看,1\n3号楼楼道里一排电动车在充电 电线拖了一地,1\n",
+        encoding="utf-8",
+    )
+    res = gridbot("nlu", "offers", str(group), "--json", env=env)
+    assert res.returncode == 0, res.stderr
+    last = json.loads(res.stdout.strip().splitlines()[-1])
+    assert set(last) == {"false_offer_rate", "recall", "n_non_reports", "n_reports"}
+    assert (last["n_non_reports"], last["n_reports"]) == (3, 2)
+    assert last["false_offer_rate"] == 0 and last["recall"] == 1
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,label\n你好,0\n", encoding="utf-8")
+    res = gridbot("nlu", "offers", str(bad), env=env)
+    assert res.returncode == 2 and "text,is_report" in res.stderr
+
+
+def test_leave_one_author_out_on_a_file(tmp_path: Path) -> None:
+    rows = ["text,intent,category,author"]
+    for author, words in (
+        ("a", ("楼道", "东门", "广场")),
+        ("b", ("车库", "北门", "花园")),
+        ("c", ("天台", "南门", "路口")),
+    ):
+        for w in words:
+            rows += [
+                f"{w}有电动车在充电 很危险,report_issue,fire_safety,{author}",
+                f"{w}的路灯坏了 晚上好黑,report_issue,public_facility,{author}",
+                f"我想问问{w}那边的活动怎么报名,volunteer_signup,,{author}",
+                f"你好 {w}的朋友,greet,,{author}",
+            ]
+    data = tmp_path / "authors.csv"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    res = gridbot(
+        "nlu", "cross-validate", str(data), "--by", "author", "--json", env={"GRIDBOT_CACHE_DIR": str(tmp_path)}
+    )
+    assert res.returncode == 0, res.stderr
+    assert [ln.split()[0] for ln in res.stdout.splitlines()[:3]] == ["a", "b", "c"]
+    assert set(json.loads(res.stdout.strip().splitlines()[-1])) == {
+        "intent_accuracy",
+        "intent_macro_f1",
+        "category_accuracy",
+        "category_macro_f1",
+    }
+    res = gridbot("nlu", "cross-validate", "--by", "reader", env={"GRIDBOT_CACHE_DIR": str(tmp_path)})
+    assert res.returncode == 2 and "--by" in res.stderr
 
 
 def test_export_review_train_round_trip(tmp_path: Path) -> None:

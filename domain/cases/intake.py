@@ -68,6 +68,11 @@ class ReportService:
         await self.drafts.save(draft)
         return draft
 
+    def screen(self, text: str) -> None:
+        """Refuse a message too long to keep, whatever it turns out to say (before it is classified)."""
+        if len(text.strip()) > MAX_TEXT:
+            raise Invalid("text_too_long", max=MAX_TEXT)
+
     async def add_text(self, user: User, text: str, cls: Classification | None) -> Draft:
         """Add a description; a second text extends the first."""
         text = text.strip()

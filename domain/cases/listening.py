@@ -9,11 +9,26 @@ from domain.cases.model import MAX_TEXT, Classification, Draft, GroupOffer
 from domain.cases.ports import Offers
 from domain.cases.rules import CaseRules
 from domain.kernel.errors import Conflict, Forbidden, Invalid, NotFound
+from domain.kernel.markers import Markers
 from domain.kernel.notices import Action, Audience, Notice, Notices, PostMode, Subject
 from domain.kernel.people import User
 from domain.kernel.time import Clock
 from domain.org.model import Unit
 from domain.org.service import OrgService
+
+LISTEN_MODES = ("on", "mention", "off")
+
+
+def offer_worthy(cls: Classification, threshold: float, mentioned: bool = False) -> bool:
+    """Whether a group message reads as a report clearly enough to interrupt a conversation for it: the group
+    score (a report-vs-chat model, when the classifier has one) else the intent's confidence."""
+    if mentioned:
+        # Whoever @mentions the bot is talking to it, not to the group: its most likely reading decides.
+        return cls.intent == "report_issue" or (cls.report_score or 0.0) >= 0.5
+    if cls.intent != "report_issue" and cls.report_score is None:
+        return False
+    score = cls.report_score if cls.report_score is not None else cls.confidence
+    return score >= threshold
 
 
 class GroupService:
@@ -28,6 +43,7 @@ class GroupService:
         clock: Clock,
         rules: CaseRules,
         offer_threshold: Callable[[], float],
+        markers: Markers,
     ) -> None:
         self.offers = offers
         self.reports = reports
@@ -37,12 +53,43 @@ class GroupService:
         self.rules = rules
         # A callable: the classifier's calibration is read only when a group message is considered.
         self.offer_threshold = offer_threshold
+        self.markers = markers
+
+    async def listening(self, unit_code: str) -> str:
+        """How the bot listens in a unit's group: on (offers under clear reports), mention (only when
+        @mentioned), or off."""
+        for mode in LISTEN_MODES[1:]:
+            if await self.markers.seen(f"listen-{mode}:{unit_code}"):
+                return mode
+        return LISTEN_MODES[0]
+
+    async def set_listening(self, actor: User, unit_code: str, mode: str) -> None:
+        """Staff choose how the bot listens in their group."""
+        if mode not in LISTEN_MODES:
+            raise Invalid("listen_usage")
+        await self.org.require(actor, unit_code, "staff_forbidden")
+        for other in LISTEN_MODES[1:]:
+            await self.markers.forget(f"listen-{other}:{unit_code}")
+        if mode != LISTEN_MODES[0]:
+            await self.markers.claim(f"listen-{mode}:{unit_code}")
 
     async def consider(
-        self, unit: Unit | None, author: User, text: str, photo: str | None, origin: str, cls: Classification
+        self,
+        unit: Unit | None,
+        author: User,
+        text: str,
+        photo: str | None,
+        origin: str,
+        cls: Classification,
+        mentioned: bool = False,
     ) -> bool:
         """Offer [上报][不用了] under a message that reads as a report; at most once per author per cool-down."""
-        if unit is None or cls.intent != "report_issue" or cls.confidence < self.offer_threshold():
+        if unit is None:
+            return False
+        mode = await self.listening(unit.code)
+        if mode == "off" or (mode == "mention" and not mentioned):
+            return False
+        if not offer_worthy(cls, self.offer_threshold(), mentioned):
             return False
         if await self.org.may_handle(author, unit.code):
             return False

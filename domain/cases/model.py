@@ -64,6 +64,8 @@ class Classification:
     category_sure: bool = True
     place_hint: str | None = None
     entities: list[tuple[str, str]] = field(default_factory=list)
+    # How much a message reads as a report rather than chat, for offers in groups (None: use the intent).
+    report_score: float | None = None
 
 
 @dataclass

@@ -51,6 +51,8 @@ class Cases(Protocol):
 
     async def events_of(self, case_ids: list[int]) -> list[CaseEvent]: ...
 
+    async def with_action(self, case_ids: list[int], action: str) -> set[int]: ...
+
 
 class Deadlines(Protocol):
     """Clocks running on cases."""

@@ -22,7 +22,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from domain.cases.model import Case, CaseEvent, CaseState, Deadline
+from domain.cases.model import Case, CaseState, Deadline
 from domain.cases.ports import Calls, Cases, Deadlines, Followers
 from domain.kernel.markers import Markers
 from domain.kernel.notices import Audience, Notice, Notices
@@ -148,24 +148,32 @@ class StatsService:
         self.markers = markers
         self.notices = notices
         self.clock = clock
+        # One unit of work (an update, a page) asks for a month's rates more than once (the trend, the ranking,
+        # the map); they are computed once per instance, which lives as long as that unit of work.
+        self._rates: dict[tuple[str, str], tuple[Rates, list[Rates]]] = {}
 
-    async def _data(
-        self, code: str, start: datetime, end: datetime
-    ) -> tuple[list[Case], list[CaseEvent], list[Deadline]]:
+    async def _data(self, code: str, start: datetime, end: datetime) -> tuple[list[Case], set[int], list[Deadline]]:
         units = [code] + [u.code for u in await self.org.below(code)]
         cases = [c for c in await self.cases.in_month(units, start, end) if c.close_reason != "merged"]
         ids = [c.id for c in cases]
-        return cases, await self.cases.events_of(ids), await self.deadlines.of_cases(ids)
+        # Only whether a case climbed is counted: asking for that, not for every timeline, keeps a month of a
+        # big street (tens of thousands of cases, four events each) from loading every event.
+        return cases, await self.cases.with_action(ids, "escalate"), await self.deadlines.of_cases(ids)
 
     async def rates(self, unit: Unit, label: str) -> tuple[Rates, list[Rates]]:
         """The unit's figures for a month, and (for a community or street) its grids' figures, best first."""
+        key = (unit.code, label)
+        if key not in self._rates:
+            self._rates[key] = await self._compute_rates(unit, label)
+        return self._rates[key]
+
+    async def _compute_rates(self, unit: Unit, label: str) -> tuple[Rates, list[Rates]]:
         start, end = month_bounds(label)
-        cases, events, clocks = await self._data(unit.code, start, end)
+        cases, escalated, clocks = await self._data(unit.code, start, end)
         now = self.clock()
         by_case: dict[int, list[Deadline]] = {}
         for d in clocks:
             by_case.setdefault(d.case_id, []).append(d)
-        escalated = {e.case_id for e in events if e.action == "escalate"}
         ids = [c.id for c in cases]
         follower_counts = await self.followers.counts(ids)
         called_cases = {c.case_id for c in await self.calls.of_cases(ids)}

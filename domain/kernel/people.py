@@ -53,6 +53,8 @@ class People(Protocol):
 
     async def get(self, user_id: int) -> User | None: ...
 
+    async def many(self, user_ids: set[int]) -> dict[int, User]: ...
+
     async def by_ref(self, ref: UserRef) -> User | None: ...
 
     async def by_username(self, username: str) -> User | None: ...
@@ -81,6 +83,10 @@ class PeopleService:
     async def get(self, user_id: int) -> User | None:
         """By id."""
         return await self.people.get(user_id)
+
+    async def many(self, user_ids: set[int]) -> dict[int, User]:
+        """Several people by id, in one read (a ledger names hundreds)."""
+        return await self.people.many(user_ids)
 
     async def by_username(self, username: str) -> User | None:
         """By @username (someone who has talked to the bot before)."""

@@ -73,11 +73,8 @@ class LedgerService:
         return [u.code for u in [unit, *await self.org.below(unit.code)] if u.level is Level.COMMUNITY]
 
     async def _names(self, ids: set[int]) -> dict[int, str]:
-        out: dict[int, str] = {}
-        for person_id in ids:
-            person = await self.people.get(person_id)
-            out[person_id] = person.display_name if person else "?"
-        return out
+        people = await self.people.many(ids)
+        return {i: people[i].display_name if i in people else "?" for i in ids}
 
     async def case_lines(self, unit: Unit, month: str) -> list[CaseLine]:
         """Every case received in the month by the unit or below (merged duplicates included, marked)."""

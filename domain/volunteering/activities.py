@@ -192,6 +192,22 @@ class ActivityService:
             acts.sort(key=lambda a: (a.community_code != vol.community_code, a.start))
         return acts[:limit]
 
+    async def named_in(self, text: str, user: User | None = None) -> Activity | None:
+        """The upcoming activity a message names ("帮我报名周六的楼道清理"), if one clearly matches its title."""
+        said = _pairs(_plain(text))
+        best: tuple[float, Activity] | None = None
+        for act in await self.upcoming(user, 50):
+            title = _pairs(_plain(act.title))
+            if not title:
+                continue
+            # People paraphrase a title ("楼道杂物清理" for 楼道清理): most of its character pairs, in any order,
+            # and at least two of them (one shared pair such as a weekday names nothing).
+            hit = len(title & said)
+            share = hit / len(title)
+            if hit >= min(2, len(title)) and share >= 0.6 and (best is None or share > best[0]):
+                best = (share, act)
+        return best[1] if best else None
+
     async def mine(self, user: User) -> list[tuple[Activity, Signup]]:
         """The user's activities from yesterday on."""
         return await self.acts.mine(user.id, self.clock() - timedelta(days=1))
@@ -245,3 +261,12 @@ class ActivityService:
                 )
             )
         return act, mine
+
+
+def _plain(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def _pairs(text: str) -> set[str]:
+    """Adjacent character pairs: the unit of a Chinese title a paraphrase keeps."""
+    return {text[i : i + 2] for i in range(len(text) - 1)} if len(text) > 1 else {text} if text else set()

@@ -37,6 +37,15 @@ def volunteer_menu(chat_id: int, locale: str, registered: bool) -> TgMessage:
     )
 
 
+def register_first(chat_id: int, title: str, locale: str) -> TgMessage:
+    """Someone not yet registered asks to join an activity: register first, then sign up."""
+    return TgMessage(
+        chat_id,
+        t("act.register_first", locale, title=title),
+        buttons=[[Button(plain("vol.register_button", locale), VolCb(a="reg").pack())]],
+    )
+
+
 def upcoming(chat_id: int, acts: list[Activity], locale: str) -> TgMessage:
     """Upcoming activities with seats left and a sign-up button each."""
     if not acts:

@@ -49,6 +49,10 @@ class People:
         """By id."""
         return self.rows.get(user_id)
 
+    async def many(self, user_ids: set[int]) -> dict[int, User]:
+        """By ids."""
+        return {i: self.rows[i] for i in user_ids if i in self.rows}
+
     async def by_ref(self, ref: UserRef) -> User | None:
         """By platform id."""
         return next((u for u in self.rows.values() if u.ref == ref), None)
@@ -239,6 +243,11 @@ class Cases:
         """Timelines."""
         return [e for e in self.log if e.case_id in case_ids]
 
+    async def with_action(self, case_ids: list[int], action: str) -> set[int]:
+        """Cases with an event of this action."""
+        wanted = set(case_ids)
+        return {e.case_id for e in self.log if e.case_id in wanted and e.action == action}
+
 
 class Deadlines:
     """Clocks."""
@@ -377,6 +386,10 @@ class KeyValue:
     async def seen(self, key: str) -> bool:
         """Set before."""
         return ("marker", key) in self.rows
+
+    async def forget(self, key: str) -> None:
+        """Cleared."""
+        self.rows.pop(("marker", key), None)
 
 
 class Awaitings(KeyValue):
