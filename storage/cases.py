@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import math
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.cases.model import Case, CaseEvent, CaseState, Deadline, DepartmentCall, Draft, GroupOffer, LabelledExample
@@ -26,7 +27,7 @@ from storage.orm import (
 )
 
 
-def _case(row: CaseRow) -> Case:
+def _case(row: CaseRow | Row[Any]) -> Case:
     return Case(
         id=row.id,
         number=row.number,
@@ -176,14 +177,16 @@ class CaseRepo:
 
     async def in_month(self, units: list[str], start: datetime, end: datetime) -> list[Case]:
         """Cases received in [start, end) that were first sent to one of the units."""
+        # Plain rows, not ORM objects: a month of a big street is tens of thousands of cases, read to be counted;
+        # filling the identity map with them costs most of the time.
         rows = await self.s.execute(
-            select(CaseRow).where(
+            select(*CaseRow.__table__.c).where(
                 func.coalesce(CaseRow.origin_unit, CaseRow.unit_code).in_(units),
                 CaseRow.created_at >= start,
                 CaseRow.created_at < end,
             )
         )
-        return [_case(r) for r in rows.scalars()]
+        return [_case(r) for r in rows]
 
     async def events_of(self, case_ids: list[int]) -> list[CaseEvent]:
         """The timelines of many cases, oldest first."""
@@ -373,7 +376,7 @@ class OfferRepo:
         return bool(res.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def _deadline(r: DeadlineRow) -> Deadline:
+def _deadline(r: DeadlineRow | Row[Any]) -> Deadline:
     return Deadline(
         r.id, r.case_id, r.kind, r.started_at, r.due_at, r.state, r.reminders_sent, r.estimated, r.paused_at, r.ref,
         r.next_at, r.working,
@@ -442,12 +445,11 @@ class DeadlineRepo:
         out: list[Deadline] = []
         for i in range(0, len(case_ids), 500):
             rows = await self.s.execute(
-                select(DeadlineRow)
+                select(*DeadlineRow.__table__.c)
                 .where(DeadlineRow.case_id.in_(case_ids[i : i + 500]))
                 .order_by(DeadlineRow.id)
-                .execution_options(populate_existing=True)
             )
-            out += [_deadline(r) for r in rows.scalars()]
+            out += [_deadline(r) for r in rows]  # plain rows, always as stored now (see in_month)
         return out
 
 

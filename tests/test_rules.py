@@ -175,6 +175,21 @@ async def test_seats_waitlist_and_promotion() -> None:
     assert any(n.kind == "activity.promoted" and n.audience.user_id == c.id for n in w.told.notices)
 
 
+async def test_an_activity_is_found_by_what_people_call_it() -> None:
+    w = world()
+    start = w.clock.now + timedelta(days=2)
+    for title in ("楼道清理", "重阳节敬老院包饺子", "周六义诊"):
+        spec = ActivitySpec("C1", title, "", "3号楼", None, None, start, start + timedelta(hours=2), 5, "fixed", 5)
+        await w.svc.activities.publish(spec)
+    named = w.svc.activities.named_in
+    assert (await named("我想报名参加楼道杂物清理那个活动")).title == "楼道清理"  # type: ignore[union-attr]
+    assert (await named("敬老院包饺子算我一个")).title == "重阳节敬老院包饺子"  # type: ignore[union-attr]
+    assert (await named("周六的义诊给我报个名")).title == "周六义诊"  # type: ignore[union-attr]
+    # A shared weekday or a single word names nothing.
+    assert await named("周六有什么活动") is None
+    assert await named("我想当志愿者") is None
+
+
 async def test_points_never_go_below_zero_and_stars_follow_hours() -> None:
     w = world()
     v = await w.person("v")
