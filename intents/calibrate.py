@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from joblib import Parallel, delayed
 from sklearn.model_selection import StratifiedKFold
 
-from intents.evaluate import curve
+from intents.evaluate import curve, jobs
 from intents.model import answer_intent, data_hash, train
 from intents.rasa import REPORT, Example
 
@@ -59,15 +60,23 @@ def _splits(examples: list[Example], folds: int, seed: int) -> list[tuple[list[i
     return [(list(tr), list(te)) for tr, te in skf.split(np.zeros(len(labels)), labels)]
 
 
-def _oof(examples: list[Example], folds: int, seed: int) -> list[Row]:
+def _fold_rows(train_on: list[Example], held: list[Example]) -> list[Row]:
+    model = train(train_on)
     out: list[Row] = []
-    for tr, te in _splits(examples, folds, seed):
-        model = train([examples[i] for i in tr])
-        for i in te:
-            p = model.predict(examples[i].text)
-            report = p.report_score if p.report_score is not None else (p.confidence if p.intent == REPORT else 0.0)
-            out.append((examples[i], p.intent, p.confidence, p.category, p.category_confidence, report))
+    for e in held:
+        p = model.predict(e.text)
+        report = p.report_score if p.report_score is not None else (p.confidence if p.intent == REPORT else 0.0)
+        out.append((e, p.intent, p.confidence, p.category, p.category_confidence, report))
     return out
+
+
+def _oof(examples: list[Example], folds: int, seed: int) -> list[Row]:
+    splits = _splits(examples, folds, seed)
+    # One fit per author is the cost (about 30 s each); the folds are independent, so every core takes some.
+    parts = Parallel(n_jobs=jobs(len(splits)))(
+        delayed(_fold_rows)([examples[i] for i in tr], [examples[i] for i in te]) for tr, te in splits
+    )
+    return [row for part in parts for row in part]
 
 
 def _group_threshold(rows: list[Row], max_false_offer: float) -> tuple[float, float, float, float]:

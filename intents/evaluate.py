@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
@@ -88,23 +90,24 @@ def cross_validate_by_author(examples: list[Example]) -> tuple[Scores, Scores, d
     authors = sorted({e.source for e in examples})
     if len(authors) < 2:
         raise ValueError("leave-one-author-out needs examples from at least two authors")
-    it_true: list[str] = []
-    it_pred: list[str] = []
-    cat_true: list[str] = []
-    cat_pred: list[str] = []
-    per: dict[str, tuple[Scores, Scores]] = {}
-    for author in authors:
-        model = train([e for e in examples if e.source != author])
-        held = [e for e in examples if e.source == author]
-        per[author] = evaluate(model, held)
-        for e in held:
-            p = model.predict(e.text)
-            it_true.append(answer_intent(e.intent))
-            it_pred.append(p.intent)
-            if e.intent == REPORT and e.category:
-                cat_true.append(e.category)
-                cat_pred.append(p.category or "")
-    return score(it_true, it_pred), score(cat_true, cat_pred), per
+    helds = [[e for e in examples if e.source == a] for a in authors]
+    preds = Parallel(n_jobs=jobs(len(authors)))(
+        delayed(_predict_held)([e for e in examples if e.source != a], held)
+        for a, held in zip(authors, helds, strict=True)
+    )
+    per = {a: score_predictions(held, p) for a, held, p in zip(authors, helds, preds, strict=True)}
+    pooled = [e for held in helds for e in held]
+    return (*score_predictions(pooled, [p for part in preds for p in part]), per)
+
+
+def _predict_held(train_on: list[Example], held: list[Example]) -> list[Prediction]:
+    model = train(train_on)
+    return [model.predict(e.text) for e in held]
+
+
+def jobs(tasks: int) -> int:
+    """Worker processes for independent fits: one per core, at most one per task."""
+    return max(1, min(tasks, os.cpu_count() or 1))
 
 
 @dataclass

@@ -18,12 +18,14 @@ from bot.demo import DISTRICT
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def gridbot(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def gridbot(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: int = 300
+) -> subprocess.CompletedProcess[str]:
     """Run the CLI in a clean environment (only what the test sets)."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("GRIDBOT_")}
     base.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=base, cwd=cwd or ROOT, timeout=300
+        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, env=base, cwd=cwd or ROOT, timeout=timeout
     )
 
 
@@ -177,7 +179,8 @@ def test_export_review_train_round_trip(tmp_path: Path) -> None:
     assert "还没回答" not in out.read_text(encoding="utf-8")
     (tmp_path / "reviewed").mkdir()
     (tmp_path / "reviewed" / "batch1.yml").write_text(out.read_text(encoding="utf-8"), encoding="utf-8")
-    res = gridbot("nlu", "train", env=env)
+    # Retraining recalibrates on every author left out in turn (a fit each, spread over the cores).
+    res = gridbot("nlu", "train", env=env, timeout=1500)
     assert res.returncode == 0, res.stderr
     assert "(2 reviewed corrections)" in res.stdout
     assert (tmp_path / "reviewed" / "calibration.yml").exists()

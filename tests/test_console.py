@@ -153,7 +153,10 @@ async def test_a_grid_worker_sees_only_their_grid(district: Script, spot: dict[s
         assert case.number in (await mine.get("/console/cases")).text
 
 
-@pytest.mark.skipif(bool(os.environ.get("GRIDBOT_NO_BROWSER")), reason="GRIDBOT_NO_BROWSER set")
+@pytest.mark.skipif(
+    bool(os.environ.get("GRIDBOT_NO_BROWSER")) or not os.path.exists(CHROMIUM),
+    reason="GRIDBOT_NO_BROWSER set, or no Chromium (make test installs it where apt may)",
+)
 async def test_in_a_real_browser(district: Script, spot: dict[str, float], desk: str, tmp_path: Path) -> None:
     from playwright.async_api import async_playwright
 
