@@ -109,7 +109,7 @@ async def export_ledgers(
     settings: Settings, kinds: list[str], month: str, unit_code: str | None, out: Path, locale: str
 ) -> tuple[str, dict[str, int]]:
     """Write the ledgers of a unit's month to an xlsx file; returns the unit's name and the rows per ledger."""
-    from desk.ledgers import Ledgers, to_bytes
+    from desk.ledgers import collect, to_bytes
 
     async with job(settings) as svc:
         if unit_code is None:
@@ -118,19 +118,10 @@ async def export_ledgers(
                 raise _refused(["no street in the database: import a district first (gridbot grids import)"])
             unit_code = streets[0].code
         unit = await svc.ledgers.scope(None, unit_code)
-        totals, grids = await svc.ledgers.summary(unit, month)
-        data = Ledgers(unit.name, month, totals, grids, with_grids="grids" in kinds)
-        if "cases" in kinds:
-            data.cases = await svc.ledgers.case_lines(unit, month)
-        if "hours" in kinds:
-            data.hours = await svc.ledgers.hours(unit, month)
-        if "points" in kinds:
-            data.points = await svc.ledgers.points(unit, month)
-        if "redemptions" in kinds:
-            data.redemptions = await svc.ledgers.redemptions(unit, month)
+        data = await collect(svc.ledgers, unit, month, kinds)
     out.write_bytes(to_bytes(data, locale))
     rows = {
-        "grids": len(grids) if data.with_grids else 0,
+        "grids": len(data.grids) if data.with_grids else 0,
         "cases": len(data.cases or []),
         "hours": len(data.hours or []),
         "points": len(data.points or []),

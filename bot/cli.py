@@ -345,9 +345,6 @@ def restore_cmd(source: Annotated[Path, typer.Argument(help="A file written by g
     typer.echo(f"restored {sum(counts.values())} rows of {len(counts)} tables from {source}")
 
 
-LEDGER_KINDS = ("cases", "grids", "hours", "points", "redemptions")
-
-
 @app.command("export")
 def export(
     kinds: Annotated[list[str], typer.Argument(help="cases, grids, hours, points, redemptions, or all")],
@@ -357,11 +354,13 @@ def export(
     locale: Annotated[str, typer.Option(help="zh-CN or en")] = "zh-CN",
 ) -> None:
     """Write the monthly ledgers (台账) as an Excel workbook: a summary sheet plus one sheet per ledger."""
+    from domain.reporting.ledgers import KINDS
+
     settings = load_settings()
-    wanted = list(LEDGER_KINDS) if "all" in kinds else kinds
-    unknown = [k for k in wanted if k not in LEDGER_KINDS]
+    wanted = list(KINDS) if "all" in kinds else kinds
+    unknown = [k for k in wanted if k not in KINDS]
     if unknown:
-        fail(f"unknown ledger {unknown[0]!r}: choose from {', '.join(LEDGER_KINDS)} or all")
+        fail(f"unknown ledger {unknown[0]!r}: choose from {', '.join(KINDS)} or all")
     if out.suffix.lower() != ".xlsx":
         fail("--out must name an .xlsx file")
     if locale not in ("zh-CN", "en"):

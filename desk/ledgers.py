@@ -21,6 +21,8 @@ from openpyxl.utils import get_column_letter
 from domain.cases.stats import Rates
 from domain.kernel.i18n import WORDS_DIR, Catalogue
 from domain.kernel.time import local
+from domain.org.model import Unit
+from domain.reporting.ledgers import LedgerService
 from domain.reporting.model import CaseLine, HoursLine, PointsLine, RedemptionLine
 
 TEXTS = Catalogue(Path(__file__).parent / "locales", WORDS_DIR)
@@ -198,6 +200,21 @@ class Ledgers:
     points: list[PointsLine] | None = None
     redemptions: list[RedemptionLine] | None = None
     with_grids: bool = True
+
+
+async def collect(ledgers: LedgerService, unit: Unit, month: str, kinds: Sequence[str]) -> Ledgers:
+    """Read what one workbook holds: the month's summary and each ledger asked for (the CLI and the console)."""
+    totals, grids = await ledgers.summary(unit, month)
+    data = Ledgers(unit.name, month, totals, grids, with_grids="grids" in kinds)
+    if "cases" in kinds:
+        data.cases = await ledgers.case_lines(unit, month)
+    if "hours" in kinds:
+        data.hours = await ledgers.hours(unit, month)
+    if "points" in kinds:
+        data.points = await ledgers.points(unit, month)
+    if "redemptions" in kinds:
+        data.redemptions = await ledgers.redemptions(unit, month)
+    return data
 
 
 def sheets(data: Ledgers, locale: str = "zh-CN") -> list[Sheet]:

@@ -21,12 +21,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from desk.console.svg import GridShape, Legend, Pin, Series, bar_chart, line_chart, map_svg
-from desk.ledgers import Ledgers, plain_word, text, to_bytes
+from desk.ledgers import collect, plain_word, text, to_bytes
 from domain.cases.model import CATEGORIES
 from domain.kernel.errors import Conflict, DomainError, Forbidden, NotFound
 from domain.kernel.privacy import mask_personal_numbers
 from domain.kernel.time import CHINA_TZ, local
 from domain.org.access import ConsoleSession
+from domain.reporting.ledgers import KINDS
 from domain.reporting.model import CaseFilter
 from domain.services import Services
 
@@ -353,18 +354,8 @@ class Console:
             unit = await svc.dashboard.home(session.user, q.get("unit"))
             unit = await svc.ledgers.scope(session.user, unit.code)
             month = q.get("month") or svc.dashboard.this_month()
-            kinds = [k for k in q.getlist("kind") if k in ("cases", "grids", "hours", "points", "redemptions")]
-            kinds = kinds or ["cases", "grids", "hours", "points", "redemptions"]
-            totals, grids = await svc.ledgers.summary(unit, month)
-            data = Ledgers(unit.name, month, totals, grids, with_grids="grids" in kinds)
-            if "cases" in kinds:
-                data.cases = await svc.ledgers.case_lines(unit, month)
-            if "hours" in kinds:
-                data.hours = await svc.ledgers.hours(unit, month)
-            if "points" in kinds:
-                data.points = await svc.ledgers.points(unit, month)
-            if "redemptions" in kinds:
-                data.redemptions = await svc.ledgers.redemptions(unit, month)
+            kinds = [k for k in q.getlist("kind") if k in KINDS] or list(KINDS)
+            data = await collect(svc.ledgers, unit, month, kinds)
             await svc.access.record(session.user, "export", unit.code, f"{month} {','.join(kinds)}")
             name = f"ledger-{unit.code}-{month}.xlsx"
             return Response(
