@@ -120,13 +120,7 @@ async def export_ledgers(
         unit = await svc.ledgers.scope(None, unit_code)
         data = await collect(svc.ledgers, unit, month, kinds)
     out.write_bytes(to_bytes(data, locale))
-    rows = {
-        "grids": len(data.grids) if data.with_grids else 0,
-        "cases": len(data.cases or []),
-        "hours": len(data.hours or []),
-        "points": len(data.points or []),
-        "redemptions": len(data.redemptions or []),
-    }
+    rows = {"grids": len(data.grids) if data.with_grids else 0} | {k: len(v) for k, v in data.lines.items()}
     return unit.name, {k: v for k, v in rows.items() if k in kinds}
 
 

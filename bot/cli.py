@@ -347,7 +347,9 @@ def restore_cmd(source: Annotated[Path, typer.Argument(help="A file written by g
 
 @app.command("export")
 def export(
-    kinds: Annotated[list[str], typer.Argument(help="cases, grids, hours, points, redemptions, or all")],
+    kinds: Annotated[
+        list[str], typer.Argument(help="cases, grids, activities, teams, hours, points, redemptions, or all")
+    ],
     month: Annotated[str, typer.Option(help="The month, e.g. 2026-11 (Beijing time)")],
     out: Annotated[Path, typer.Option(help="The .xlsx file to write")],
     unit: Annotated[str | None, typer.Option(help="A unit code (default: the street)")] = None,

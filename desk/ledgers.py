@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import io
 import unicodedata
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,6 @@ from domain.kernel.i18n import WORDS_DIR, Catalogue
 from domain.kernel.time import local
 from domain.org.model import Unit
 from domain.reporting.ledgers import LedgerService
-from domain.reporting.model import CaseLine, HoursLine, PointsLine, RedemptionLine
 
 TEXTS = Catalogue(Path(__file__).parent / "locales", WORDS_DIR)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
@@ -187,6 +186,47 @@ def redemption_columns(locale: str) -> list[Column]:
     ]
 
 
+def activity_columns(locale: str) -> list[Column]:
+    """The 志愿活动台账 columns: each activity with its attendance."""
+    return [
+        Column("start", lambda a: a.start, DATETIME_FORMAT, 17),
+        Column("title", lambda a: a.title, width=24),
+        Column("community", lambda a: a.community),
+        Column("place", lambda a: a.place, width=20),
+        Column("team", lambda a: a.team or ""),
+        Column("capacity", lambda a: a.capacity, "0"),
+        Column("signed_up", lambda a: a.signed_up, "0"),
+        Column("waitlisted", lambda a: a.waitlisted, "0"),
+        Column("attended", lambda a: a.attended, "0"),
+        Column("no_show", lambda a: a.no_show, "0"),
+        Column("hours", lambda a: a.hours, "0.00"),
+    ]
+
+
+def team_columns(locale: str) -> list[Column]:
+    """The 志愿队伍台账 columns."""
+    return [
+        Column("community", lambda t: t.community),
+        Column("team", lambda t: t.name, width=20),
+        Column("leader", lambda t: t.leader or ""),
+        Column("members", lambda t: t.members, "0"),
+        Column("activities", lambda t: t.activities, "0"),
+        Column("hours", lambda t: t.hours, "0.00"),
+    ]
+
+
+# Each line ledger: how it is read, and its columns (the workbook and the console's tables share both).
+LINE_LEDGERS: dict[str, tuple[Callable[[LedgerService], Callable[[Unit, str], Awaitable[list[Any]]]],
+                              Callable[[str], list[Column]]]] = {
+    "cases": (lambda s: s.case_lines, case_columns),
+    "activities": (lambda s: s.activities, activity_columns),
+    "teams": (lambda s: s.teams, team_columns),
+    "hours": (lambda s: s.hours, hours_columns),
+    "points": (lambda s: s.points, points_columns),
+    "redemptions": (lambda s: s.redemptions, redemption_columns),
+}  # fmt: skip
+
+
 @dataclass
 class Ledgers:
     """What goes into one workbook: the unit, the month and the ledgers asked for."""
@@ -195,25 +235,23 @@ class Ledgers:
     month: str
     totals: Rates
     grids: list[Rates]
-    cases: list[CaseLine] | None = None
-    hours: list[HoursLine] | None = None
-    points: list[PointsLine] | None = None
-    redemptions: list[RedemptionLine] | None = None
+    lines: dict[str, list[Any]] = field(default_factory=dict)
     with_grids: bool = True
+
+
+async def read_lines(ledgers: LedgerService, unit: Unit, month: str, kind: str) -> list[Any]:
+    """One line ledger of a unit's month."""
+    read, _ = LINE_LEDGERS[kind]
+    return await read(ledgers)(unit, month)
 
 
 async def collect(ledgers: LedgerService, unit: Unit, month: str, kinds: Sequence[str]) -> Ledgers:
     """Read what one workbook holds: the month's summary and each ledger asked for (the CLI and the console)."""
     totals, grids = await ledgers.summary(unit, month)
     data = Ledgers(unit.name, month, totals, grids, with_grids="grids" in kinds)
-    if "cases" in kinds:
-        data.cases = await ledgers.case_lines(unit, month)
-    if "hours" in kinds:
-        data.hours = await ledgers.hours(unit, month)
-    if "points" in kinds:
-        data.points = await ledgers.points(unit, month)
-    if "redemptions" in kinds:
-        data.redemptions = await ledgers.redemptions(unit, month)
+    for kind in LINE_LEDGERS:
+        if kind in kinds:
+            data.lines[kind] = await read_lines(ledgers, unit, month, kind)
     return data
 
 
@@ -234,14 +272,11 @@ def sheets(data: Ledgers, locale: str = "zh-CN") -> list[Sheet]:
         out.append(
             table(text("ledger.sheet.grids", locale), title("grids"), ranked, list(enumerate(data.grids, 1)), locale)
         )
-    for kind, items, columns in (
-        ("cases", data.cases, case_columns(locale)),
-        ("hours", data.hours, hours_columns(locale)),
-        ("points", data.points, points_columns(locale)),
-        ("redemptions", data.redemptions, redemption_columns(locale)),
-    ):
-        if items is not None:
-            out.append(table(text(f"ledger.sheet.{kind}", locale), title(kind), columns, items, locale))
+    for kind, (_, columns) in LINE_LEDGERS.items():
+        if kind in data.lines:
+            out.append(
+                table(text(f"ledger.sheet.{kind}", locale), title(kind), columns(locale), data.lines[kind], locale)
+            )
     return out
 
 

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import ColumnElement, Float, String, and_, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from domain.reporting.model import HoursLine, PointsLine, RedemptionLine
+from domain.reporting.model import ActivityLine, HoursLine, PointsLine, RedemptionLine, TeamLine
 from storage.orm import (
     ActivityRow,
     HoursRow,
     LedgerRow,
     ShopItemRow,
     ShopOrderRow,
+    SignupRow,
+    TeamRow,
     UnitRow,
     UserRow,
     VolunteerRow,
@@ -97,4 +99,70 @@ class LedgerReadRepo:
         return [
             RedemptionLine(o.created_at, o.code, item, o.price, person, unit, o.state, o.closed_at, by)
             for o, item, person, unit, by in rows.all()
+        ]
+
+    async def activities(self, communities: list[str], start: datetime, end: datetime) -> list[ActivityLine]:
+        """Activities starting in the window, with their signups counted by state in the same query."""
+
+        def count(*states: str) -> ColumnElement[int]:
+            return func.coalesce(func.sum(case((SignupRow.state.in_(states), 1), else_=0)), 0)
+
+        rows = await self.s.execute(
+            select(
+                ActivityRow,
+                UnitRow.name,
+                count("confirmed", "attended", "no_show"),
+                count("waitlisted"),
+                count("attended"),
+                count("no_show"),
+                func.coalesce(func.sum(SignupRow.hours), cast(0, Float)),
+            )
+            .join(UnitRow, UnitRow.code == ActivityRow.community_code)
+            .outerjoin(SignupRow, SignupRow.activity_id == ActivityRow.id)
+            .where(
+                ActivityRow.community_code.in_(communities),
+                ActivityRow.start_at >= start,
+                ActivityRow.start_at < end,
+            )
+            .group_by(ActivityRow.id, UnitRow.name)
+            .order_by(ActivityRow.start_at, ActivityRow.id)
+        )
+        return [
+            ActivityLine(a.start_at, a.title, unit, a.place, a.team, a.capacity, int(signed), int(waiting),
+                         int(came), int(absent), round(float(hours or 0), 2))
+            for a, unit, signed, waiting, came, absent, hours in rows.all()
+        ]  # fmt: skip
+
+    async def teams(self, communities: list[str], start: datetime, end: datetime) -> list[TeamLine]:
+        """Teams with their active members, and the activities they ran in the window with the hours booked."""
+        members = (
+            select(VolunteerRow.team_id, func.count().label("n"))
+            .where(VolunteerRow.state == "active", VolunteerRow.team_id.is_not(None))
+            .group_by(VolunteerRow.team_id)
+            .subquery()
+        )
+        held = (
+            select(
+                ActivityRow.community_code,
+                ActivityRow.team,
+                func.count(func.distinct(ActivityRow.id)).label("n"),
+                func.coalesce(func.sum(SignupRow.hours), cast(0, Float)).label("hours"),
+            )
+            .outerjoin(SignupRow, SignupRow.activity_id == ActivityRow.id)
+            .where(ActivityRow.start_at >= start, ActivityRow.start_at < end, ActivityRow.team.is_not(None))
+            .group_by(ActivityRow.community_code, ActivityRow.team)
+            .subquery()
+        )
+        rows = await self.s.execute(
+            select(TeamRow, UnitRow.name, UserRow.display_name, members.c.n, held.c.n, held.c.hours)
+            .join(UnitRow, UnitRow.code == TeamRow.community_code)
+            .outerjoin(UserRow, UserRow.id == TeamRow.leader_id)
+            .outerjoin(members, members.c.team_id == TeamRow.id)
+            .outerjoin(held, and_(held.c.community_code == TeamRow.community_code, held.c.team == TeamRow.name))
+            .where(TeamRow.community_code.in_(communities))
+            .order_by(UnitRow.name, TeamRow.name)
+        )
+        return [
+            TeamLine(unit, t.name, leader, int(n or 0), int(acts or 0), round(float(hours or 0), 2))
+            for t, unit, leader, n, acts, hours in rows.all()
         ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import os
 import re
 import socket
@@ -16,12 +17,13 @@ import openpyxl
 import pytest
 import uvicorn
 
-from bot.demo_cast import ADMIN, COMMUNITY_STAFF, GRID_GROUP, RESIDENT, RIDER, WORKER
+from bot.demo_cast import ADMIN, COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP, RESIDENT, RIDER, WORKER
 from bot.scripted import Person, Script
 from bot.web import create_web
 from domain.cases.model import CaseState
 from tests.conftest import FakeClock
-from tests.helpers import all_cases, sent_to, texts
+from tests.helpers import all_cases, sent_to, services, texts
+from tests.test_activities import people, publish
 from tests.test_deadlines import submit
 
 CHROMIUM = "/usr/bin/chromium"
@@ -137,6 +139,75 @@ async def test_actions_go_through_the_rules_and_reach_telegram(
     async with signed_in(s, desk, ADMIN) as admin:
         audit = (await admin.get("/console/audit")).text
         assert "case.claim" in audit and "case.resolve" in audit and case.number in audit
+
+
+async def test_a_desk_claims_for_a_grid_worker_who_phoned_in(
+    district: Script, spot: dict[str, float], desk: str
+) -> None:
+    s = district
+    case = await submit(s, RIDER, "小区北门井盖松了 踩上去晃得厉害", spot)
+    await s.say(WORKER, "/start")
+    async with signed_in(s, desk, COMMUNITY_STAFF) as http:
+        page = (await http.get(f"/console/cases/{case.number}")).text
+        found = re.search(r'<option value="(\d+)">代为接单：王网格员</option>', page)
+        assert found, page
+        worker_id = found.group(1)
+        form = {"action": "claim", "rev": str(case.rev), "csrf": csrf_of(page)}
+        # Only staff of the case's unit: a resident's id is refused and changes nothing.
+        refused = await http.post(f"/console/cases/{case.number}", data={**form, "value": str(RESIDENT.id)})
+        assert refused.status_code == 400 and "只能替本案件所在单位的工作人员接单" in refused.text
+        assert (await all_cases(s.app))[0].state is CaseState.NEW
+        done = await http.post(f"/console/cases/{case.number}", data={**form, "value": worker_id})
+        assert done.status_code == 200
+        [after] = await all_cases(s.app)
+        assert after.state is CaseState.CLAIMED and after.assignee_id == int(worker_id)
+        story = (await http.get(f"/console/cases/{case.number}")).text
+        assert "指派" in story and "李社区干事" in story
+    await s.app.sender.drain()
+    s._collect()
+    told = texts(sent_to(s.session, WORKER.id))
+    assert any("指派给您" in x and case.number in x and "李社区干事" in x for x in told), told
+    assert any(f"已由工作人员 {WORKER.first_name} 接单" in x for x in texts(sent_to(s.session, RIDER.id)))
+    # The worker's figures count the claim as theirs (the desk only assigned it).
+    async with services(s.app) as svc:
+        unit = await svc.org.get(after.unit_code)
+        workers = await svc.stats.workers(unit, svc.dashboard.this_month())
+    assert [w.name for w in workers if w.claimed] == [WORKER.first_name]
+
+
+async def test_volunteering_ledgers_are_listed_searched_and_downloaded(
+    district: Script, desk: str, tmp_path: Path
+) -> None:
+    s = district
+    act = await publish(s, tmp_path, capacity=1)
+    first, second = people(2, base=975000)
+    for p in (first, second):  # one seat: the second waits
+        await s.say(p, "/start")
+        await s.press(p, "x", group=COMMUNITY_GROUP, data=f"act:join:{act}")
+    reply = s.message_dict(first, "我来了", COMMUNITY_GROUP)
+    await s.say(COMMUNITY_STAFF, f"/backfill {act} 1.5", group=COMMUNITY_GROUP, reply_to_message=reply)
+    await s.say(COMMUNITY_STAFF, "/team 红马甲服务队", group=COMMUNITY_GROUP)
+    async with signed_in(s, desk, COMMUNITY_STAFF) as http:
+        page = await http.get("/console/ledger/activities", params={"month": "2026-11"})
+        assert page.status_code == 200
+        cells = re.findall(r"<td>([^<]*)</td>", page.text)
+        # title, community, place, team, seats 1, signed up 1, waiting 1, attended 1, no-shows 0, hours 1.50
+        assert cells[1:] == ["楼道清理", "杏林社区", "杏林社区3号楼", "", "1", "1", "1", "1", "0", "1.50"], cells
+        teams = (await http.get("/console/ledger/teams", params={"month": "2026-11"})).text
+        assert "红马甲服务队" in teams and "杏林社区" in teams
+        hours = await http.get("/console/ledger/hours", params={"month": "2026-11", "q": first.first_name})
+        assert first.first_name in hours.text and "共 1 行" in hours.text
+        nobody = await http.get("/console/ledger/hours", params={"month": "2026-11", "q": "没有这个人"})
+        assert "这个月没有记录" in nobody.text
+        assert (await http.get("/console/ledger/hours", params={"month": "2026-13"})).status_code == 400
+        assert (await http.get("/console/ledger/bills")).status_code == 404
+        found = (await http.get("/console/volunteers", params={"q": "没有这个人"})).text
+        assert "还没有志愿者" in found
+        download = await http.get("/console/export", params={"month": "2026-11", "kind": "activities"})
+        book = openpyxl.load_workbook(io.BytesIO(download.content))
+        assert book.sheetnames == ["汇总", "志愿活动台账"]
+        assert [c.value for c in book["志愿活动台账"][3]][1:] == ["楼道清理", "杏林社区", "杏林社区3号楼", None,
+                                                              1, 1, 1, 1, 0, 1.5]  # fmt: skip
 
 
 async def test_a_grid_worker_sees_only_their_grid(district: Script, spot: dict[str, float], desk: str) -> None:

@@ -21,13 +21,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from desk.console.svg import GridShape, Legend, Pin, Series, bar_chart, line_chart, map_svg
-from desk.ledgers import collect, plain_word, text, to_bytes
+from desk.ledgers import LINE_LEDGERS, collect, plain_word, read_lines, table, text, to_bytes
 from domain.cases.model import CATEGORIES
-from domain.kernel.errors import Conflict, DomainError, Forbidden, NotFound
+from domain.kernel.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from domain.kernel.privacy import mask_personal_numbers
 from domain.kernel.time import CHINA_TZ, local
 from domain.org.access import ConsoleSession
-from domain.reporting.ledgers import KINDS
+from domain.reporting.ledgers import KINDS, parse_month
 from domain.reporting.model import CaseFilter
 from domain.services import Services
 
@@ -38,6 +38,9 @@ COOKIE = "gridbot_console"
 CSP = "default-src 'self'; script-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'"
 TEMPLATES = Path(__file__).parent / "templates"
 STATES = ("new", "claimed", "on_site", "resolved", "closed")
+# The line ledgers the console lists (cases have their own list); a page shows this many rows, the download all.
+LISTED = ("activities", "teams", "hours", "points", "redemptions")
+ROWS_SHOWN = 500
 
 
 def _locale(request: Request) -> str:
@@ -68,6 +71,7 @@ class Console:
         self.env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
         self.env.filters["when"] = _when
         self.env.filters["masked"] = mask_personal_numbers
+        self.env.filters["cell"] = _shown
 
     def routes(self) -> list[BaseRoute]:
         """The routes to add to the web app."""
@@ -84,6 +88,7 @@ class Console:
             Route("/console/dashboard", self.dashboard),
             Route("/console/export", self.export),
             Route("/console/volunteers", self.volunteers),
+            Route("/console/ledger/{kind}", self.ledger),
             Route("/console/audit", self.audit),
         ]
 
@@ -134,6 +139,8 @@ class Console:
             return self._page(request, "message.html", None, 403, message=self._refusal(request, e))
         except NotFound as e:
             return self._page(request, "message.html", None, 404, message=self._refusal(request, e))
+        except Invalid as e:
+            return self._page(request, "message.html", None, 400, message=self._refusal(request, e))
 
     # ---- sign-in
 
@@ -367,15 +374,48 @@ class Console:
         return await self._guarded(request, page)
 
     async def volunteers(self, request: Request) -> Response:
-        """Volunteers of the person's communities (read-only)."""
+        """Volunteers of the person's communities, searchable by name, team or state (read-only)."""
+        q = request.query_params
+        locale = _locale(request)
 
         async def page(svc: Services, session: ConsoleSession) -> Response:
-            unit = await svc.dashboard.home(session.user, request.query_params.get("unit"))
+            unit = await svc.dashboard.home(session.user, q.get("unit"))
+            needle = (q.get("q") or "").strip()[:50]
             rows = []
             for community in [u for u in [unit, *await svc.org.below(unit.code)] if u.level.value == "community"]:
+                teams = {t.id: t.name for t in await svc.volunteers.teams(community.code)}
                 for volunteer, user in await svc.volunteers.listing(session.user, community.code):
-                    rows.append((community.name, volunteer, user))
-            return self._page(request, "volunteers.html", session, rows=rows, unit=unit)
+                    team = teams.get(volunteer.team_id, "") if volunteer.team_id else ""
+                    name = volunteer.real_name or user.display_name
+                    shown = [name, community.name, team, plain_word(f"volunteer.state.{volunteer.state}", locale)]
+                    if not needle or _matches(list(shown), needle):
+                        rows.append((community.name, volunteer, user, team))
+            return self._page(request, "volunteers.html", session, rows=rows, unit=unit, needle=needle)
+
+        return await self._guarded(request, page)
+
+    async def ledger(self, request: Request) -> Response:
+        """A month's activities, teams, hours, points or redemptions as a searchable table (read-only)."""
+        kind = request.path_params["kind"]
+        q = request.query_params
+        locale = _locale(request)
+
+        async def page(svc: Services, session: ConsoleSession) -> Response:
+            if kind not in LISTED:
+                raise NotFound("page_missing")
+            unit = await svc.dashboard.home(session.user, q.get("unit"))
+            unit = await svc.ledgers.scope(session.user, unit.code)
+            month = parse_month(q.get("month") or svc.dashboard.this_month())
+            _, columns = LINE_LEDGERS[kind]
+            sheet = table(kind, kind, columns(locale), await read_lines(svc.ledgers, unit, month, kind), locale)
+            needle = (q.get("q") or "").strip()[:50]
+            rows = [r for r in sheet.rows if _matches(r, needle)] if needle else sheet.rows
+            scope = await svc.access.scope(session.user)
+            units = scope if scope is not None else await svc.org.all()
+            return self._page(
+                request, "ledger.html", session, kind=kind, kinds=LISTED, unit=unit, units=units, month=month,
+                headers=sheet.headers, rows=rows[:ROWS_SHOWN], total=len(rows), needle=needle,
+            )  # fmt: skip
 
         return await self._guarded(request, page)
 
@@ -408,6 +448,21 @@ class _Rollback(Exception):
 
 def _csrf_ok(session: ConsoleSession, value: object) -> bool:
     return isinstance(value, str) and hmac.compare_digest(value.encode(), session.csrf.encode())
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def _matches(row: list[object], needle: str) -> bool:
+    needle = needle.lower()
+    return any(needle in _shown(cell).lower() for cell in row)
 
 
 def _rings(geometry: dict[str, Any] | None) -> list[list[tuple[float, float]]]:

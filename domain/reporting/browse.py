@@ -59,6 +59,7 @@ class CaseDetail:
     actions: list[str]
     departments: list[Unit]
     grids: list[Unit]
+    claimants: list[User] = field(default_factory=list)
 
 
 class CaseBrowser:
@@ -142,6 +143,7 @@ class CaseBrowser:
             actions=actions,
             departments=await self.whistle.departments() if "whistle" in actions else [],
             grids=grids,
+            claimants=await self.cases.claimants(case) if "claim" in actions else [],
         )
 
     async def perform(self, actor: User, number: str, action: str, rev: int, value: str) -> Case:

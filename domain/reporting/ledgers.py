@@ -1,4 +1,5 @@
-"""The monthly ledgers (台账): cases, the grid comparison, hours, points and redemptions of a unit and below.
+"""The monthly ledgers (台账): cases, the grid comparison, activities, teams, hours, points and redemptions of a unit
+and below.
 
 Built from the same records the 三率 come from, so a ledger, a chat post and a console page agree. Who may
 read one: staff of the unit or above, and admins; the operator at the command line reads any.
@@ -16,10 +17,10 @@ from domain.kernel.people import PeopleService, User
 from domain.kernel.privacy import mask_personal_numbers
 from domain.org.model import Level, Unit
 from domain.org.service import OrgService
-from domain.reporting.model import CaseLine, HoursLine, PointsLine, RedemptionLine
+from domain.reporting.model import ActivityLine, CaseLine, HoursLine, PointsLine, RedemptionLine, TeamLine
 from domain.reporting.ports import LedgerReads
 
-KINDS = ("cases", "grids", "hours", "points", "redemptions")
+KINDS = ("cases", "grids", "activities", "teams", "hours", "points", "redemptions")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
@@ -167,3 +168,13 @@ class LedgerService:
         """Redemptions of the month in the unit's credit supermarkets."""
         start, end = month_bounds(parse_month(month))
         return await self.reads.redemptions(await self._communities(unit), start, end)
+
+    async def activities(self, unit: Unit, month: str) -> list[ActivityLine]:
+        """Activities of the unit's communities starting in the month, with attendance and hours."""
+        start, end = month_bounds(parse_month(month))
+        return await self.reads.activities(await self._communities(unit), start, end)
+
+    async def teams(self, unit: Unit, month: str) -> list[TeamLine]:
+        """The unit's volunteer teams, with members now and activities and hours in the month."""
+        start, end = month_bounds(parse_month(month))
+        return await self.reads.teams(await self._communities(unit), start, end)

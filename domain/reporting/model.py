@@ -63,6 +63,35 @@ class PointsLine:
 
 
 @dataclass(frozen=True)
+class ActivityLine:
+    """An activity held in the month, with its attendance."""
+
+    start: datetime
+    title: str
+    community: str
+    place: str
+    team: str | None
+    capacity: int
+    signed_up: int
+    waitlisted: int
+    attended: int
+    no_show: int
+    hours: float
+
+
+@dataclass(frozen=True)
+class TeamLine:
+    """A volunteer team, its people, and what it did in the month."""
+
+    community: str
+    name: str
+    leader: str | None
+    members: int
+    activities: int
+    hours: float
+
+
+@dataclass(frozen=True)
 class RedemptionLine:
     """One redemption in a credit supermarket."""
 

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from domain.cases.model import Case
 from domain.reporting.model import (
+    ActivityLine,
     ApiClient,
     CaseFilter,
     HoursLine,
@@ -14,18 +15,23 @@ from domain.reporting.model import (
     RedemptionLine,
     RequestLine,
     RequestQuery,
+    TeamLine,
     UpdateLine,
 )
 
 
 class LedgerReads(Protocol):
-    """Month slices of the hours, points and redemption ledgers of some communities."""
+    """Month slices of the hours, points, redemption, activity and team ledgers of some communities."""
 
     async def hours(self, communities: list[str], start: datetime, end: datetime) -> list[HoursLine]: ...
 
     async def points(self, communities: list[str], start: datetime, end: datetime) -> list[PointsLine]: ...
 
     async def redemptions(self, communities: list[str], start: datetime, end: datetime) -> list[RedemptionLine]: ...
+
+    async def activities(self, communities: list[str], start: datetime, end: datetime) -> list[ActivityLine]: ...
+
+    async def teams(self, communities: list[str], start: datetime, end: datetime) -> list[TeamLine]: ...
 
 
 class Requests(Protocol):
