@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     # The console's public address, for login links (e.g. https://desk.example.org); unset: /console says so.
     console_url: AnyHttpUrl | None = None
+    # The bot's @username for the Telegram Login Widget on the console's sign-in page; set it only after telling
+    # BotFather the console's domain (/setdomain). Unset: sign-in is by /console links only.
+    login_widget_bot: str | None = Field(None, pattern=r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$")
     # How long a webhook request may wait for the database before Telegram is told to redeliver it (non-2xx).
     webhook_patience_s: float = Field(20.0, ge=0, le=50)
     # Categories handled above the grid: disputes go to the community's mediation by default.

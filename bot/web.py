@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from bot.app import App
 from bot.config import Settings
-from desk.console.app import Console
+from desk.console.app import Console, LoginWidget
 from desk.open311 import Open311
 from domain.kernel.errors import DomainError
 from domain.services import Services
@@ -79,7 +79,10 @@ def create_web(app: App, base_url: str = "") -> Starlette:
     open311 = Open311(lambda: scope_of(app), app.settings.open311_public_reads, base_url)
     from intents.model import cache_dir
 
-    console = Console(lambda: scope_of(app), photo_source(app, cache_dir() / "photos"), refusal_text)
+    widget = None
+    if app.settings.login_widget_bot and app.settings.bot_token:
+        widget = LoginWidget(app.settings.login_widget_bot.lstrip("@"), app.settings.bot_token.get_secret_value())
+    console = Console(lambda: scope_of(app), photo_source(app, cache_dir() / "photos"), refusal_text, widget)
 
     async def healthz(_: Request) -> Response:
         # Liveness: the process answers.

@@ -16,10 +16,12 @@ import httpx
 import openpyxl
 import pytest
 import uvicorn
+from pydantic import SecretStr
 
 from bot.demo_cast import ADMIN, COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP, RESIDENT, RIDER, WORKER
 from bot.scripted import Person, Script
 from bot.web import create_web
+from desk.console.telegram_login import sign
 from domain.cases.model import CaseState
 from tests.conftest import FakeClock
 from tests.helpers import all_cases, sent_to, services, texts
@@ -102,6 +104,43 @@ async def test_links_work_once_expire_and_only_for_staff(district: Script, desk:
     async with httpx.AsyncClient(base_url=desk) as anonymous:
         reply = await anonymous.get("/console/cases")
         assert reply.status_code == 303 and reply.headers["location"] == "/console/signed-out"
+
+
+async def test_the_telegram_login_widget_where_the_office_enabled_it(district: Script, clock: FakeClock) -> None:
+    s = district
+    token = "4242:desk-test-token"
+    s.app.settings = s.app.settings.model_copy(
+        update={"bot_token": SecretStr(token), "login_widget_bot": "@xinglin_desk_bot"}
+    )
+    transport = httpx.ASGITransport(app=create_web(s.app))
+    async with httpx.AsyncClient(transport=transport, base_url="http://desk.test") as http:
+        page = await http.get("/console/signed-out")
+        assert 'data-telegram-login="xinglin_desk_bot"' in page.text
+        assert "script-src https://telegram.org" in page.headers["content-security-policy"]
+        # Every other page runs no script at all.
+        assert "script-src 'none'" in (await http.get("/console/login?t=x")).headers["content-security-policy"]
+
+        def signed(who: Person, age_s: float = 5, key: str = token) -> dict[str, str]:
+            fields = {
+                "id": str(who.id),
+                "first_name": who.first_name,
+                "auth_date": str(int(clock.now.timestamp() - age_s)),
+            }
+            return {**fields, "hash": sign(fields, key)}
+
+        forged = await http.get("/console/login/telegram", params=signed(COMMUNITY_STAFF, key="9999:someone-else"))
+        assert forged.status_code == 403
+        stale = await http.get("/console/login/telegram", params=signed(COMMUNITY_STAFF, age_s=11 * 60))
+        assert stale.status_code == 403
+        tampered = {**signed(RIDER), "id": str(COMMUNITY_STAFF.id)}
+        assert (await http.get("/console/login/telegram", params=tampered)).status_code == 403
+        await s.say(RIDER, "/start")
+        not_staff = await http.get("/console/login/telegram", params=signed(RIDER))
+        assert not_staff.status_code == 403 and "没有权限" in not_staff.text
+        good = await http.get("/console/login/telegram", params=signed(COMMUNITY_STAFF))
+        assert good.status_code == 303 and good.headers["location"] == "/console/cases"
+        assert "httponly" in good.headers["set-cookie"].lower()
+        assert (await http.get("/console/cases")).status_code == 200
 
 
 async def test_actions_go_through_the_rules_and_reach_telegram(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,11 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from desk.console.svg import GridShape, Legend, Pin, Series, bar_chart, line_chart, map_svg
+from desk.console.telegram_login import verified_id
 from desk.ledgers import LINE_LEDGERS, collect, plain_word, read_lines, table, text, to_bytes
 from domain.cases.model import CATEGORIES
 from domain.kernel.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from domain.kernel.people import UserRef
 from domain.kernel.privacy import mask_personal_numbers
 from domain.kernel.time import CHINA_TZ, local
 from domain.org.access import ConsoleSession
@@ -36,6 +39,21 @@ PhotoSource = Callable[[str], Awaitable[bytes | None]]
 COOKIE = "gridbot_console"
 # No scripts at all; inline styles only (the pages carry their own small stylesheet).
 CSP = "default-src 'self'; script-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'"
+# The sign-in page alone runs Telegram's login button, which loads its script and frame from Telegram.
+WIDGET_CSP = (
+    "default-src 'self'; script-src https://telegram.org; frame-src https://oauth.telegram.org; "
+    "img-src 'self' data:; style-src 'self' 'unsafe-inline'"
+)
+
+
+@dataclass(frozen=True)
+class LoginWidget:
+    """The Telegram Login Widget: the bot it logs in with, and that bot's token to check Telegram's signature."""
+
+    bot_username: str
+    bot_token: str
+
+
 TEMPLATES = Path(__file__).parent / "templates"
 STATES = ("new", "claimed", "on_site", "resolved", "closed")
 # The line ledgers the console lists (cases have their own list); a page shows this many rows, the download all.
@@ -64,10 +82,17 @@ def _day(value: str | None, end: bool = False) -> datetime | None:
 class Console:
     """The console's routes."""
 
-    def __init__(self, scope: Scope, photos: PhotoSource | None = None, error_text: Callable[..., str] | None = None):
+    def __init__(
+        self,
+        scope: Scope,
+        photos: PhotoSource | None = None,
+        error_text: Callable[..., str] | None = None,
+        widget: LoginWidget | None = None,
+    ):
         self.scope = scope
         self.photos = photos
         self.error_text = error_text
+        self.widget = widget
         self.env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
         self.env.filters["when"] = _when
         self.env.filters["masked"] = mask_personal_numbers
@@ -79,6 +104,7 @@ class Console:
             Route("/console", self.home),
             Route("/console/", self.home),
             Route("/console/login", self.login),
+            Route("/console/login/telegram", self.login_telegram),
             Route("/console/signed-out", self.signed_out),
             Route("/console/logout", self.logout, methods=["POST"]),
             Route("/console/cases", self.cases),
@@ -95,7 +121,13 @@ class Console:
     # ---- rendering and sessions
 
     def _page(
-        self, request: Request, name: str, session: ConsoleSession | None, status: int = 200, **ctx: Any
+        self,
+        request: Request,
+        name: str,
+        session: ConsoleSession | None,
+        status: int = 200,
+        csp: str = CSP,
+        **ctx: Any,
     ) -> Response:
         locale = _locale(request)
 
@@ -107,9 +139,7 @@ class Console:
 
         html = self.env.get_template(name).render(t=t, word=word, session=session, request=request, **ctx)
         response = HTMLResponse(html, status_code=status)
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'"
-        )
+        response.headers["Content-Security-Policy"] = csp
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Cache-Control"] = "no-store"
@@ -157,17 +187,33 @@ class Console:
             return self._page(
                 request, "message.html", None, 403, message=text("console.link_invalid", _locale(request))
             )
-        response = RedirectResponse("/console/cases", status_code=303)
-        max_age = int((session.expires_at - datetime.now(session.expires_at.tzinfo)).total_seconds())
-        response.set_cookie(
-            COOKIE, sid, max_age=max(60, max_age), httponly=True, samesite="lax",
-            secure=request.url.scheme == "https", path="/console",
-        )  # fmt: skip
-        return response
+        return _signed_in(request, sid, session)
+
+    async def login_telegram(self, request: Request) -> Response:
+        """Where the Telegram Login Widget sends a person back: check Telegram's signature, then open a session."""
+        locale = _locale(request)
+        if self.widget is None:
+            return self._page(request, "message.html", None, 404, message=text("console.widget_off", locale))
+        try:
+            async with self.scope() as svc:
+                params = {k: v[:500] for k, v in list(request.query_params.items())[:12]}
+                telegram_id = verified_id(params, self.widget.bot_token, svc.clock())
+                if telegram_id is None:
+                    raise Forbidden("console_link_invalid")
+                sid, session = await svc.access.vouched(UserRef("telegram", telegram_id))
+        except Forbidden as e:
+            key = "console.link_invalid" if e.code == "console_link_invalid" else "console.forbidden"
+            return self._page(request, "message.html", None, 403, message=text(key, locale))
+        return _signed_in(request, sid, session)
 
     async def signed_out(self, request: Request) -> Response:
-        """How to sign in."""
-        return self._page(request, "message.html", None, 401, message=text("console.signed_out", _locale(request)))
+        """How to sign in (and the Telegram login button, where the office has set a domain with BotFather)."""
+        message = text("console.signed_out", _locale(request))
+        if self.widget is None:
+            return self._page(request, "message.html", None, 401, message=message)
+        return self._page(
+            request, "message.html", None, 401, csp=WIDGET_CSP, message=message, widget_bot=self.widget.bot_username
+        )
 
     async def logout(self, request: Request) -> Response:
         """End the session."""
@@ -444,6 +490,16 @@ class _Rollback(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def _signed_in(request: Request, sid: str, session: ConsoleSession) -> Response:
+    response = RedirectResponse("/console/cases", status_code=303)
+    max_age = int((session.expires_at - datetime.now(session.expires_at.tzinfo)).total_seconds())
+    response.set_cookie(
+        COOKIE, sid, max_age=max(60, max_age), httponly=True, samesite="lax",
+        secure=request.url.scheme == "https", path="/console",
+    )  # fmt: skip
+    return response
 
 
 def _csrf_ok(session: ConsoleSession, value: object) -> bool:

@@ -92,6 +92,10 @@ class PeopleService:
         """By @username (someone who has talked to the bot before)."""
         return await self.people.by_username(username)
 
+    async def by_ref(self, ref: UserRef) -> User | None:
+        """By their account on a platform (someone who has talked to the bot before)."""
+        return await self.people.by_ref(ref)
+
     async def admin_users(self) -> list[User]:
         """The administrators the bot has seen (an admin who never wrote to it cannot be told anything)."""
         found = [await self.people.by_ref(ref) for ref in sorted(self.admins, key=lambda r: r.external_id)]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.kernel.errors import Conflict, Forbidden
-from domain.kernel.people import PeopleService, User
+from domain.kernel.people import PeopleService, User, UserRef
 from domain.kernel.time import Clock
 from domain.org.model import AuditEntry, Unit
 from domain.org.ports import Logins
@@ -70,10 +70,21 @@ class ConsoleAccess:
         user = await self.people.get(user_id) if user_id is not None else None
         if user is None or not await self.may_use(user):
             raise Forbidden("console_link_invalid")
+        return await self._open(user, "link")
+
+    async def vouched(self, ref: UserRef) -> tuple[str, ConsoleSession]:
+        """A person whose identity a front end has verified (a platform's signed login data): a new session."""
+        user = await self.people.by_ref(ref)
+        if user is None or not await self.may_use(user):
+            raise Forbidden("console_forbidden")
+        return await self._open(user, ref.platform)
+
+    async def _open(self, user: User, via: str) -> tuple[str, ConsoleSession]:
+        now = self.clock()
         sid, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
         expires = now + SESSION_TTL
         await self.logins.add_session(secret_hash(sid), user.id, csrf, now, expires)
-        await self.record(user, "login", "", "")
+        await self.record(user, "login", "", via)
         return sid, ConsoleSession(user, csrf, expires)
 
     async def session(self, sid: str | None) -> ConsoleSession | None:
