@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     # The bot's @username for the Telegram Login Widget on the console's sign-in page; set it only after telling
     # BotFather the console's domain (/setdomain). Unset: sign-in is by /console links only.
     login_widget_bot: str | None = Field(None, pattern=r"^@?[A-Za-z][A-Za-z0-9_]{3,31}$")
+    # A base map under the console's grid map: an XYZ tile URL with {z}, {x} and {y} (e.g. an intranet tile server,
+    # OpenStreetMap, or 天地图 with its key); its datum (gcj02 for 高德/腾讯 tiles) and the credit its licence asks for.
+    # Unset: the map draws the grids alone and fetches nothing.
+    map_tiles: str | None = Field(None, pattern=r"^https?://[^\s\"'<>]+$")
+    map_tiles_crs: Literal["wgs84", "gcj02"] = "wgs84"
+    map_attribution: str = Field("", max_length=120)
     # How long a webhook request may wait for the database before Telegram is told to redeliver it (non-2xx).
     webhook_patience_s: float = Field(20.0, ge=0, le=50)
     # Categories handled above the grid: disputes go to the community's mediation by default.
@@ -85,6 +91,13 @@ class Settings(BaseSettings):
     rasa_url: AnyHttpUrl | None = None
     rasa_intent_map: str = ""
     rasa_timeout_s: float = 2.0
+
+    @field_validator("map_tiles")
+    @classmethod
+    def _tile_url(cls, value: str | None) -> str | None:
+        if value is not None and not all(f"{{{k}}}" in value for k in "zxy"):
+            raise ValueError("must hold {z}, {x} and {y}, e.g. https://tiles.example.org/{z}/{x}/{y}.png")
+        return value
 
     @field_validator("star_hours", mode="before")
     @classmethod

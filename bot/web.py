@@ -20,6 +20,7 @@ from starlette.routing import Route
 from bot.app import App
 from bot.config import Settings
 from desk.console.app import Console, LoginWidget
+from desk.console.svg import Tiles
 from desk.open311 import Open311
 from domain.kernel.errors import DomainError
 from domain.services import Services
@@ -82,7 +83,9 @@ def create_web(app: App, base_url: str = "") -> Starlette:
     widget = None
     if app.settings.login_widget_bot and app.settings.bot_token:
         widget = LoginWidget(app.settings.login_widget_bot.lstrip("@"), app.settings.bot_token.get_secret_value())
-    console = Console(lambda: scope_of(app), photo_source(app, cache_dir() / "photos"), refusal_text, widget)
+    settings = app.settings
+    tiles = Tiles(settings.map_tiles, settings.map_tiles_crs, settings.map_attribution) if settings.map_tiles else None
+    console = Console(lambda: scope_of(app), photo_source(app, cache_dir() / "photos"), refusal_text, widget, tiles)
 
     async def healthz(_: Request) -> Response:
         # Liveness: the process answers.

@@ -106,11 +106,14 @@ async def test_links_work_once_expire_and_only_for_staff(district: Script, desk:
         assert reply.status_code == 303 and reply.headers["location"] == "/console/signed-out"
 
 
-async def test_the_telegram_login_widget_where_the_office_enabled_it(district: Script, clock: FakeClock) -> None:
+async def test_the_telegram_login_widget_and_a_tile_base_map_where_the_office_enabled_them(
+    district: Script, clock: FakeClock
+) -> None:
     s = district
     token = "4242:desk-test-token"
+    tiles = "https://tiles.intranet.example/{z}/{x}/{y}.png"
     s.app.settings = s.app.settings.model_copy(
-        update={"bot_token": SecretStr(token), "login_widget_bot": "@xinglin_desk_bot"}
+        update={"bot_token": SecretStr(token), "login_widget_bot": "@xinglin_desk_bot", "map_tiles": tiles}
     )
     transport = httpx.ASGITransport(app=create_web(s.app))
     async with httpx.AsyncClient(transport=transport, base_url="http://desk.test") as http:
@@ -141,6 +144,9 @@ async def test_the_telegram_login_widget_where_the_office_enabled_it(district: S
         assert good.status_code == 303 and good.headers["location"] == "/console/cases"
         assert "httponly" in good.headers["set-cookie"].lower()
         assert (await http.get("/console/cases")).status_code == 200
+        drawn = await http.get("/console/map")
+        assert "img-src 'self' data: https://tiles.intranet.example;" in drawn.headers["content-security-policy"]
+        assert '<image href="https://tiles.intranet.example/' in drawn.text
 
 
 async def test_actions_go_through_the_rules_and_reach_telegram(

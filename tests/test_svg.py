@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 
@@ -11,12 +12,14 @@ from desk.console.svg import (
     Legend,
     Pin,
     Series,
+    Tiles,
     bar_chart,
     line_chart,
     map_svg,
     nice_max,
     rate_colour,
 )
+from domain.org.crs import wgs84_to_gcj02
 
 NS = {"s": "http://www.w3.org/2000/svg"}
 HOSTILE = "<script>&\"'"
@@ -265,3 +268,38 @@ def test_empty_charts_say_so() -> None:
         root = parse(svg)
         assert "暂无数据" in [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
         assert root.findall(".//s:rect", NS) == [] and root.findall(".//s:polyline", NS) == []
+
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[float, float]:
+    """The slippy-map tile coordinates of a point, fractional (OpenStreetMap's published formula)."""
+    n = 2**z
+    return (lon + 180) / 360 * n, (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+
+
+def test_a_base_map_of_tiles_sits_under_the_grids_where_the_streets_are() -> None:
+    pins = [pin("SB1", 36.652, 117.022)]
+    for crs in ("wgs84", "gcj02"):
+        tiles = Tiles("https://tiles.example.org/{z}/{x}/{y}.png", crs, "© 地图数据提供方")
+        root = parse(map_svg(jinan(), pins, legend=LEGEND, tiles=tiles))
+        images = root.findall(".//s:svg[@class='tiles']/s:image", NS)
+        assert images, crs
+        keys = [re.fullmatch(r"https://tiles\.example\.org/(\d+)/(\d+)/(\d+)\.png", i.get("href", "")) for i in images]
+        assert all(keys)
+        z = {int(k.group(1)) for k in keys if k}.pop()
+        assert 13 <= z <= 18  # two 400 m grids fill the map: street-level tiles
+        at = {(int(k.group(2)), int(k.group(3))): img for k, img in zip(keys, images, strict=True) if k}
+        # The pin is drawn where its tile says it is: same tile, same offset within it.
+        lon, lat = (117.022, 36.652) if crs == "wgs84" else wgs84_to_gcj02(117.022, 36.652)
+        tx, ty = _tile_of(lon, lat, z)
+        image = at[(int(tx), int(ty))]
+        size = float(image.get("width", 0)) - 0.5
+        circle = child(root, ".//s:g[@data-label='SB1']/s:circle")
+        assert abs(float(image.get("x", 0)) + (tx % 1) * size - float(circle.get("cx", 0))) < 0.5
+        assert abs(float(image.get("y", 0)) + (ty % 1) * size - float(circle.get("cy", 0))) < 0.5
+        # The tiles cover the whole map area, and the credit is printed.
+        left = min(float(i.get("x", 0)) for i in images)
+        top = min(float(i.get("y", 0)) for i in images)
+        assert left <= 0 and top <= 0
+        assert "© 地图数据提供方" in {t.text for t in root.iter("{http://www.w3.org/2000/svg}text")}
+    # Without tiles nothing at all is fetched.
+    assert "<image" not in map_svg(jinan(), pins, legend=LEGEND)

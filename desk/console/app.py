@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from desk.console.svg import GridShape, Legend, Pin, Series, bar_chart, line_chart, map_svg
+from desk.console.svg import GridShape, Legend, Pin, Series, Tiles, bar_chart, line_chart, map_svg
 from desk.console.telegram_login import verified_id
 from desk.ledgers import LINE_LEDGERS, collect, plain_word, read_lines, table, text, to_bytes
 from domain.cases.model import CATEGORIES
@@ -88,11 +88,13 @@ class Console:
         photos: PhotoSource | None = None,
         error_text: Callable[..., str] | None = None,
         widget: LoginWidget | None = None,
+        tiles: Tiles | None = None,
     ):
         self.scope = scope
         self.photos = photos
         self.error_text = error_text
         self.widget = widget
+        self.tiles = tiles
         self.env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
         self.env.filters["when"] = _when
         self.env.filters["masked"] = mask_personal_numbers
@@ -345,8 +347,14 @@ class Console:
                 states={s: plain_word(f"state.{s}", locale) for s in STATES[:3]},
                 overdue=text("console.map.overdue", locale),
             )
-            svg = map_svg(grids, pins, legend=legend)
-            return self._page(request, "map.html", session, svg=svg, unit=unit)
+            svg = map_svg(grids, pins, legend=legend, tiles=self.tiles)
+            csp = CSP
+            if self.tiles is not None:
+                tile_host = urlsplit(self.tiles.url)
+                csp = CSP.replace(
+                    "img-src 'self' data:", f"img-src 'self' data: {tile_host.scheme}://{tile_host.netloc}"
+                )
+            return self._page(request, "map.html", session, csp=csp, svg=svg, unit=unit)
 
         return await self._guarded(request, page)
 

@@ -1,8 +1,9 @@
 """Server-side SVG for the staff console: the grid map with case pins, and small bar and line charts.
 
-Plain strings: no JavaScript and nothing fetched from the internet, so a page works on an office intranet and prints
-as shown. No `style` attributes either, since a strict Content-Security-Policy blocks those but not presentation
-attributes. Every human text (legend, titles, empty state) comes from the caller, localized.
+Plain strings: no JavaScript, and nothing fetched from the internet unless the office configures a tile server
+for a base map, so a page works on an office intranet and prints as shown. No `style` attributes either, since a
+strict Content-Security-Policy blocks those but not presentation attributes. Every human text (legend, titles,
+empty state) comes from the caller, localized.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from domain.org.crs import wgs84_to_gcj02
 
 SVG_NS = "http://www.w3.org/2000/svg"
 FONT = "system-ui, 'PingFang SC', 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif"
@@ -53,6 +56,17 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 Point = tuple[float, float]
 # A tooltip element for series n at label i showing its value.
 _Tip = Callable[[int, int, float], str]
+
+
+@dataclass(frozen=True)
+class Tiles:
+    """A base map under the grids: an XYZ tile URL ({z}/{x}/{y}, Web Mercator), the datum its streets are drawn in
+    (wgs84, or gcj02 for Chinese commercial maps, which are shifted by law), and the credit its licence asks for."""
+
+    url: str
+    crs: str = "wgs84"
+    attribution: str = ""
+    max_zoom: int = 18
 
 
 @dataclass(frozen=True)
@@ -181,6 +195,46 @@ def _projector(points: Sequence[Point], width: float, height: float) -> Callable
     return lambda lon, lat: (dx + (lon * k - x0) * scale, dy + (y1 - lat) * scale)
 
 
+def _mercator(lon: float, lat: float) -> Point:
+    """WGS84 (or any lon/lat) → Web Mercator world coordinates, 0..1 from west to east and north to south."""
+    lat = max(min(lat, 85.05112878), -85.05112878)
+    s = math.sin(math.radians(lat))
+    return (lon + 180.0) / 360.0, 0.5 - math.log((1 + s) / (1 - s)) / (4 * math.pi)
+
+
+def _tiled(
+    points: Sequence[Point], width: float, height: float, tiles: Tiles
+) -> tuple[Callable[[float, float], Point], str]:
+    """A Web Mercator projection fitted like `_projector`, and the tiles that cover the map under it."""
+    # Chinese commercial maps draw streets in GCJ-02: move our WGS84 shapes the same way so they sit on them.
+    shift = wgs84_to_gcj02 if tiles.crs == "gcj02" else (lambda lon, lat: (lon, lat))
+    world = [_mercator(*shift(lon, lat)) for lon, lat in points]
+    xs, ys = [x for x, _ in world], [y for _, y in world]
+    x0, y0 = min(xs), min(ys)
+    span = MIN_SPAN / 360.0
+    scale = min(
+        max(width - 2 * MARGIN, 1) / max(max(xs) - x0, span), max(height - 2 * MARGIN, 1) / max(max(ys) - y0, span)
+    )
+    dx, dy = (width - (max(xs) - x0) * scale) / 2, (height - (max(ys) - y0) * scale) / 2
+
+    def project(lon: float, lat: float) -> Point:
+        x, y = _mercator(*shift(lon, lat))
+        return dx + (x - x0) * scale, dy + (y - y0) * scale
+
+    # The zoom whose 256-pixel tiles are drawn at 256–512 pixels: sharp enough, and few requests.
+    z = max(0, min(tiles.max_zoom, math.floor(math.log2(max(scale / 256, 1)))))
+    n, size = 2**z, scale / 2**z
+    first_x, last_x = math.floor((x0 - dx / scale) * n), math.floor((x0 + (width - dx) / scale) * n)
+    first_y, last_y = math.floor((y0 - dy / scale) * n), math.floor((y0 + (height - dy) / scale) * n)
+    images = [
+        _el("image", href=tiles.url.format(z=z, x=tx % n, y=ty), x=dx + (tx / n - x0) * scale,
+            y=dy + (ty / n - y0) * scale, width=size + 0.5, height=size + 0.5, preserveAspectRatio="none")
+        for tx in range(first_x, last_x + 1) for ty in range(max(first_y, 0), min(last_y, n - 1) + 1)
+    ]  # fmt: skip
+    layer = _el("svg", "".join(images), x=0.0, y=0.0, width=width, height=height, class_="tiles")
+    return project, layer
+
+
 def _area(ring: Sequence[Point]) -> float:
     return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, [*ring[1:], ring[0]], strict=True)) / 2
 
@@ -201,14 +255,20 @@ def _rings(grid: GridShape) -> list[list[Point]]:
     return [ring for ring in rings if len(ring) >= 3]
 
 
-def _grid(grid: GridShape, rings: list[list[Point]], project: Callable[[float, float], Point], no_data: str) -> str:
+def _grid(
+    grid: GridShape,
+    rings: list[list[Point]],
+    project: Callable[[float, float], Point],
+    no_data: str,
+    opacity: float = 0.85,
+) -> str:
     screen = [[project(lon, lat) for lon, lat in ring] for ring in rings]
     if not screen:
         return ""
     d = " ".join("M" + " L".join(f"{_num(x)} {_num(y)}" for x, y in ring) + " Z" for ring in screen)
     rate = no_data if grid.rate is None else _percent(grid.rate)
     body = _title(f"{grid.name}: {rate}") + _el(
-        "path", d=d, fill=rate_colour(grid.rate), fill_opacity=0.85, stroke=GRID_OUTLINE, stroke_width=0.8
+        "path", d=d, fill=rate_colour(grid.rate), fill_opacity=opacity, stroke=GRID_OUTLINE, stroke_width=0.8
     )
     largest = max(screen, key=lambda ring: abs(_area(ring)))
     xs, ys, size = [x for x, _ in largest], [y for _, y in largest], FONT_SIZE - 1
@@ -276,6 +336,7 @@ def map_svg(
     legend: Legend | None = None,
     *,
     title: str = "",
+    tiles: Tiles | None = None,
 ) -> str:
     """The grids coloured by on-time rate with case pins on top, and the key when given, as one SVG document."""
     shown = [p for p in pins if math.isfinite(p.lon) and math.isfinite(p.lat)]
@@ -287,9 +348,17 @@ def map_svg(
         map_width = max(width - box_width - MARGIN, width / 2)
         key = _el("g", box, class_="legend", transform=f"translate({_num(map_width)} {MARGIN})")
     if points:
-        project = _projector(points, map_width, height)
+        opacity = 0.85
+        if tiles is not None:
+            project, layer = _tiled(points, map_width, height, tiles)
+            parts.append(layer)
+            opacity = 0.5  # the streets show through
+            if tiles.attribution:
+                key += _text(map_width - 4, height - 4, tiles.attribution, FONT_SIZE - 2, text_anchor="end", fill=MUTED)
+        else:
+            project = _projector(points, map_width, height)
         no_data = legend.no_data if legend else "—"
-        parts += [_grid(g, rings, project, no_data) for g, rings in shapes]
+        parts += [_grid(g, rings, project, no_data, opacity) for g, rings in shapes]
         # Overdue and urgent cases are drawn last so nothing covers them.
         parts += [_pin(p, project) for p in sorted(shown, key=lambda p: (p.overdue, p.urgent))]
     return _svg(width, height, title or ", ".join(g.name for g in grids), "".join(parts) + key)
