@@ -10,6 +10,8 @@ from domain.outreach.broadcast import broadcast_tag
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 500
+# Closed months' figures recomputed per round (a big street's month takes seconds): spread over rounds.
+SNAPSHOTS_PER_ROUND = 2
 
 
 @dataclass
@@ -20,6 +22,7 @@ class SweepResult:
     fixed_day_reminders: int = 0
     monthly_posts: int = 0
     broadcast_reports: int = 0
+    snapshots: int = 0
 
     @property
     def anything(self) -> bool:
@@ -29,7 +32,7 @@ class SweepResult:
 
 async def sweep(app: App) -> SweepResult:
     """One round: act on every due deadline (in batches, one transaction each), remind of fixed days, post the
-    month's figures on the 1st, and report finished broadcasts."""
+    month's figures on the 1st, report finished broadcasts, and refresh a few stale closed-month figures."""
     result = SweepResult()
     while True:
         async with app.sessions.begin() as session:
@@ -43,6 +46,9 @@ async def sweep(app: App) -> SweepResult:
         result.fixed_day_reminders = await svc.fixed_days.remind()
         result.monthly_posts = len(await svc.stats.post_monthly())
     result.broadcast_reports = await report_broadcasts(app)
+    async with app.sessions.begin() as session:
+        _, svc, _ = app.uow.unit_of_work(session)
+        result.snapshots = await svc.stats.refresh_snapshots(SNAPSHOTS_PER_ROUND)
     if result.anything:
         app.sender.wake()
     return result

@@ -16,7 +16,7 @@ from domain.cases.departments import WhistleService
 from domain.cases.duplicates import DuplicateService
 from domain.cases.intake import ReportService
 from domain.cases.listening import GroupService
-from domain.cases.ports import Calls, Cases, Deadlines, Drafts, Examples, Followers, Offers
+from domain.cases.ports import Calls, Cases, Deadlines, Drafts, Examples, Followers, Offers, RateSnapshots
 from domain.cases.rules import CaseRules
 from domain.cases.service import CaseService
 from domain.cases.stats import StatsService
@@ -83,6 +83,7 @@ class Ports:
     requests: Requests
     api_keys: ApiKeys
     logins: Logins
+    snapshots: RateSnapshots
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,7 @@ class Services:
             self.ports.markers,
             self.notices,
             self.clock,
+            self.ports.snapshots,
         )
 
     @cached_property

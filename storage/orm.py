@@ -553,3 +553,13 @@ class ConsoleAuditRow(Base):
     action: Mapped[str] = mapped_column(String(32))
     target: Mapped[str] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(Text)
+
+
+class RateSnapshotRow(Base):
+    """A unit's figures for a month as last computed (JSON), so a desk need not recompute closed months."""
+
+    __tablename__ = "rate_snapshots"
+    unit_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    payload: Mapped[str] = mapped_column(Text)

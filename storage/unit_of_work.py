@@ -14,6 +14,7 @@ from storage.outreach import BroadcastRepo, DayRecordRepo
 from storage.people import AwaitingRepo, MarkerRepo, UserRepo
 from storage.points import LedgerRepo, ShopRepo
 from storage.reporting import ApiKeyRepo, RequestRepo
+from storage.stats import SnapshotRepo
 from storage.volunteering import ActivityRepo, FormRepo, OrderRepo, VolunteerRepo
 
 
@@ -49,4 +50,5 @@ class SqlUnitOfWork:
             requests=RequestRepo(session),
             api_keys=ApiKeyRepo(session),
             logins=LoginRepo(session),
+            snapshots=SnapshotRepo(session),
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.admin import export_ledgers
 from bot.demo_cast import COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP, RESIDENT, RIDER, WORKER
+from bot.jobs import sweep
 from bot.scripted import Script
 from domain.kernel.errors import Forbidden
 from tests.conftest import FakeClock
@@ -118,3 +120,33 @@ async def test_export_command_writes_a_workbook(district: Script, spot: dict[str
     assert name == "青禾街道" and counts == {"cases": 0}
     book = openpyxl.load_workbook(tmp_path / "o.xlsx")
     assert book.sheetnames == ["Summary", "Cases"] and book["Cases"]["A2"].value == "Number"
+
+
+async def test_closed_months_figures_are_kept_by_the_runner_and_read_by_the_desk(
+    district: Script, spot: dict[str, float], clock: FakeClock
+) -> None:
+    s = district
+    await a_month(s, spot)  # November: two cases, one resolved and rated, one still open
+    clock.advance(9 * 86400)  # December: November is closed
+    for _ in range(20):  # the runner refreshes a few stale unit-months a round
+        if not (await sweep(s.app)).snapshots:
+            break
+    async with services(s.app) as svc:
+        stored = await svc.ports.snapshots.get("QH-01", "2026-11")
+    assert stored is not None and json.loads(stored[1])["totals"]["resolved"] == 1
+    # November's open case is resolved in December: the desk shows the stored figures for up to two hours,
+    # while /stats (and the ledgers) count it at once.
+    for label in ("接单", "到场", "办结"):
+        await s.press(WORKER, label, group=GRID_GROUP)
+    await s.say(WORKER, "纸箱已清走")
+    async with services(s.app) as svc:
+        unit = await svc.org.get("QH-01")
+        trend = dict(await svc.dashboard.trend(unit, "2026-12"))
+    assert trend["2026-11"].resolved == 1 and trend["2026-11"].received == 2
+    await s.say(COMMUNITY_STAFF, "/stats 2026-11", group=COMMUNITY_GROUP)
+    assert "办结率 100%" in texts(sent_to(s.session, COMMUNITY_GROUP.id))[-1].replace("：", " ")
+    clock.advance(3601)
+    await sweep(s.app)
+    async with services(s.app) as svc:
+        trend = dict(await svc.dashboard.trend(await svc.org.get("QH-01"), "2026-12"))
+    assert trend["2026-11"].resolved == 2

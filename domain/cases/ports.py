@@ -126,6 +126,16 @@ class Offers(Protocol):
     async def close(self, offer_id: int, state: str) -> bool: ...
 
 
+class RateSnapshots(Protocol):
+    """A month's figures of a unit as last computed (JSON), so a desk need not recompute closed months."""
+
+    async def get(self, unit_code: str, month: str) -> tuple[datetime, str] | None: ...
+
+    async def put(self, unit_code: str, month: str, at: datetime, payload: str) -> None: ...
+
+    async def ages(self, units: list[str], months: list[str]) -> dict[tuple[str, str], datetime]: ...
+
+
 class Classifier(Protocol):
     """Turns a text into intent and category."""
 

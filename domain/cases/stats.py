@@ -17,13 +17,15 @@ Definitions (also in the README, "The 三率"):
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import statistics
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from domain.cases.model import Case, CaseState, Deadline
-from domain.cases.ports import Calls, Cases, Deadlines, Followers
+from domain.cases.ports import Calls, Cases, Deadlines, Followers, RateSnapshots
 from domain.kernel.markers import Markers
 from domain.kernel.notices import Audience, Notice, Notices
 from domain.kernel.people import PeopleService, User
@@ -115,6 +117,32 @@ def month_bounds(label: str) -> tuple[datetime, datetime]:
     return start, end
 
 
+# Closed months change little (a late rating, a reopened case): the runner recomputes each unit's last months
+# when their figures are older than this, and a desk reads them instead of recomputing a month of a big street.
+SNAPSHOT_MONTHS = 6
+SNAPSHOT_FRESH = timedelta(hours=1)
+
+
+def months_before(label: str, n: int) -> list[str]:
+    """The n months before `label`, newest first."""
+    year, month = (int(x) for x in label.split("-"))
+    out = []
+    for _ in range(n):
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+        out.append(f"{year:04d}-{month:02d}")
+    return out
+
+
+def _encode(figures: tuple[Rates, list[Rates]]) -> str:
+    totals, grids = figures
+    return json.dumps({"totals": dataclasses.asdict(totals), "grids": [dataclasses.asdict(g) for g in grids]})
+
+
+def _decode(payload: str) -> tuple[Rates, list[Rates]]:
+    data = json.loads(payload)
+    return Rates(**data["totals"]), [Rates(**g) for g in data["grids"]]
+
+
 def _first(clocks: list[Deadline], kind: str) -> Deadline | None:
     mine = [d for d in clocks if d.kind == kind and d.state != "cancelled"]
     return min(mine, key=lambda d: (d.started_at, d.id)) if mine else None
@@ -138,7 +166,9 @@ class StatsService:
         markers: Markers,
         notices: Notices,
         clock: Clock,
+        snapshots: RateSnapshots | None = None,
     ) -> None:
+        self.snapshots = snapshots
         self.cases = cases
         self.deadlines = deadlines
         self.followers = followers
@@ -160,12 +190,42 @@ class StatsService:
         # big street (tens of thousands of cases, four events each) from loading every event.
         return cases, await self.cases.with_action(ids, "escalate"), await self.deadlines.of_cases(ids)
 
-    async def rates(self, unit: Unit, label: str) -> tuple[Rates, list[Rates]]:
-        """The unit's figures for a month, and (for a community or street) its grids' figures, best first."""
+    async def rates(self, unit: Unit, label: str, max_age: timedelta | None = None) -> tuple[Rates, list[Rates]]:
+        """The unit's figures for a month, and (for a community or street) its grids' figures, best first.
+
+        With `max_age`, a closed month's figures may come from its snapshot if it is no older than that."""
         key = (unit.code, label)
-        if key not in self._rates:
-            self._rates[key] = await self._compute_rates(unit, label)
+        if key in self._rates:
+            return self._rates[key]
+        closed = label < local(self.clock()).strftime("%Y-%m")
+        if max_age is not None and closed and self.snapshots is not None:
+            found = await self.snapshots.get(unit.code, label)
+            if found is not None and self.clock() - found[0] <= max_age:
+                self._rates[key] = _decode(found[1])
+                return self._rates[key]
+        self._rates[key] = await self._compute_rates(unit, label)
+        if closed and self.snapshots is not None:
+            await self.snapshots.put(unit.code, label, self.clock(), _encode(self._rates[key]))
         return self._rates[key]
+
+    async def refresh_snapshots(self, limit: int) -> int:
+        """Recompute up to `limit` stale closed-month figures of streets and communities (the runner's job)."""
+        if self.snapshots is None:
+            return 0
+        now = self.clock()
+        months = months_before(local(now).strftime("%Y-%m"), SNAPSHOT_MONTHS)
+        units = [u for level in (Level.STREET, Level.COMMUNITY) for u in await self.org.of_level(level)]
+        ages = await self.snapshots.ages([u.code for u in units], months)
+        stale = [
+            (unit, label)
+            for label in months
+            for unit in units
+            if now - ages.get((unit.code, label), datetime.min.replace(tzinfo=CHINA_TZ)) > SNAPSHOT_FRESH
+        ]
+        for unit, label in stale[:limit]:
+            self._rates.pop((unit.code, label), None)
+            await self.rates(unit, label)
+        return min(len(stale), limit)
 
     async def _compute_rates(self, unit: Unit, label: str) -> tuple[Rates, list[Rates]]:
         start, end = month_bounds(label)

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from domain.cases.model import Case
-from domain.cases.stats import Rates, StatsService, month_bounds
+from domain.cases.stats import SNAPSHOT_FRESH, Rates, StatsService, month_bounds
 from domain.kernel.errors import Forbidden
 from domain.kernel.people import User
 from domain.kernel.time import Clock, local
@@ -17,6 +17,9 @@ from domain.reporting.ledgers import LedgerService, parse_month
 from domain.reporting.ports import Requests
 
 PIN_MAX = 2000
+# A closed month's figures may be this old on the dashboard (the runner refreshes them every hour; a desk that
+# finds them older recomputes and stores them).
+FIGURES_AGE = 2 * SNAPSHOT_FRESH
 PLACES = 10
 
 
@@ -82,12 +85,12 @@ class DashboardService:
         return [unit.code] + [u.code for u in await self.org.below(unit.code)]
 
     async def trend(self, unit: Unit, month: str, n: int = 6) -> list[tuple[str, Rates]]:
-        """The unit's 三率 for the n months up to `month`."""
-        return [(label, (await self.stats.rates(unit, label))[0]) for label in months_back(month, n)]
+        """The unit's 三率 for the n months up to `month` (closed months as the runner last computed them)."""
+        return [(label, (await self.stats.rates(unit, label, FIGURES_AGE))[0]) for label in months_back(month, n)]
 
     async def grids(self, unit: Unit, month: str) -> list[Rates]:
         """The unit's grids ranked for the month."""
-        return (await self.stats.rates(unit, month))[1]
+        return (await self.stats.rates(unit, month, FIGURES_AGE))[1]
 
     async def tallies(self, unit: Unit, month: str) -> tuple[dict[str, int], list[tuple[str, int]]]:
         """Cases of the month by category, and the busiest places."""

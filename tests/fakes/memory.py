@@ -610,6 +610,25 @@ class Volunteers:
         return team
 
 
+class Snapshots:
+    """Stored monthly figures."""
+
+    def __init__(self) -> None:
+        self.rows: dict[tuple[str, str], tuple[datetime, str]] = {}
+
+    async def get(self, unit_code: str, month: str) -> tuple[datetime, str] | None:
+        """As stored."""
+        return self.rows.get((unit_code, month))
+
+    async def put(self, unit_code: str, month: str, at: datetime, payload: str) -> None:
+        """Store or replace."""
+        self.rows[(unit_code, month)] = (at, payload)
+
+    async def ages(self, units: list[str], months: list[str]) -> dict[tuple[str, str], datetime]:
+        """When each was computed."""
+        return {k: at for k, (at, _) in self.rows.items() if k[0] in units and k[1] in months}
+
+
 class Unused:
     """A port the rules under test never touch."""
 
@@ -675,6 +694,7 @@ def world(admins: frozenset[UserRef] = frozenset()) -> World:
         requests=Unused(),  # type: ignore[arg-type]
         api_keys=Unused(),  # type: ignore[arg-type]
         logins=Unused(),  # type: ignore[arg-type]
+        snapshots=Snapshots(),
     )
     told = NoticeLog()
     svc = Services(ports, told, clock, Rules(admins=admins))
