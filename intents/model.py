@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import os
 import pickle
 import re
@@ -25,7 +26,7 @@ DATA = Path(__file__).parent / "data" / "nlu.yml"
 AUTHORS = DATA.parent / "authors"
 PIPELINE_NAME = "tfidf-char-lr"
 # Bump when the features or estimator change, so cached models built by older code are not reused.
-PIPELINE_REV = "4"
+PIPELINE_REV = "5"
 _DIGITS = re.compile(r"\d+")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 M = TypeVar("M")
@@ -78,10 +79,24 @@ class Prediction:
     report_score: float | None = None
 
 
+_CHAR_GRAMS = TfidfVectorizer(analyzer="char", ngram_range=(1, 3)).build_analyzer()
+_LATIN_WORD = re.compile(r"[a-z]{2,}")
+
+
+def features(norm: str) -> list[str]:
+    """Character 1–3-grams of a normalized text, plus its Latin words and word pairs (marked §): English and
+    typed pinyin carry their meaning in words, which character trigrams only see in pieces."""
+    words = _LATIN_WORD.findall(norm)
+    grams: list[str] = _CHAR_GRAMS(norm)
+    return grams + ["§" + w for w in words] + [f"§{a}_{b}" for a, b in itertools.pairwise(words)]
+
+
 def _pipeline() -> Pipeline:
     return make_pipeline(
-        # Chosen by 5-fold CV on the training data (intent macro-F1 0.821 → 0.852 over char_wb, unbalanced).
-        TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1),
+        # Character 1–3-grams chosen by 5-fold CV (intent macro-F1 0.821 → 0.852 over char_wb, unbalanced); the
+        # Latin words by leave-one-author-out (intent 0.935 → 0.939, category 0.959 → 0.963; English and pinyin
+        # authors +1.4 to +2.8 points).
+        TfidfVectorizer(analyzer=features, sublinear_tf=True, min_df=1),
         LogisticRegression(C=20.0, max_iter=3000, class_weight="balanced"),
     )
 
