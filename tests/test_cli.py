@@ -94,7 +94,7 @@ def test_nlu_evaluate_json_last_line(tmp_path: Path) -> None:
     group = tmp_path / "group.csv"
     group.write_text(
         "text,is_report\n"
-        "团购车厘子接龙 5号楼 两箱,0\n谁家的钥匙落在东门保安亭了,0\n好的 收到,0\n"
+        "团购车厘子接龙 5号楼 两箱,0\n谁家的钥匙落在东门保安亭了,0\n好嘞 下班我顺路带过去,0\n"
         "东门那个井盖没了 晚上能掉进去人 快来看看,1\n3号楼楼道里一排电动车在充电 电线拖了一地,1\n",
         encoding="utf-8",
     )
