@@ -69,9 +69,8 @@ from bot.demo_cast import ADMIN  # noqa: E402
 from bot.recording import RecordingSession  # noqa: E402
 from bot.web import create_web  # noqa: E402
 from desk.console.app import COOKIE  # noqa: E402
-from domain.cases.stats import month_bounds  # noqa: E402
+from domain.cases.stats import month_bounds, months_back  # noqa: E402
 from domain.kernel.time import local  # noqa: E402
-from domain.reporting.dashboard import months_back  # noqa: E402
 from domain.reporting.ledgers import KINDS  # noqa: E402
 
 DEFAULT_DB = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"

@@ -123,14 +123,14 @@ SNAPSHOT_MONTHS = 6
 SNAPSHOT_FRESH = timedelta(hours=1)
 
 
-def months_before(label: str, n: int) -> list[str]:
-    """The n months before `label`, newest first."""
+def months_back(label: str, n: int) -> list[str]:
+    """The n months ending with `label` (a month like 2026-11), oldest first."""
     year, month = (int(x) for x in label.split("-"))
     out = []
     for _ in range(n):
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
         out.append(f"{year:04d}-{month:02d}")
-    return out
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return out[::-1]
 
 
 def _encode(figures: tuple[Rates, list[Rates]]) -> str:
@@ -213,7 +213,8 @@ class StatsService:
         if self.snapshots is None:
             return 0
         now = self.clock()
-        months = months_before(local(now).strftime("%Y-%m"), SNAPSHOT_MONTHS)
+        # The closed months before this one, the most recent first (the one a desk looks at most).
+        months = months_back(local(now).strftime("%Y-%m"), SNAPSHOT_MONTHS + 1)[-2::-1]
         units = [u for level in (Level.STREET, Level.COMMUNITY) for u in await self.org.of_level(level)]
         ages = await self.snapshots.ages([u.code for u in units], months)
         stale = [

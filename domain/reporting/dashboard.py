@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from domain.cases.model import Case
-from domain.cases.stats import SNAPSHOT_FRESH, Rates, StatsService, month_bounds
+from domain.cases.stats import SNAPSHOT_FRESH, Rates, StatsService, month_bounds, months_back
 from domain.kernel.errors import Forbidden
 from domain.kernel.people import User
 from domain.kernel.time import Clock, local
@@ -30,16 +30,6 @@ class MapView:
     grids: list[tuple[Unit, float | None]]
     pins: list[Case]
     overdue: set[int]
-
-
-def months_back(label: str, n: int) -> list[str]:
-    """The n months ending with `label`, oldest first."""
-    year, month = (int(x) for x in parse_month(label).split("-"))
-    out = []
-    for _ in range(n):
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return out[::-1]
 
 
 class DashboardService:
@@ -86,7 +76,10 @@ class DashboardService:
 
     async def trend(self, unit: Unit, month: str, n: int = 6) -> list[tuple[str, Rates]]:
         """The unit's 三率 for the n months up to `month` (closed months as the runner last computed them)."""
-        return [(label, (await self.stats.rates(unit, label, FIGURES_AGE))[0]) for label in months_back(month, n)]
+        return [
+            (label, (await self.stats.rates(unit, label, FIGURES_AGE))[0])
+            for label in months_back(parse_month(month), n)
+        ]
 
     async def grids(self, unit: Unit, month: str) -> list[Rates]:
         """The unit's grids ranked for the month."""
@@ -100,7 +93,7 @@ class DashboardService:
     async def categories_over(self, unit: Unit, month: str, n: int = 6) -> list[tuple[str, dict[str, int]]]:
         """Cases by category for each of the n months up to `month`."""
         out = []
-        for label in months_back(month, n):
+        for label in months_back(parse_month(month), n):
             start, end = month_bounds(label)
             counts, _ = await self.requests.tallies(await self.units_below(unit), start, end, 0)
             out.append((label, counts))
