@@ -184,15 +184,37 @@ def _percent(value: float) -> str:
     return f"{value * 100:.0f}%"
 
 
+@dataclass(frozen=True)
+class _Fit:
+    """Planar coordinates (y pointing down) scaled to fill the map area inside its margins, and centred."""
+
+    x0: float
+    y0: float
+    scale: float
+    dx: float
+    dy: float
+
+    @classmethod
+    def of(cls, points: Sequence[Point], width: float, height: float, min_span: float) -> _Fit:
+        """The fit of these points; `min_span` keeps a lone point (or a degenerate grid) at a finite scale."""
+        xs, ys = [x for x, _ in points], [y for _, y in points]
+        span_x, span_y = max(xs) - min(xs), max(ys) - min(ys)
+        scale = min(
+            max(width - 2 * MARGIN, 1) / max(span_x, min_span), max(height - 2 * MARGIN, 1) / max(span_y, min_span)
+        )
+        return cls(min(xs), min(ys), scale, (width - span_x * scale) / 2, (height - span_y * scale) / 2)
+
+    def at(self, x: float, y: float) -> Point:
+        """A planar point in pixels."""
+        return self.dx + (x - self.x0) * self.scale, self.dy + (y - self.y0) * self.scale
+
+
 def _projector(points: Sequence[Point], width: float, height: float) -> Callable[[float, float], Point]:
     """Equirectangular lon/lat → pixels, x scaled by cos(mean latitude), fitted and centred, north up."""
     lats = [lat for _, lat in points]
     k = math.cos(math.radians((min(lats) + max(lats)) / 2))
-    xs = [lon * k for lon, _ in points]
-    x0, y1, span_x, span_y = min(xs), max(lats), max(xs) - min(xs), max(lats) - min(lats)
-    scale = min(max(width - 2 * MARGIN, 1) / max(span_x, MIN_SPAN), max(height - 2 * MARGIN, 1) / max(span_y, MIN_SPAN))
-    dx, dy = (width - span_x * scale) / 2, (height - span_y * scale) / 2
-    return lambda lon, lat: (dx + (lon * k - x0) * scale, dy + (y1 - lat) * scale)
+    fit = _Fit.of([(lon * k, -lat) for lon, lat in points], width, height, MIN_SPAN)
+    return lambda lon, lat: fit.at(lon * k, -lat)
 
 
 def _mercator(lon: float, lat: float) -> Point:
@@ -208,29 +230,24 @@ def _tiled(
     """A Web Mercator projection fitted like `_projector`, and the tiles that cover the map under it."""
     # Chinese commercial maps draw streets in GCJ-02: move our WGS84 shapes the same way so they sit on them.
     shift = wgs84_to_gcj02 if tiles.crs == "gcj02" else (lambda lon, lat: (lon, lat))
-    world = [_mercator(*shift(lon, lat)) for lon, lat in points]
-    xs, ys = [x for x, _ in world], [y for _, y in world]
-    x0, y0 = min(xs), min(ys)
-    span = MIN_SPAN / 360.0
-    scale = min(
-        max(width - 2 * MARGIN, 1) / max(max(xs) - x0, span), max(height - 2 * MARGIN, 1) / max(max(ys) - y0, span)
-    )
-    dx, dy = (width - (max(xs) - x0) * scale) / 2, (height - (max(ys) - y0) * scale) / 2
+    fit = _Fit.of([_mercator(*shift(lon, lat)) for lon, lat in points], width, height, MIN_SPAN / 360.0)
 
     def project(lon: float, lat: float) -> Point:
-        x, y = _mercator(*shift(lon, lat))
-        return dx + (x - x0) * scale, dy + (y - y0) * scale
+        return fit.at(*_mercator(*shift(lon, lat)))
 
     # The zoom whose 256-pixel tiles are drawn at 256–512 pixels: sharp enough, and few requests.
-    z = max(0, min(tiles.max_zoom, math.floor(math.log2(max(scale / 256, 1)))))
-    n, size = 2**z, scale / 2**z
-    first_x, last_x = math.floor((x0 - dx / scale) * n), math.floor((x0 + (width - dx) / scale) * n)
-    first_y, last_y = math.floor((y0 - dy / scale) * n), math.floor((y0 + (height - dy) / scale) * n)
-    images = [
-        _el("image", href=tiles.url.format(z=z, x=tx % n, y=ty), x=dx + (tx / n - x0) * scale,
-            y=dy + (ty / n - y0) * scale, width=size + 0.5, height=size + 0.5, preserveAspectRatio="none")
-        for tx in range(first_x, last_x + 1) for ty in range(max(first_y, 0), min(last_y, n - 1) + 1)
-    ]  # fmt: skip
+    z = max(0, min(tiles.max_zoom, math.floor(math.log2(max(fit.scale / 256, 1)))))
+    n, size = 2**z, fit.scale / 2**z
+    # The tiles under the map area: its corners in world coordinates, times the number of tiles across the world.
+    first_x, last_x = (math.floor((fit.x0 + (px - fit.dx) / fit.scale) * n) for px in (0.0, width))
+    first_y, last_y = (math.floor((fit.y0 + (py - fit.dy) / fit.scale) * n) for py in (0.0, height))
+    images = []
+    for tx in range(first_x, last_x + 1):
+        for ty in range(max(first_y, 0), min(last_y, n - 1) + 1):
+            x, y = fit.at(tx / n, ty / n)
+            href = tiles.url.format(z=z, x=tx % n, y=ty)
+            images.append(_el("image", href=href, x=x, y=y, width=size + 0.5, height=size + 0.5,
+                              preserveAspectRatio="none"))  # fmt: skip
     layer = _el("svg", "".join(images), x=0.0, y=0.0, width=width, height=height, class_="tiles")
     return project, layer
 
