@@ -8,6 +8,7 @@ read one: staff of the unit or above, and admins; the operator at the command li
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from domain.cases.model import Case, CaseEvent, Deadline
 from domain.cases.ports import Calls, Cases, Deadlines, Followers
@@ -72,6 +73,10 @@ class LedgerService:
         if unit.level is Level.GRID:
             return [u.code for u in await self.org.lineage(unit.code) if u.level is Level.COMMUNITY]
         return [u.code for u in [unit, *await self.org.below(unit.code)] if u.level is Level.COMMUNITY]
+
+    async def _slice(self, unit: Unit, month: str) -> tuple[list[str], datetime, datetime]:
+        # A volunteering ledger's slice: the unit's communities, and the month's bounds.
+        return (await self._communities(unit), *month_bounds(parse_month(month)))
 
     async def _names(self, ids: set[int]) -> dict[int, str]:
         people = await self.people.many(ids)
@@ -156,25 +161,20 @@ class LedgerService:
 
     async def hours(self, unit: Unit, month: str) -> list[HoursLine]:
         """Hours booked in the month to activities of the unit's communities."""
-        start, end = month_bounds(parse_month(month))
-        return await self.reads.hours(await self._communities(unit), start, end)
+        return await self.reads.hours(*await self._slice(unit, month))
 
     async def points(self, unit: Unit, month: str) -> list[PointsLine]:
         """Points ledger rows of the month in the unit's communities."""
-        start, end = month_bounds(parse_month(month))
-        return await self.reads.points(await self._communities(unit), start, end)
+        return await self.reads.points(*await self._slice(unit, month))
 
     async def redemptions(self, unit: Unit, month: str) -> list[RedemptionLine]:
         """Redemptions of the month in the unit's credit supermarkets."""
-        start, end = month_bounds(parse_month(month))
-        return await self.reads.redemptions(await self._communities(unit), start, end)
+        return await self.reads.redemptions(*await self._slice(unit, month))
 
     async def activities(self, unit: Unit, month: str) -> list[ActivityLine]:
         """Activities of the unit's communities starting in the month, with attendance and hours."""
-        start, end = month_bounds(parse_month(month))
-        return await self.reads.activities(await self._communities(unit), start, end)
+        return await self.reads.activities(*await self._slice(unit, month))
 
     async def teams(self, unit: Unit, month: str) -> list[TeamLine]:
         """The unit's volunteer teams, with members now and activities and hours in the month."""
-        start, end = month_bounds(parse_month(month))
-        return await self.reads.teams(await self._communities(unit), start, end)
+        return await self.reads.teams(*await self._slice(unit, month))
