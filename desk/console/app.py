@@ -8,7 +8,7 @@ timeline entries and Telegram messages as a button press) and into the audit log
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -37,13 +37,18 @@ from domain.services import Services
 Scope = Callable[[], AbstractAsyncContextManager[Services]]
 PhotoSource = Callable[[str], Awaitable[bytes | None]]
 COOKIE = "gridbot_console"
-# No scripts at all; inline styles only (the pages carry their own small stylesheet).
-CSP = "default-src 'self'; script-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'"
+
+
+def content_policy(scripts: str = "'none'", frames: str = "", images: str = "") -> str:
+    """The pages' Content-Security-Policy: no scripts, inline styles only (the pages carry their own small
+    stylesheet), images from here; a page may allow named sources more."""
+    policy = f"default-src 'self'; script-src {scripts}; img-src 'self' data:{' ' + images if images else ''}; "
+    return policy + "style-src 'self' 'unsafe-inline'" + (f"; frame-src {frames}" if frames else "")
+
+
+CSP = content_policy()
 # The sign-in page alone runs Telegram's login button, which loads its script and frame from Telegram.
-WIDGET_CSP = (
-    "default-src 'self'; script-src https://telegram.org; frame-src https://oauth.telegram.org; "
-    "img-src 'self' data:; style-src 'self' 'unsafe-inline'"
-)
+WIDGET_CSP = content_policy(scripts="https://telegram.org", frames="https://oauth.telegram.org")
 
 
 @dataclass(frozen=True)
@@ -351,9 +356,7 @@ class Console:
             csp = CSP
             if self.tiles is not None:
                 tile_host = urlsplit(self.tiles.url)
-                csp = CSP.replace(
-                    "img-src 'self' data:", f"img-src 'self' data: {tile_host.scheme}://{tile_host.netloc}"
-                )
+                csp = content_policy(images=f"{tile_host.scheme}://{tile_host.netloc}")
             return self._page(request, "map.html", session, csp=csp, svg=svg, unit=unit)
 
         return await self._guarded(request, page)
@@ -442,7 +445,7 @@ class Console:
                     team = teams.get(volunteer.team_id, "") if volunteer.team_id else ""
                     name = volunteer.real_name or user.display_name
                     shown = [name, community.name, team, plain_word(f"volunteer.state.{volunteer.state}", locale)]
-                    if not needle or _matches(list(shown), needle):
+                    if not needle or _matches(shown, needle):
                         rows.append((community.name, volunteer, user, team))
             return self._page(request, "volunteers.html", session, rows=rows, unit=unit, needle=needle)
 
@@ -524,7 +527,7 @@ def _shown(value: object) -> str:
     return str(value)
 
 
-def _matches(row: list[object], needle: str) -> bool:
+def _matches(row: Sequence[object], needle: str) -> bool:
     needle = needle.lower()
     return any(needle in _shown(cell).lower() for cell in row)
 
