@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from domain.cases import lifecycle
 from domain.cases.core import OPEN
-from domain.cases.model import MAX_TEXT, Case, CaseEvent, CaseState, Deadline
+from domain.cases.model import MAX_TEXT, Case, CaseEvent, Deadline
 from domain.cases.verdicts import CaseVerdicts
 from domain.kernel.errors import Conflict, Forbidden, Invalid
 from domain.kernel.notices import Audience, Notice, Phrase, PostMode, Word
@@ -31,11 +31,26 @@ class CaseService(CaseVerdicts):
         """Take an action of the table on a case (a button press, a command, or a console's action)."""
         case = await self.get(case_id)
         t = await self._check(case, action, rev, actor)
-        if action == "claim" and value:
-            return await self._claim_for(case, t.target or case.state, actor, value)
+        # Who the step is shown as: the person acting, or the worker a desk claims the case for.
+        holder, note = actor, None
         if action == "claim":
-            case = await self._move(case, actor, t.target or case.state, action, assignee_id=actor.id)
+            holder = await self._claimant(case, actor, value)
+            if holder.id != actor.id:
+                # A grid worker phoned the desk from the street: the case is theirs (their clocks, their
+                # figures), and the story says who assigned it.
+                await self.cases.add_event(
+                    CaseEvent(case.id, actor.id, self.clock(), case.state, case.state, "assign", holder.display_name)
+                )
+                note = Phrase("case.note.assigned", {"by": actor.display_name})
+            case = await self._move(case, holder, t.target or case.state, action, assignee_id=holder.id)
             await self.clocks.met(case, "claim")
+            if note is not None:
+                params = {
+                    "number": case.number,
+                    "category": Word(f"category.{case.category}"),
+                    "by": actor.display_name,
+                }
+                await self.notices.emit(Notice("case.assigned", Audience.person(holder.id), params))
         elif action == "onsite":
             case = await self._move(case, actor, t.target or case.state, action)
             await self.clocks.met(case, "on_site")
@@ -57,37 +72,22 @@ class CaseService(CaseVerdicts):
             return await self.merge(case, int(value) if value.isdigit() else 0, actor)
         else:
             raise Invalid("unknown_action")
-        await self.show(case, PostMode.UPDATE, actor)
-        await self.tell_reporter(case, t.tell_reporter or "", who=actor.display_name)
+        await self.show(case, PostMode.UPDATE, holder, note=note)
+        await self.tell_reporter(case, t.tell_reporter or "", who=holder.display_name)
         return case
 
     async def claimants(self, case: Case) -> list[User]:
         """Who a desk may claim the case for: the staff of the case's unit."""
         return await self.org.members(case.unit_code)
 
-    async def _claim_for(self, case: Case, to: CaseState, actor: User, value: str) -> Case:
-        # A grid worker phoned the desk from the street: the case is theirs (their clocks, their figures), and
-        # the story says who assigned it.
+    async def _claimant(self, case: Case, actor: User, value: str) -> User:
+        # The person claiming, or the staff member of the case's unit a desk names.
+        if not value:
+            return actor
         holder = await self.people.get(int(value)) if value.isdigit() and len(value) < 19 else None
         if holder is None or not await self.org.may_handle(holder, case.unit_code):
             raise Invalid("claim_for_not_staff")
-        if holder.id == actor.id:
-            return await self.act(case.id, "claim", case.rev, actor)
-        await self.cases.add_event(
-            CaseEvent(case.id, actor.id, self.clock(), case.state, case.state, "assign", holder.display_name)
-        )
-        case = await self._move(case, holder, to, "claim", assignee_id=holder.id)
-        await self.clocks.met(case, "claim")
-        await self.show(case, PostMode.UPDATE, holder, note=Phrase("case.note.assigned", {"by": actor.display_name}))
-        await self.notices.emit(
-            Notice(
-                "case.assigned",
-                Audience.person(holder.id),
-                {"number": case.number, "category": Word(f"category.{case.category}"), "by": actor.display_name},
-            )
-        )
-        await self.tell_reporter(case, "case.claimed", who=holder.display_name)
-        return case
+        return holder
 
     async def by_number(self, number: str) -> Case:
         """A case by its number (SB20261201-0001), as staff type it."""
