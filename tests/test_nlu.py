@@ -59,6 +59,23 @@ def test_held_out_quality_floor(classifier: BuiltinClassifier) -> None:
     assert category.macro_f1 >= 0.93, category
 
 
+def test_a_threshold_never_falls_under_even_odds() -> None:
+    from intents.calibrate import FLOOR, _lowest_threshold
+
+    # Right 19 times in 20 on average, but the unsure ones (0.3) are coin flips: below the floor the bot asks.
+    pairs = [(0.95, True)] * 17 + [(0.3, True), (0.3, True), (0.3, False)]
+    t, precision, coverage = _lowest_threshold(pairs, 0.9)
+    assert (t, precision, coverage) == (FLOOR, 1.0, 0.85)
+    assert _lowest_threshold([(0.9, False), (0.8, False)], 0.9)[0] == 1.0  # never good enough: always ask
+
+
+def test_pinyin_tone_numbers_are_dropped_and_other_numbers_masked() -> None:
+    assert normalize("lu4deng1 huai4 le") == normalize("ludeng huai le") == "ludeng huai le"
+    assert normalize("wu4 ye4 bu4 guan3.") == "wu ye bu guan."
+    # Building numbers are not tones: they stay masked, so 3号楼 and 12号楼 read alike.
+    assert normalize("B2栋 12号楼 iphone15") == "b0栋 0号楼 iphone0"
+
+
 def test_courier_shorthand(classifier: BuiltinClassifier) -> None:
     c = classifier.classify_now("井盖没了 东风路口 快来")
     assert c.intent == "report_issue" and c.category == "public_facility"
