@@ -45,10 +45,17 @@ class FakeClock:
 
 
 @pytest.fixture(scope="session")
-def classifier(tmp_path_factory: pytest.TempPathFactory) -> BuiltinClassifier:
-    """The shipped model, trained once per test session."""
+def nlu_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model cache directory holding the shipped model, trained once per test session."""
     cache = Path(os.environ.get("GRIDBOT_CACHE_DIR") or tmp_path_factory.mktemp("nlu-cache"))
-    return BuiltinClassifier(load_or_train(cache=cache))
+    load_or_train(cache=cache)
+    return cache
+
+
+@pytest.fixture(scope="session")
+def classifier(nlu_cache: Path) -> BuiltinClassifier:
+    """The shipped model, trained once per test session."""
+    return BuiltinClassifier(load_or_train(cache=nlu_cache))
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from bot.demo import DISTRICT, places
 from tests.fakes.bot_api import FakeBotAPI, callback_update, message_update
@@ -22,6 +23,15 @@ GRID_CHAT = -1009001
 RIDERS = [5001 + i for i in range(12)]
 
 
+MODEL_CACHE: Path | None = None
+
+
+@pytest.fixture(autouse=True)
+def _trained_model(nlu_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A process with an empty cache trains the model first (over a minute), which would eat the waits below.
+    monkeypatch.setattr(sys.modules[__name__], "MODEL_CACHE", nlu_cache)
+
+
 def env(tmp: Path, api: str) -> dict[str, str]:
     """The process environment: only GRIDBOT_ settings of this test."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("GRIDBOT_")}
@@ -31,7 +41,7 @@ def env(tmp: Path, api: str) -> dict[str, str]:
             "GRIDBOT_TELEGRAM_API_URL": api,
             "GRIDBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'run.db'}",
             "GRIDBOT_ADMIN_IDS": str(ADMIN),
-            "GRIDBOT_CACHE_DIR": str(tmp / "cache"),
+            "GRIDBOT_CACHE_DIR": str(MODEL_CACHE or tmp / "cache"),
             # One message in flight at a time, so one kill can double at most one message (in production the
             # bound is one per chat per crash, chats being served concurrently).
             "GRIDBOT_SENDER_CONCURRENCY": "1",
