@@ -29,7 +29,7 @@ PIPELINE_NAME = "tfidf-char-lr"
 PIPELINE_REV = "6"
 _DIGITS = re.compile(r"\d+")
 # A tone number typed after a pinyin syllable (lu4deng1, "wu4 ye4"): a syllable ends in a vowel, n, g or r.
-_TONE = re.compile(r"(?<=[a-zü])(?<=[aeiouvünrg])[1-5](?![0-9])(?=[a-z]|[^\w]|$)")
+_TONE = re.compile(r"(?<=[aeiouvünrg])[1-5](?=[a-z]|\W|$)")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 M = TypeVar("M")
 # Talk between residents is a label of its own in the data (the group model learns it as "not a report"), but the

@@ -46,10 +46,8 @@ class FakeClock:
 
 @pytest.fixture(scope="session")
 def nlu_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A model cache directory holding the shipped model, trained once per test session."""
-    cache = Path(os.environ.get("GRIDBOT_CACHE_DIR") or tmp_path_factory.mktemp("nlu-cache"))
-    load_or_train(cache=cache)
-    return cache
+    """The test session's model cache directory (the `classifier` fixture puts the shipped model there)."""
+    return Path(os.environ.get("GRIDBOT_CACHE_DIR") or tmp_path_factory.mktemp("nlu-cache"))
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 
 from bot.demo import DISTRICT, places
+from bot.nlu import BuiltinClassifier
 from tests.fakes.bot_api import FakeBotAPI, callback_update, message_update
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,13 +24,11 @@ GRID_CHAT = -1009001
 RIDERS = [5001 + i for i in range(12)]
 
 
-MODEL_CACHE: Path | None = None
-
-
 @pytest.fixture(autouse=True)
-def _trained_model(nlu_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A process with an empty cache trains the model first (over a minute), which would eat the waits below.
-    monkeypatch.setattr(sys.modules[__name__], "MODEL_CACHE", nlu_cache)
+def _trained_model(tmp_path: Path, nlu_cache: Path, classifier: BuiltinClassifier) -> None:
+    # The processes read the session's trained model: with an empty cache they would train it first (over a
+    # minute), inside the waits below.
+    (tmp_path / "cache").symlink_to(nlu_cache, target_is_directory=True)
 
 
 def env(tmp: Path, api: str) -> dict[str, str]:
@@ -41,7 +40,7 @@ def env(tmp: Path, api: str) -> dict[str, str]:
             "GRIDBOT_TELEGRAM_API_URL": api,
             "GRIDBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'run.db'}",
             "GRIDBOT_ADMIN_IDS": str(ADMIN),
-            "GRIDBOT_CACHE_DIR": str(MODEL_CACHE or tmp / "cache"),
+            "GRIDBOT_CACHE_DIR": str(tmp / "cache"),
             # One message in flight at a time, so one kill can double at most one message (in production the
             # bound is one per chat per crash, chats being served concurrently).
             "GRIDBOT_SENDER_CONCURRENCY": "1",
