@@ -115,7 +115,7 @@ def create_app(
         bot, store, concurrency=settings.sender_concurrency, seal=settings.certificate_seal_image, pace=pace
     )
     if classifier is None:
-        classifier = BuiltinClassifier(extra_dir=settings.nlu_extra_dir)
+        classifier = BuiltinClassifier(extra_dir=settings.nlu_extra_dir, data_dir=settings.nlu_data_dir)
         if settings.rasa_url is not None:
             client = RasaHttpClient(
                 str(settings.rasa_url), parse_intent_map(settings.rasa_intent_map), settings.rasa_timeout_s

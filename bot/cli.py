@@ -8,12 +8,15 @@ import logging
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
 
 from bot.config import Settings
+
+if TYPE_CHECKING:
+    from intents.rasa import Example
 
 T = TypeVar("T")
 app = typer.Typer(help="gridbot: hazard reports to grid cases, on Telegram.", no_args_is_help=True)
@@ -407,7 +410,7 @@ def nlu_evaluate(
         score_predictions,
         summary_json,
     )
-    from intents.model import normalize, shipped_examples
+    from intents.model import normalize
     from intents.rasa import load_any
 
     if not file.exists():
@@ -416,11 +419,12 @@ def nlu_evaluate(
         rows = load_any(file)
     except (ValueError, KeyError) as e:
         fail(f"cannot read {file}: {e}")
-    train_texts = {normalize(e.text) for e in shipped_examples()}
+    data_dir = load_settings().nlu_data_dir
+    train_texts = {normalize(e.text) for e in _training_set(data_dir)}
     overlap = [r.text for r in rows if normalize(r.text) in train_texts]
     if overlap:
         fail(f"{len(overlap)} evaluation text(s) also appear in the training data, e.g. {overlap[0]!r}")
-    classifier = BuiltinClassifier()
+    classifier = BuiltinClassifier(data_dir=data_dir)
     preds = [classifier.model.predict(r.text) for r in rows]
     intent, category = score_predictions(rows, preds)
     typer.echo(report_text(intent, category))
@@ -447,14 +451,13 @@ def nlu_cross_validate(
 ) -> None:
     """Cross-validated scores of the built-in pipeline: stratified k-fold, or leave-one-author-out."""
     from intents.evaluate import cross_validate, cross_validate_by_author, report_text, summary_json
-    from intents.model import shipped_examples
     from intents.rasa import load_any
 
     if by not in (None, "author"):
         fail("--by takes one value: author")
     if file is not None and not file.exists():
         fail(f"no such file: {file}")
-    examples = load_any(file) if file is not None else shipped_examples()
+    examples = load_any(file) if file is not None else _training_set(load_settings().nlu_data_dir)
     if by == "author":
         try:
             intent, category, per = cross_validate_by_author(examples)
@@ -481,7 +484,7 @@ def nlu_offers(
 
     from bot.nlu import BuiltinClassifier
     from intents.evaluate import offers
-    from intents.model import normalize, shipped_examples
+    from intents.model import normalize
 
     if not file.exists():
         fail(f"no such file: {file}")
@@ -490,11 +493,12 @@ def nlu_offers(
         if not {"text", "is_report"} <= set(reader.fieldnames or []):
             fail(f"{file}: needs the columns text,is_report")
         rows = [(r["text"].strip(), r["is_report"].strip() == "1") for r in reader if (r.get("text") or "").strip()]
-    train_texts = {normalize(e.text) for e in shipped_examples()}
+    data_dir = load_settings().nlu_data_dir
+    train_texts = {normalize(e.text) for e in _training_set(data_dir)}
     overlap = [t for t, _ in rows if normalize(t) in train_texts]
     if overlap:
         fail(f"{len(overlap)} evaluation text(s) also appear in the training data, e.g. {overlap[0]!r}")
-    classifier = BuiltinClassifier()
+    classifier = BuiltinClassifier(data_dir=data_dir)
     result = offers(classifier.model, rows, classifier.thresholds.group_report)
     typer.echo(
         f"false offers {len(result.offered_non_reports)}/{result.n_non_reports} = {result.false_offer_rate:.3f}; "
@@ -512,19 +516,36 @@ def nlu_offers(
         typer.echo(json.dumps(summary))
 
 
+def _training_set(data_dir: Path | None) -> list[Example]:
+    """The training data (GRIDBOT_NLU_DATA_DIR or the shipped set); an empty directory is one line and exit 2."""
+    from intents.model import shipped_examples
+
+    try:
+        return shipped_examples(data_dir)
+    except ValueError as e:
+        fail(f"config error: GRIDBOT_NLU_DATA_DIR: {e}")
+
+
+def _with_reviewed(data_dir: Path | None, extra_dir: Path) -> tuple[list[Example], int]:
+    """The training data plus reviewed corrections, and how many of the examples are corrections."""
+    from intents.model import training_examples
+
+    base = _training_set(data_dir)
+    examples = training_examples(extra_dir, data_dir)
+    return examples, len(examples) - len(base)
+
+
 @nlu_app.command("train")
 def nlu_train() -> None:
     """Retrain from the shipped data plus reviewed corrections (GRIDBOT_NLU_EXTRA_DIR), then recalibrate."""
     from intents import calibrate
-    from intents.model import load_or_train, shipped_examples, training_examples
+    from intents.model import load_or_train
 
     settings = load_settings()
-    examples = training_examples(settings.nlu_extra_dir)
-    shipped = {e.source for e in shipped_examples()}
-    extra = sum(1 for e in examples if e.source not in shipped)
+    examples, extra = _with_reviewed(settings.nlu_data_dir, settings.nlu_extra_dir)
     model = load_or_train(examples)
     th = calibrate.choose(examples)
-    target = settings.nlu_extra_dir / "calibration.yml" if extra else calibrate.CALIBRATION
+    target = settings.nlu_extra_dir / "calibration.yml" if extra else calibrate.calibration_path(settings.nlu_data_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     calibrate.save(th, target)
     typer.echo(f"trained {model.version} on {len(examples)} examples ({extra} reviewed corrections)")
@@ -536,14 +557,11 @@ def nlu_calibrate() -> None:
     """Choose confidence thresholds from out-of-fold predictions on the training data."""
     from intents import calibrate
     from intents.evaluate import curve_text
-    from intents.model import shipped_examples, training_examples
 
     settings = load_settings()
-    examples = training_examples(settings.nlu_extra_dir)
+    examples, extra = _with_reviewed(settings.nlu_data_dir, settings.nlu_extra_dir)
     th = calibrate.choose(examples)
-    shipped = {e.source for e in shipped_examples()}
-    extra = any(e.source not in shipped for e in examples)
-    target = settings.nlu_extra_dir / "calibration.yml" if extra else calibrate.CALIBRATION
+    target = settings.nlu_extra_dir / "calibration.yml" if extra else calibrate.calibration_path(settings.nlu_data_dir)
     calibrate.save(th, target)
     typer.echo(
         f"intent ≥ {th.intent}: precision {th.intent_precision_above:.3f}, coverage {th.intent_coverage:.3f}\n"

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
         default_factory=lambda: {c: level.value for c, level in _CASES.category_levels.items()}
     )
     nlu_extra_dir: Path = Path("var/nlu-reviewed")
+    # An office's own training set in place of the shipped one (nlu.yml and/or authors/*.yml in Rasa's format; its
+    # calibration.yml is written beside it by `gridbot nlu calibrate`). Unset: the shipped data.
+    nlu_data_dir: Path | None = None
     # --- points: star levels by cumulative verified hours; rewards
     star_hours: Annotated[list[float], NoDecode] = Field(default_factory=lambda: list(_POINTS.star_hours))
     # Points for a resolved report, by category; the rest get report_points_default.

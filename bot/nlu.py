@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from domain.cases.model import Classification
-from intents.calibrate import CALIBRATION, Thresholds, load
+from intents.calibrate import Thresholds, calibration_path, load
 from intents.entities import load_extractor, place_text
 from intents.model import NluModel, Prediction, load_or_train, training_examples
 from intents.rasa_http import RasaHttpClient, RasaUnavailable
@@ -39,10 +39,15 @@ class BuiltinClassifier:
     """The shipped TF-IDF model (plus reviewed corrections), trained or loaded from cache on first use."""
 
     def __init__(
-        self, model: NluModel | None = None, extra_dir: Path | None = None, thresholds: Thresholds | None = None
+        self,
+        model: NluModel | None = None,
+        extra_dir: Path | None = None,
+        thresholds: Thresholds | None = None,
+        data_dir: Path | None = None,
     ) -> None:
         self._model = model
         self._extra_dir = extra_dir
+        self._data_dir = data_dir
         self._thresholds = thresholds
         self._lock = threading.Lock()
 
@@ -52,7 +57,7 @@ class BuiltinClassifier:
         if self._model is None:
             with self._lock:
                 if self._model is None:
-                    self._model = load_or_train(training_examples(self._extra_dir))
+                    self._model = load_or_train(training_examples(self._extra_dir, self._data_dir))
         return self._model
 
     @property
@@ -60,7 +65,8 @@ class BuiltinClassifier:
         """Calibrated thresholds; defaults (and a warning) when the calibration is for other data."""
         if self._thresholds is None:
             th = None
-            for path in ([self._extra_dir / "calibration.yml"] if self._extra_dir else []) + [CALIBRATION]:
+            paths = [self._extra_dir / "calibration.yml"] if self._extra_dir else []
+            for path in [*paths, calibration_path(self._data_dir)]:
                 candidate = load(path)
                 if candidate is not None and self.model.version.endswith(candidate.data_hash):
                     th = candidate

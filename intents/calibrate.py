@@ -17,10 +17,10 @@ from joblib import Parallel, delayed
 from sklearn.model_selection import StratifiedKFold
 
 from intents.evaluate import curve, jobs
-from intents.model import answer_intent, data_hash, train
+from intents.model import DATA_DIR, answer_intent, data_hash, train
 from intents.rasa import REPORT, Example
 
-CALIBRATION = Path(__file__).parent / "data" / "calibration.yml"
+CALIBRATION = DATA_DIR / "calibration.yml"
 # A top answer under even odds is a guess, however right the head is on average (on 28 authors the category head
 # kept 0.97 at every confidence, and would never have asked): there one tap on a button is cheaper.
 FLOOR = 0.5
@@ -147,6 +147,11 @@ def choose(
         intent_curve=curve(it_rows),
         category_curve=curve(cat_rows),
     )
+
+
+def calibration_path(data_dir: Path | None = None) -> Path:
+    """Where the thresholds for a training set live: beside its data."""
+    return (data_dir or DATA_DIR) / "calibration.yml"
 
 
 def save(thresholds: Thresholds, path: Path = CALIBRATION) -> None:

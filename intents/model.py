@@ -21,9 +21,10 @@ from sklearn.pipeline import Pipeline, make_pipeline
 
 from intents.rasa import REPORT, Example, load_nlu
 
-DATA = Path(__file__).parent / "data" / "nlu.yml"
+DATA_DIR = Path(__file__).parent / "data"
+DATA = DATA_DIR / "nlu.yml"
 # One file per independent author (persona): leave-one-author-out cross-validation is the honest measure.
-AUTHORS = DATA.parent / "authors"
+AUTHORS = DATA_DIR / "authors"
 PIPELINE_NAME = "tfidf-char-lr"
 # Bump when the features or estimator change, so cached models built by older code are not reused.
 PIPELINE_REV = "6"
@@ -230,17 +231,21 @@ def train(examples: list[Example]) -> NluModel:
     return NluModel(intent_model, category_model, f"{PIPELINE_NAME}-{data_hash(examples)}", report_model)
 
 
-def shipped_examples() -> list[Example]:
-    """The shipped training data, each example tagged with its author (the file it came from)."""
-    examples = load_nlu(DATA, source="core")
-    for path in sorted(AUTHORS.glob("*.yml")):
+def shipped_examples(data_dir: Path | None = None) -> list[Example]:
+    """The training data (default: the shipped set; or an office's own `nlu.yml` and `authors/*.yml` in
+    `data_dir`), each example tagged with its author (the file it came from)."""
+    base = data_dir or DATA_DIR
+    examples = load_nlu(base / "nlu.yml", source="core") if (base / "nlu.yml").exists() else []
+    for path in sorted((base / "authors").glob("*.yml")):
         examples += load_nlu(path, source=path.stem)
+    if not examples:
+        raise ValueError(f"no training data in {base} (nlu.yml or authors/*.yml)")
     return examples
 
 
-def training_examples(extra_dir: Path | None = None) -> list[Example]:
-    """The shipped data plus every reviewed Rasa file in `extra_dir` (corrections accepted by a person)."""
-    examples = shipped_examples()
+def training_examples(extra_dir: Path | None = None, data_dir: Path | None = None) -> list[Example]:
+    """The training data plus every reviewed Rasa file in `extra_dir` (corrections accepted by a person)."""
+    examples = shipped_examples(data_dir)
     if extra_dir is not None and extra_dir.is_dir():
         for path in sorted(extra_dir.glob("*.yml")):
             examples += load_nlu(path, source=path.name)
