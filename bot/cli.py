@@ -410,7 +410,7 @@ def nlu_evaluate(
         score_predictions,
         summary_json,
     )
-    from intents.model import normalize
+    from intents.model import load_or_train, normalize
     from intents.rasa import load_any
 
     if not file.exists():
@@ -420,11 +420,12 @@ def nlu_evaluate(
     except (ValueError, KeyError) as e:
         fail(f"cannot read {file}: {e}")
     data_dir = load_settings().nlu_data_dir
-    train_texts = {normalize(e.text) for e in _training_set(data_dir)}
+    training = _training_set(data_dir)
+    train_texts = {normalize(e.text) for e in training}
     overlap = [r.text for r in rows if normalize(r.text) in train_texts]
     if overlap:
         fail(f"{len(overlap)} evaluation text(s) also appear in the training data, e.g. {overlap[0]!r}")
-    classifier = BuiltinClassifier(data_dir=data_dir)
+    classifier = BuiltinClassifier(load_or_train(training), data_dir=data_dir)
     preds = [classifier.model.predict(r.text) for r in rows]
     intent, category = score_predictions(rows, preds)
     typer.echo(report_text(intent, category))
@@ -484,7 +485,7 @@ def nlu_offers(
 
     from bot.nlu import BuiltinClassifier
     from intents.evaluate import offers
-    from intents.model import normalize
+    from intents.model import load_or_train, normalize
 
     if not file.exists():
         fail(f"no such file: {file}")
@@ -494,11 +495,12 @@ def nlu_offers(
             fail(f"{file}: needs the columns text,is_report")
         rows = [(r["text"].strip(), r["is_report"].strip() == "1") for r in reader if (r.get("text") or "").strip()]
     data_dir = load_settings().nlu_data_dir
-    train_texts = {normalize(e.text) for e in _training_set(data_dir)}
+    training = _training_set(data_dir)
+    train_texts = {normalize(e.text) for e in training}
     overlap = [t for t, _ in rows if normalize(t) in train_texts]
     if overlap:
         fail(f"{len(overlap)} evaluation text(s) also appear in the training data, e.g. {overlap[0]!r}")
-    classifier = BuiltinClassifier(data_dir=data_dir)
+    classifier = BuiltinClassifier(load_or_train(training), data_dir=data_dir)
     result = offers(classifier.model, rows, classifier.thresholds.group_report)
     typer.echo(
         f"false offers {len(result.offered_non_reports)}/{result.n_non_reports} = {result.false_offer_rate:.3f}; "
@@ -526,13 +528,15 @@ def _training_set(data_dir: Path | None) -> list[Example]:
         fail(f"config error: GRIDBOT_NLU_DATA_DIR: {e}")
 
 
-def _with_reviewed(data_dir: Path | None, extra_dir: Path) -> tuple[list[Example], int]:
-    """The training data plus reviewed corrections, and how many of the examples are corrections."""
-    from intents.model import training_examples
+def _with_reviewed(settings: Settings) -> tuple[list[Example], int, Path]:
+    """The training data plus reviewed corrections, how many of the examples are corrections, and where their
+    thresholds go (beside the corrections if there are any, else beside the training data)."""
+    from intents.calibrate import calibration_path
+    from intents.model import reviewed_examples
 
-    base = _training_set(data_dir)
-    examples = training_examples(extra_dir, data_dir)
-    return examples, len(examples) - len(base)
+    reviewed = reviewed_examples(settings.nlu_extra_dir)
+    target = settings.nlu_extra_dir / "calibration.yml" if reviewed else calibration_path(settings.nlu_data_dir)
+    return _training_set(settings.nlu_data_dir) + reviewed, len(reviewed), target
 
 
 @nlu_app.command("train")
@@ -541,11 +545,9 @@ def nlu_train() -> None:
     from intents import calibrate
     from intents.model import load_or_train
 
-    settings = load_settings()
-    examples, extra = _with_reviewed(settings.nlu_data_dir, settings.nlu_extra_dir)
+    examples, extra, target = _with_reviewed(load_settings())
     model = load_or_train(examples)
     th = calibrate.choose(examples)
-    target = settings.nlu_extra_dir / "calibration.yml" if extra else calibrate.calibration_path(settings.nlu_data_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     calibrate.save(th, target)
     typer.echo(f"trained {model.version} on {len(examples)} examples ({extra} reviewed corrections)")
@@ -558,10 +560,8 @@ def nlu_calibrate() -> None:
     from intents import calibrate
     from intents.evaluate import curve_text
 
-    settings = load_settings()
-    examples, extra = _with_reviewed(settings.nlu_data_dir, settings.nlu_extra_dir)
+    examples, _, target = _with_reviewed(load_settings())
     th = calibrate.choose(examples)
-    target = settings.nlu_extra_dir / "calibration.yml" if extra else calibrate.calibration_path(settings.nlu_data_dir)
     calibrate.save(th, target)
     typer.echo(
         f"intent ≥ {th.intent}: precision {th.intent_precision_above:.3f}, coverage {th.intent_coverage:.3f}\n"

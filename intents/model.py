@@ -243,13 +243,16 @@ def shipped_examples(data_dir: Path | None = None) -> list[Example]:
     return examples
 
 
+def reviewed_examples(extra_dir: Path | None) -> list[Example]:
+    """Every reviewed Rasa file in `extra_dir` (corrections accepted by a person), each file its own source."""
+    if extra_dir is None or not extra_dir.is_dir():
+        return []
+    return [e for path in sorted(extra_dir.glob("*.yml")) for e in load_nlu(path, source=path.name)]
+
+
 def training_examples(extra_dir: Path | None = None, data_dir: Path | None = None) -> list[Example]:
-    """The training data plus every reviewed Rasa file in `extra_dir` (corrections accepted by a person)."""
-    examples = shipped_examples(data_dir)
-    if extra_dir is not None and extra_dir.is_dir():
-        for path in sorted(extra_dir.glob("*.yml")):
-            examples += load_nlu(path, source=path.name)
-    return examples
+    """The training data plus the reviewed corrections in `extra_dir`."""
+    return shipped_examples(data_dir) + reviewed_examples(extra_dir)
 
 
 def cache_dir() -> Path:
