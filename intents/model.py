@@ -27,11 +27,14 @@ DATA = DATA_DIR / "nlu.yml"
 AUTHORS = DATA_DIR / "authors"
 PIPELINE_NAME = "tfidf-char-lr"
 # Bump when the features or estimator change, so cached models built by older code are not reused.
-PIPELINE_REV = "6"
+PIPELINE_REV = "7"
 _DIGITS = re.compile(r"\d+")
 # A tone number typed after a pinyin syllable (lu4deng1, "wu4 ye4"): a syllable ends in a vowel, n, g or r.
 _TONE = re.compile(r"(?<=[aeiouvünrg])[1-5](?=[a-z]|\W|$)")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+# A Latin letter with a mark on it (pinyin tone marks: diàntī; also é, ñ): learners type pinyin the way textbooks print
+# it, and the training data's pinyin copies carry no marks.
+_MARKED = re.compile(r"[\u00c0-\u024f\u1e00-\u1eff]")
 M = TypeVar("M")
 # Talk between residents is a label of its own in the data (the group model learns it as "not a report"), but the
 # bot does with it what it does with anything else it has no service for: the answer folds it into that intent.
@@ -47,10 +50,17 @@ def _t2s() -> Callable[[str], str]:
     return opencc.OpenCC("t2s.json").convert  # type: ignore[no-any-return]
 
 
+def _unmark(m: re.Match[str]) -> str:
+    # ü and its toned forms become v, as pypinyin spells them (lǜ → lv) and as a pinyin keyboard types them.
+    base = unicodedata.normalize("NFD", m[0])[0]
+    return "v" if m[0] != "u" and base == "u" and "\u0308" in unicodedata.normalize("NFD", m[0]) else base
+
+
 def normalize(text: str) -> str:
-    """Full-width to half-width, Traditional to Simplified, lower case, pinyin tone numbers dropped, every other
-    number → 0 (building numbers carry no class signal)."""
-    text = _TONE.sub("", _t2s()(unicodedata.normalize("NFKC", text)).lower())
+    """Full-width to half-width, Traditional to Simplified, lower case, pinyin tone marks and numbers dropped, every
+    other number → 0 (building numbers carry no class signal)."""
+    text = _t2s()(unicodedata.normalize("NFKC", text)).lower()
+    text = _TONE.sub("", _MARKED.sub(_unmark, text))
     return _DIGITS.sub("0", " ".join(text.split()))
 
 

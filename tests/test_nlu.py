@@ -76,6 +76,14 @@ def test_pinyin_tone_numbers_are_dropped_and_other_numbers_masked() -> None:
     assert normalize("B2栋 12号楼 iphone15") == "b0栋 0号楼 iphone0"
 
 
+def test_pinyin_tone_marks_read_like_plain_pinyin() -> None:
+    # Learners type pinyin as textbooks print it; the training data's pinyin copies have no marks.
+    assert normalize("Diàntī huài le") == normalize("dian4ti1 huai4 le") == "dianti huai le"
+    assert normalize("lǜ dēng bù liàng") == pinyin("绿灯不亮") == "lv deng bu liang"
+    assert normalize("Ça marche?") == "ca marche?"
+    assert normalize("電梯壞了 한국어") == "电梯坏了 한국어"  # other scripts are left alone
+
+
 def test_courier_shorthand(classifier: BuiltinClassifier) -> None:
     c = classifier.classify_now("井盖没了 东风路口 快来")
     assert c.intent == "report_issue" and c.category == "public_facility"
