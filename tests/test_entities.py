@@ -12,13 +12,14 @@ import yaml
 from intents.entities import DATA, Entity, EntityExtractor, chinese_number, load_extractor, place_text
 from intents.rasa import load_nlu, parse_lookups, parse_nlu, parse_regexes
 
-# Counted before the regex/lookup blocks were appended: they must not change the training data.
+# Counted before the regex/lookup blocks were appended (and again after rule 16 moved three lines between intents):
+# the blocks must not change the training data.
 INTENT_EXAMPLES = 1577
 LABEL_COUNTS = {
     "activity_list": 76,
     "greet": 78,
-    "help": 73,
-    "out_of_scope": 78,
+    "help": 75,
+    "out_of_scope": 77,
     "points_query": 75,
     "points_redeem": 76,
     "report_issue/building_safety": 100,
@@ -30,7 +31,7 @@ LABEL_COUNTS = {
     "report_issue/property_service": 100,
     "report_issue/public_facility": 97,
     "report_issue/road_traffic": 97,
-    "report_status": 75,
+    "report_status": 74,
     "service_request": 82,
     "volunteer_signup": 75,
 }
