@@ -52,8 +52,8 @@ def _t2s() -> Callable[[str], str]:
 
 def _unmark(m: re.Match[str]) -> str:
     # ü and its toned forms become v, as pypinyin spells them (lǜ → lv) and as a pinyin keyboard types them.
-    base = unicodedata.normalize("NFD", m[0])[0]
-    return "v" if m[0] != "u" and base == "u" and "\u0308" in unicodedata.normalize("NFD", m[0]) else base
+    parts = unicodedata.normalize("NFD", m[0])
+    return "v" if parts[0] == "u" and "\u0308" in parts else parts[0]
 
 
 def normalize(text: str) -> str:
