@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -13,6 +14,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.cases.model import CATEGORIES
 from domain.cases.rules import CaseRules
+from domain.cases.urgency import EMERGENCY_SERVICES
+from domain.kernel.hours import QuietHours
 from domain.points.rules import PointsRules
 from domain.volunteering.rules import VolunteeringRules
 
@@ -37,6 +40,12 @@ class Settings(BaseSettings):
     community_radius_m: float = Field(_CASES.community_radius_m, gt=0)
     street_radius_m: float = Field(_CASES.street_radius_m, gt=0)
     offer_cooldown_minutes: float = Field(_CASES.offer_cooldown.total_seconds() / 60, ge=0)
+    # People's hours: nothing that is not urgent is sent inside this nightly window (Beijing time); "" turns it off.
+    quiet_hours: str = "21:00-08:00"
+    # Whom to call first when a message describes danger to life: service=number pairs added to (or replacing)
+    # the national defaults fire=119,medical=120,police=110,lift=96333,power=95598; set the local gas
+    # company's line as gas=NUMBER.
+    emergency_numbers: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     sender_concurrency: int = Field(8, ge=1, le=64)
     # How long a sender's claim on an in-flight message lasts without renewal; after a crash, its messages are
     # sent again once this runs out.
@@ -124,6 +133,33 @@ class Settings(BaseSettings):
             if value.startswith("{"):
                 return json.loads(value)
             return {k.strip(): int(v) for k, v in (p.split("=", 1) for p in value.split(",") if p.strip())}
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str) -> str:
+        if value.strip():
+            QuietHours.parse(value)  # raises ValueError with the reason
+        return value.strip()
+
+    @field_validator("emergency_numbers", mode="before")
+    @classmethod
+    def _numbers(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            if value.startswith("{"):
+                return json.loads(value)
+            return {k.strip(): v.strip() for k, v in (p.split("=", 1) for p in value.split(",") if p.strip())}
+        return value
+
+    @field_validator("emergency_numbers")
+    @classmethod
+    def _numbers_valid(cls, value: dict[str, str]) -> dict[str, str]:
+        for service, number in value.items():
+            if service not in EMERGENCY_SERVICES:
+                raise ValueError(f"unknown service {service!r} (expected {', '.join(EMERGENCY_SERVICES)})")
+            if not re.fullmatch(r"[0-9-]{3,20}", number):
+                raise ValueError(f"{service}: {number[:20]!r} is not a phone number")
         return value
 
     @field_validator("rasa_intent_map")

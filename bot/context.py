@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -9,6 +10,8 @@ from datetime import datetime, timedelta
 from bot.config import Settings
 from domain.cases.rules import CaseRules, default_policy
 from domain.cases.sla import Policy, load_policy
+from domain.cases.urgency import EmergencyNumbers
+from domain.kernel.hours import QuietHours
 from domain.kernel.notices import Notices
 from domain.kernel.people import UserRef
 from domain.kernel.workdays import WorkCalendar
@@ -51,6 +54,7 @@ def rules_from(settings: Settings, files: Files | None = None) -> Rules:
             offer_cooldown=timedelta(minutes=settings.offer_cooldown_minutes),
             policy=files.policy,
             calendar=files.calendar,
+            emergency=EmergencyNumbers({**EmergencyNumbers().numbers, **settings.emergency_numbers}),
         ),
         volunteering=VolunteeringRules(
             checkin_radius_m=settings.checkin_radius_m,
@@ -70,6 +74,7 @@ def rules_from(settings: Settings, files: Files | None = None) -> Rules:
         ),
         admins=frozenset(UserRef("telegram", str(i)) for i in settings.admin_ids),
         fixed_days=files.fixed_days,
+        quiet=QuietHours.parse(settings.quiet_hours) if settings.quiet_hours else QuietHours(dt.time(0), dt.time(0)),
     )
 
 

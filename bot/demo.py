@@ -233,6 +233,8 @@ async def run_demo(db: Path) -> int:
         balance, hours = volunteer if volunteer else (None, None)
         print(f"volunteer 陈大爷: balance={balance} hours={hours} orders={list(orders)}")
         ok = rows and rows[0][1] == "closed" and rows[0][2] == "satisfied" and rows[0][3] == 1
+        # The urgent case the community supervised stayed its worker's and was closed by its reporter.
+        ok = ok and len(rows) > 2 and rows[2][1] == "closed" and rows[2][2] == "satisfied"
         ok = bool(ok) and volunteer is not None and volunteer[1] == 2 and list(orders) == ["picked_up"]
         ok = ok and counts.get("failed", 0) == 0
         print("demo: the loop closed as scripted" if ok else "demo: FAILED — see transcript above")

@@ -1,5 +1,6 @@
-"""The demo's deadline scenario (issue 9): urgent clocks, reminders, an overdue case climbing to the community,
-a department called in, a duplicate followed, a fixed-day reminder, a broadcast with its report, /stats."""
+"""The demo's deadline scenario: the emergency numbers first, urgent clocks, reminders, an unclaimed case climbing
+to the community, a held one supervised there (督办) and finished by its holder, a department called in, a duplicate
+followed, a fixed-day reminder, a broadcast with its report, /stats."""
 
 from __future__ import annotations
 
@@ -93,6 +94,13 @@ async def play_deadlines(script: Script, clock: MovableClock, places: dict[str, 
     eve = datetime(now.year, now.month, 6, 18, 1, tzinfo=CHINA_TZ)
     if eve > now:
         await tick(script, clock, "周日傍晚", COMMUNITY_GROUP.id, seconds=(eve - now).total_seconds())
+
+    # 5b. 首接负责: the urgent case stayed on site past its working day; the community got a 督办 post (the worker
+    # keeps the case and their buttons). The community urges; the worker finishes it; the rider rates it.
+    await script.press(COMMUNITY_STAFF, "催办", group=COMMUNITY_GROUP, on="冒烟")
+    await script.press(WORKER, "办结", group=GRID_GROUP, on="冒烟")
+    await script.say(WORKER, "车库电瓶车线路短路已断电处理，消防检查无隐患")
+    await script.press(RIDER, "满意")
 
     # 6. A broadcast from the street to every group under it, and its delivery report.
     await script.say(

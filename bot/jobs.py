@@ -54,6 +54,22 @@ async def sweep(app: App) -> SweepResult:
     return result
 
 
+def failure_reason(state: str, error: str | None) -> str:
+    """Why a message was not delivered, as a reason the report names in words (never Telegram's raw English)."""
+    text = (error or "").lower()
+    if state == "cancelled":
+        return "cancelled"
+    if "kicked" in text or "not a member" in text or "forbidden" in text or "blocked" in text:
+        return "removed"
+    if "not found" in text or "notfound" in text or "deactivated" in text:
+        return "gone"
+    if "rights" in text or "not enough" in text or "restricted" in text:
+        return "no_rights"
+    if text.startswith("400") or "badrequest" in text:
+        return "refused"
+    return "unknown"
+
+
 async def report_broadcasts(app: App) -> int:
     """Broadcasts whose every message was delivered or refused get their delivery report (once)."""
     reported = 0
@@ -77,7 +93,7 @@ async def report_broadcasts(app: App) -> int:
                         by_chat[int(address)] = code
             sent = [by_chat.get(chat, str(chat)) for chat, state, _ in outcomes if state == "sent"]
             failed = [
-                (by_chat.get(chat, str(chat)), (error or state)[:80])
+                (by_chat.get(chat, str(chat)), failure_reason(state, error))
                 for chat, state, error in outcomes
                 if state != "sent"
             ]

@@ -123,6 +123,8 @@ class UnitOfWorkMiddleware(BaseMiddleware):
                         return None
                     uow, svc, tg = self.unit_of_work(session)
                     data.update(svc=svc, tg=tg, user=await self._user(svc, data))
+                    if data["user"] is not None:
+                        svc.acting(data["user"].id)
                     result = await handler(event, data)
                 if uow.outbox.added:
                     self.on_outbox()

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from desk.ledgers import plain_word, text
 from domain.cases.model import CATEGORIES
 from domain.kernel.errors import Conflict, DomainError, Forbidden, NotFound
+from domain.kernel.i18n import say
 from domain.kernel.time import local
 from domain.reporting.model import RequestLine, RequestQuery, UpdateLine
 from domain.services import Services
@@ -304,8 +305,8 @@ class Open311:
 
     def _update(self, u: UpdateLine, locale: str) -> dict[str, Any]:
         description = plain_word(f"action.{u.action}", locale)
-        if u.action == "resolve" and u.note:
-            description = f"{description}：{u.note}"
+        if u.detail is not None:
+            description = f"{description}：{say(u.detail, locale)}"
         return {
             "update_id": str(u.update_id),
             "service_request_id": u.number,

@@ -11,18 +11,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from domain.cases.access import CaseAccess
 from domain.cases.deadlines import DeadlineClock
 from domain.cases.departments import WhistleService
 from domain.cases.duplicates import DuplicateService
+from domain.cases.handling import Handling
 from domain.cases.intake import ReportService
 from domain.cases.listening import GroupService
+from domain.cases.oversight import Oversight
 from domain.cases.ports import Calls, Cases, Deadlines, Drafts, Examples, Followers, Offers, RateSnapshots
+from domain.cases.post import CasePost
+from domain.cases.record import CaseRecord
 from domain.cases.rules import CaseRules
 from domain.cases.service import CaseService
 from domain.cases.stats import StatsService
+from domain.cases.steps import Deps, Steps
 from domain.cases.sweeper import Sweeper
+from domain.cases.verdicts import Verdicts
 from domain.kernel.awaiting import Awaitings, Conversation
 from domain.kernel.events import AttendanceRecorded, CaseResolved, EventBus, MatterToFile, OrderRated
+from domain.kernel.hours import HoursGuard, QuietHours
 from domain.kernel.markers import Markers
 from domain.kernel.notices import Notices
 from domain.kernel.people import People, PeopleService, UserRef
@@ -96,6 +104,7 @@ class Rules:
     reporting: ReportingRules = field(default_factory=ReportingRules)
     admins: frozenset[UserRef] = frozenset()
     fixed_days: tuple[FixedDay, ...] = field(default_factory=default_schedule)
+    quiet: QuietHours = field(default_factory=QuietHours)
 
 
 class Services:
@@ -111,9 +120,11 @@ class Services:
         offer_threshold: Callable[[], float] = lambda: 0.9,
     ) -> None:
         self.ports = ports
-        self.notices = notices
         self.clock = clock
         self.rules = rules or Rules()
+        # Every service writes to the guard of people's hours: nothing that is not urgent goes out at night.
+        self.hours = HoursGuard(notices, clock, self.rules.quiet)
+        self.notices: Notices = self.hours
         self.geo = geo or GeoCache(self.rules.cases.community_radius_m, self.rules.cases.street_radius_m)
         self.offer_threshold = offer_threshold
         self.events = EventBus()
@@ -122,6 +133,10 @@ class Services:
         self.events.subscribe(AttendanceRecorded, lambda e: self.rewards.attendance(e))
         self.events.subscribe(OrderRated, lambda e: self.rewards.order_rated(e))
         self.events.subscribe(MatterToFile, self._file_matter)
+
+    def acting(self, user_id: int | None) -> None:
+        """Whose update this unit of work handles: answers to them go at once, whatever the hour."""
+        self.hours.actor_id = user_id
 
     async def _file_matter(self, matter: MatterToFile) -> None:
         await self.reports.file_matter(matter)
@@ -155,33 +170,51 @@ class Services:
         )
 
     @cached_property
+    def case_record(self) -> CaseRecord:
+        """Cases and their timelines, moved by compare-and-set."""
+        return CaseRecord(self.ports.cases, self.people, self.clock)
+
+    @cached_property
+    def case_access(self) -> CaseAccess:
+        """Who someone is to a case."""
+        return CaseAccess(self.org, self.people, self.ports.calls, self.clocks, self.case_record)
+
+    @cached_property
+    def case_post(self) -> CasePost:
+        """How a case is shown and told."""
+        ports = self.ports
+        return CasePost(
+            self.case_record, ports.deadlines, ports.followers, ports.calls, self.case_access, self.org, self.people,
+            self.notices, self.clock,
+        )  # fmt: skip
+
+    @cached_property
     def cases(self) -> CaseService:
         """The case lifecycle."""
+        ports, whistle = self.ports, self.whistle
+        deps = Deps(
+            self.case_record, self.case_post, self.clocks, self.org, self.people, self.conversation, ports.examples,
+            ports.followers, ports.calls, self.notices, self.events, self.rules.cases, closers=[whistle.close_all],
+        )  # fmt: skip
+        groups = (Handling(deps), Oversight(deps), Verdicts(deps))
+        steps = Steps(deps, groups, {"whistle": whistle.call_step, "override": whistle.override_step})
         return CaseService(
-            self.ports.cases,
-            self.ports.examples,
-            self.ports.deadlines,
-            self.ports.followers,
-            self.ports.calls,
-            self.clocks,
-            self.org,
-            self.people,
-            self.conversation,
-            self.notices,
-            self.events,
+            self.case_record, self.case_post, self.case_access, self.clocks, steps, self.org, self.conversation,
             self.clock,
-            self.rules.cases,
-        )
+        )  # fmt: skip
 
     @cached_property
     def sweeper(self) -> Sweeper:
         """Reminders, overdue cases, escalation, follow-up."""
-        return Sweeper(self.cases, self.ports.deadlines, self.rules.cases.policy.reminders)
+        return Sweeper(self.cases, self.whistle, self.ports.deadlines, self.rules.cases.policy.reminders)
 
     @cached_property
     def whistle(self) -> WhistleService:
         """吹哨报到."""
-        return WhistleService(self.cases)
+        return WhistleService(
+            self.case_record, self.case_post, self.clocks, self.ports.calls, self.org, self.people, self.conversation,
+            self.notices, self.clock,
+        )  # fmt: skip
 
     @cached_property
     def duplicates(self) -> DuplicateService:
@@ -204,6 +237,7 @@ class Services:
             self.notices,
             self.clock,
             self.ports.snapshots,
+            self.rules.quiet,
         )
 
     @cached_property
@@ -223,7 +257,7 @@ class Services:
     @cached_property
     def browser(self) -> CaseBrowser:
         """Cases for the console."""
-        return CaseBrowser(self.ports.requests, self.cases, self.whistle, self.access)
+        return CaseBrowser(self.ports.requests, self.cases, self.org, self.access, self.clock)
 
     @cached_property
     def dashboard(self) -> DashboardService:
@@ -241,6 +275,7 @@ class Services:
             self.reports,
             self.clock,
             self.rules.reporting.open311_per_minute,
+            self.ports.units,
         )
 
     @cached_property
@@ -255,6 +290,7 @@ class Services:
             self.notices,
             self.events,
             self.clock,
+            self.rules.quiet,
         )
 
     @cached_property
@@ -300,8 +336,9 @@ class Services:
     def board(self) -> BoardService:
         """The monthly credit-star board."""
         return BoardService(
-            self.ports.ledger, self.org, self.people, self.ports.markers, self.notices, self.clock, self.rules.points
-        )
+            self.ports.ledger, self.org, self.people, self.ports.markers, self.notices, self.clock, self.rules.points,
+            self.rules.quiet,
+        )  # fmt: skip
 
     @cached_property
     def activities(self) -> ActivityService:

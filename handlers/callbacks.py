@@ -26,11 +26,20 @@ def bounded_id(text: str, code: str = "stale_button") -> int:
 
 
 class CaseCb(CallbackData, prefix="case"):
-    """A staff button on a group post: claim / onsite / resolve / reject / dispatch."""
+    """A staff button on a case post: claim / onsite / resolve / reject / dispatch / recat, and on a 督办 post
+    takeover / reassign / urge."""
 
     a: Code
     id: Id
     rev: Rev
+
+
+class AssignCb(CallbackData, prefix="asg"):
+    """改派: the staff member a supervisor hands a held case to."""
+
+    id: Id
+    rev: Rev
+    u: Id
 
 
 class RateCb(CallbackData, prefix="rate"):

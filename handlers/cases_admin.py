@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
@@ -23,6 +25,7 @@ from handlers.views.notices import private_chat
 from handlers.views.render import stats_text
 
 RATINGS = {"满意": "satisfied", "基本满意": "basic", "不满意": "unsatisfied"}
+MONTH = re.compile(r"[0-9]{4}-[0-9]{2}", re.ASCII)
 
 
 def _args(command: CommandObject, usage: str, least: int = 1) -> list[str]:
@@ -34,6 +37,19 @@ def _args(command: CommandObject, usage: str, least: int = 1) -> list[str]:
 
 async def _case(svc: Services, number: str) -> Case:
     return await svc.cases.by_number(number)
+
+
+async def _working_group(svc: Services, tg: Tg, chat_id: int) -> None:
+    # Staff act on cases from a bound working group of a street, community or grid (not a department's).
+    unit = await tg.group_unit(svc, chat_id)
+    if unit.level is Level.DEPARTMENT:
+        raise Invalid("case_commands_not_here")
+
+
+async def _act(svc: Services, tg: Tg, message: Message, number: str, action: str, user: User, value: str = "") -> Case:
+    await _working_group(svc, tg, message.chat.id)
+    case = await _case(svc, number)
+    return await svc.cases.act(case.id, action, case.rev, user, value)
 
 
 async def department_note(chat: int, svc: Services, user: User, tg: Tg, text: str, photo: str | None) -> None:
@@ -51,50 +67,50 @@ def router() -> Router:
     @groups.message(Command("urgent", "normal"))
     async def urgency(message: Message, command: CommandObject, svc: Services, user: User, tg: Tg) -> None:
         args = _args(command, "urgency_usage", 2)
-        case = await _case(svc, args[0])
-        urgent = command.command == "urgent"
-        await svc.cases.set_urgency(case.id, urgent, user, " ".join(args[1:]))
+        action = "urgent" if command.command == "urgent" else "not_urgent"
+        case = await _act(svc, tg, message, args[0], action, user, " ".join(args[1:]))
         await tg.send(TgMessage(message.chat.id, t("done.urgency", tg.group_locale, number=case.number)))
 
     @groups.message(Command("escalate"))
     async def escalate(message: Message, command: CommandObject, svc: Services, user: User, tg: Tg) -> None:
         args = _args(command, "escalate_usage", 2)
-        case = await _case(svc, args[0])
-        await svc.cases.act(case.id, "escalate", case.rev, user, " ".join(args[1:]))
+        case = await _act(svc, tg, message, args[0], "escalate", user, " ".join(args[1:]))
         await tg.send(TgMessage(message.chat.id, t("done.escalate", tg.group_locale, number=case.number)))
 
     @groups.message(Command("pause", "resume"))
     async def pause(message: Message, command: CommandObject, svc: Services, user: User, tg: Tg) -> None:
         args = _args(command, "pause_usage", 2 if command.command == "pause" else 1)
-        case = await _case(svc, args[0])
-        if command.command == "pause":
-            await svc.cases.pause(case.id, user, " ".join(args[1:]))
-        else:
-            await svc.cases.resume(case.id, user)
+        case = await _act(svc, tg, message, args[0], command.command, user, " ".join(args[1:]))
+        await tg.send(TgMessage(message.chat.id, t(f"done.{command.command}", tg.group_locale, number=case.number)))
+
+    @groups.message(Command("urge", "takeover"))
+    async def supervise(message: Message, command: CommandObject, svc: Services, user: User, tg: Tg) -> None:
+        args = _args(command, f"{command.command}_usage", 1)
+        case = await _act(svc, tg, message, args[0], command.command, user, " ".join(args[1:]))
         await tg.send(TgMessage(message.chat.id, t(f"done.{command.command}", tg.group_locale, number=case.number)))
 
     @groups.message(Command("merge"))
     async def merge(message: Message, command: CommandObject, svc: Services, user: User, tg: Tg) -> None:
         args = _args(command, "merge_usage", 2)
-        duplicate, original = await _case(svc, args[0]), await _case(svc, args[1])
-        await svc.cases.act(duplicate.id, "merge", duplicate.rev, user, str(original.id))
+        original = await _case(svc, args[1])
+        duplicate = await _act(svc, tg, message, args[0], "merge", user, str(original.id))
         text = t("done.merge", tg.group_locale, number=duplicate.number, into=original.number)
         await tg.send(TgMessage(message.chat.id, text))
 
     @groups.message(Command("followup"))
     async def follow_up(message: Message, command: CommandObject, svc: Services, user: User, tg: Tg) -> None:
         args = _args(command, "follow_up_usage", 2)
-        case = await _case(svc, args[0])
         verdict = RATINGS.get(args[1], args[1])
-        await svc.cases.follow_up(case, user, verdict, " ".join(args[2:]))
+        case = await _act(svc, tg, message, args[0], "follow_up", user, " ".join([verdict, *args[2:]]))
         await tg.send(TgMessage(message.chat.id, t("done.followup", tg.group_locale, number=case.number)))
 
     @groups.message(Command("whistle"))
     async def whistle(message: Message, command: CommandObject, svc: Services, user: User, tg: Tg) -> None:
         args = _args(command, "whistle_usage", 2)
+        note = " ".join(args[2:])
         case = await _case(svc, args[0])
         for code in args[1].split(","):
-            await svc.whistle.call(case.id, code.strip(), user, " ".join(args[2:]))
+            case = await _act(svc, tg, message, case.number, "whistle", user, f"{code.strip()} {note}".strip())
         await tg.send(
             TgMessage(message.chat.id, t("call.called", tg.group_locale, department=args[1], number=case.number))
         )
@@ -102,17 +118,16 @@ def router() -> Router:
     @groups.message(Command("override"))
     async def override(message: Message, command: CommandObject, svc: Services, user: User, tg: Tg) -> None:
         args = _args(command, "override_usage", 2)
-        case = await _case(svc, args[0])
-        await svc.whistle.override(case.id, user, " ".join(args[1:]))
+        case = await _act(svc, tg, message, args[0], "override", user, " ".join(args[1:]))
         await tg.send(TgMessage(message.chat.id, t("done.override", tg.group_locale, number=case.number)))
 
     @groups.message(Command("stats"))
     async def stats(message: Message, command: CommandObject, svc: Services, user: User, tg: Tg) -> None:
         unit = await tg.group_unit(svc, message.chat.id)
         if not await svc.stats.may_see(user, unit.code):
-            raise Forbidden("staff_forbidden")
+            raise Forbidden("stats_forbidden")
         month = (command.args or "").strip() or local(svc.clock()).strftime("%Y-%m")
-        if len(month) != 7 or month[4] != "-" or not (month[:4] + month[5:]).isdigit() or not 1 <= int(month[5:]) <= 12:
+        if not MONTH.fullmatch(month) or not 2000 <= int(month[:4]) <= 2100 or not 1 <= int(month[5:]) <= 12:
             raise Invalid("stats_usage")
         totals, grids = await svc.stats.rates(unit, month)
         lines = [stats_text(totals, grids, month, tg.group_locale)]
@@ -159,10 +174,11 @@ def router() -> Router:
     async def whistle_button(query: CallbackQuery, callback_data: WhistleCb, svc: Services, user: User, tg: Tg) -> None:
         case = await svc.cases.get(callback_data.id)
         if callback_data.d:
-            call = await svc.whistle.call(case.id, callback_data.d, user)
-            name = (await svc.org.get(call.department)).name
+            await svc.cases.act(case.id, "whistle", case.rev, user, callback_data.d)
+            name = (await svc.org.get(callback_data.d)).name
             tg.answer(plain("call.called", user.locale, department=name, number=case.number))
             return
+        await svc.cases.check(case.id, "whistle", case.rev, user)
         departments = await svc.whistle.departments()
         choices = [Button(d.name, WhistleCb(id=case.id, d=d.code).pack()) for d in departments]
         chat = reply_chat(query, user)

@@ -16,7 +16,7 @@ from domain.kernel.awaiting import Awaited
 from domain.kernel.errors import Invalid
 from domain.kernel.people import User
 from domain.services import Services
-from handlers.callbacks import CaseCb, DispatchCb, OfferCb, RecatCb
+from handlers.callbacks import AssignCb, CaseCb, DispatchCb, OfferCb, RecatCb
 from handlers.context import Tg, channel, domain_user, reply_chat, target_user
 from handlers.i18n import plain, t
 from handlers.views.messages import Button, TgMessage, rows
@@ -25,7 +25,8 @@ from handlers.views.notices import origin
 log = logging.getLogger(__name__)
 GROUPS = {ChatType.GROUP, ChatType.SUPERGROUP}
 # Case buttons name the table's actions in short (the callback data predates the table).
-CASE_ACTIONS = {"claim": "claim", "onsite": "onsite", "resolve": "resolve", "reject": "reject"}
+CASE_ACTIONS = {"claim": "claim", "onsite": "onsite", "resolve": "resolve", "reject": "reject",
+                "takeover": "takeover", "urge": "urge"}  # fmt: skip
 
 
 def router() -> Router:
@@ -156,6 +157,14 @@ def router() -> Router:
             choices = [Button(g.name, DispatchCb(id=case.id, rev=case.rev, g=g.code).pack()) for g in grids]
             await tg.send(TgMessage(chat, t("dispatch.pick", group, number=case.number), buttons=rows(choices, 2)))
             return
+        if callback_data.a == "reassign":
+            case = await svc.cases.check(callback_data.id, "reassign", callback_data.rev, user)
+            staff = [p for p in await svc.cases.claimants(case) if p.id != case.assignee_id]
+            if not staff:
+                raise Invalid("reassign_nobody")
+            choices = [Button(p.display_name, AssignCb(id=case.id, rev=case.rev, u=p.id).pack()) for p in staff]
+            await tg.send(TgMessage(chat, t("case.pick_person", group, number=case.number), buttons=rows(choices, 2)))
+            return
         action = CASE_ACTIONS.get(callback_data.a)
         if action is None:
             raise Invalid("stale_button")
@@ -164,6 +173,11 @@ def router() -> Router:
             tg.answer(plain("resolve.asked", loc), alert=True)
         else:
             tg.answer(plain(f"case.done.{callback_data.a}", loc, number=case.number))
+
+    @r.callback_query(AssignCb.filter())
+    async def reassign(query: CallbackQuery, callback_data: AssignCb, svc: Services, user: User, tg: Tg) -> None:
+        case = await svc.cases.act(callback_data.id, "reassign", callback_data.rev, user, str(callback_data.u))
+        tg.answer(plain("case.done.reassign", user.locale, number=case.number))
 
     @r.callback_query(DispatchCb.filter())
     async def dispatch(query: CallbackQuery, callback_data: DispatchCb, svc: Services, user: User, tg: Tg) -> None:

@@ -60,8 +60,11 @@ def t(key: str, locale: str | None = None, /, **params: object) -> Markup:
     loc = locale or "zh-CN"
     template = TEMPLATES.template(key, loc)
     if template is None:
-        # A word of the domain's vocabulary is plain text: escaped like any value.
-        return Markup(escape(WORDS.template(key, loc) or key))
+        # A word or phrase of the domain's vocabulary is plain text: escaped like any value, then filled in.
+        word = escape(WORDS.template(key, loc) or key)
+        if "{" not in word or not params:
+            return Markup(word)
+        return Markup(word.format_map(_Params({k: value(v, loc) for k, v in params.items()})))
     if "{" not in template:
         return Markup(template)
     return Markup(template.format_map(_Params({k: value(v, loc) for k, v in params.items()})))

@@ -93,6 +93,7 @@ def router() -> Router:
         if await svc.conversation.awaits(user.id, Awaited.DEPARTMENT_NOTE):
             await cases_admin.department_note(message.chat.id, svc, user, tg, message.caption or "", file_id)
             return
+        await emergency_first(message.chat.id, svc, user, tg, message.caption or "")
         cls = await classifier.classify(message.caption) if message.caption else None
         draft = await svc.reports.add_photo(user, file_id, message.caption, cls, unique)
         await status(message.chat.id, svc, user, tg, draft.unit_code)
@@ -142,11 +143,15 @@ def router() -> Router:
             await awaited_reply(chat, svc, user, tg, awaiting, body)
             return
         svc.reports.screen(body)
+        danger = await emergency_first(chat, svc, user, tg, body)
         if await svc.reports.draft(user) is not None:
             draft = await svc.reports.add_text(user, body, await classifier.classify(body))
             await status(chat, svc, user, tg, draft.unit_code)
             return
         cls = await classifier.classify(body)
+        if danger:
+            # Danger to life is a report whatever the words around it (a question, a cry for help).
+            cls.intent, cls.intent_sure = "report_issue", True
         if not cls.intent_sure:
             example_id = await svc.reports.ask_intent(user, body, cls)
             await tg.send(views.clarify(chat, example_id, [i for i, _ in cls.ranking[:3]], loc))
@@ -216,11 +221,19 @@ def router() -> Router:
 
     @r.callback_query(MyCaseCb.filter())
     async def my_case(query: CallbackQuery, callback_data: MyCaseCb, svc: Services, user: User, tg: Tg) -> None:
-        case, events = await svc.cases.timeline(callback_data.id, user)
+        case, _ = await svc.cases.timeline(callback_data.id, user)
         chat = reply_chat(query, user)
-        await tg.send(views.timeline(chat, case, events, user.locale))
+        await tg.send(views.timeline(chat, case, await svc.cases.story(case), user.locale))
 
     return r
+
+
+async def emergency_first(chat: int, svc: Services, user: User, tg: Tg, text: str) -> bool:
+    """Danger to life: the numbers to call go out before anything else the bot says (True if there was some)."""
+    advice = svc.reports.emergency(text)
+    if advice:
+        await tg.send(views.emergency(chat, advice, user.locale))
+    return bool(advice)
 
 
 async def status(chat: int, svc: Services, user: User, tg: Tg, unit_code: str | None, fallback: bool = False) -> None:
@@ -229,7 +242,8 @@ async def status(chat: int, svc: Services, user: User, tg: Tg, unit_code: str | 
     if draft is None:
         return
     unit = await svc.org.find(unit_code) if unit_code else None
-    await tg.send(views.draft_status(chat, draft, unit, user.locale, fallback))
+    promise = svc.reports.promise(draft) if draft.urgent else None
+    await tg.send(views.draft_status(chat, draft, unit, user.locale, fallback, promise))
 
 
 async def communities(chat: int, svc: Services, user: User, tg: Tg) -> None:

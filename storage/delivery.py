@@ -40,6 +40,9 @@ class OutboxRepo:
             if target is None:
                 raise ValueError(f"edit of unknown outbox message {edit_of}")
             chat_id = target.chat_id
+            if target.state == "pending" and target.not_before is not None:
+                # A post held back for the morning (quiet hours) is edited after it goes, never before.
+                not_before = max(not_before, target.not_before) if not_before is not None else target.not_before
             if coalesce:
                 waiting = (
                     await self.s.execute(

@@ -49,8 +49,10 @@ class UnitRepo:
         self._rows: dict[str, UnitRow | None] = {}
 
     async def all(self) -> list[Unit]:
-        """Every unit."""
-        return [_unit(r) for r in (await self.s.execute(select(UnitRow).order_by(UnitRow.code))).scalars()]
+        """Every unit (kept for this session: asking each one's group next costs no further query)."""
+        rows = list((await self.s.execute(select(UnitRow).order_by(UnitRow.code))).scalars())
+        self._rows.update((r.code, r) for r in rows)
+        return [_unit(r) for r in rows]
 
     async def get(self, code: str) -> Unit | None:
         """By code."""

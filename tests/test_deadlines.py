@@ -95,10 +95,17 @@ async def test_urgent_report_is_reminded_overdue_and_climbs_to_the_street(
     assert "经过" in post and "上报" in post  # the grid's history comes with it
     assert count(s, RIDER.id, "已提级至 杏林社区") == 1
 
-    await tick(s, clock, minutes=31)
+    # At its new level the case has a fresh minute to be claimed; unclaimed, it climbs again 30 minutes later.
+    clocks = await clocks_of(s.app, case)
+    assert clocks["claim"].state == "open" and clocks["claim"].due_at == clock.now + timedelta(minutes=1)
+    await tick(s, clock, seconds=61)
+    assert count(s, COMMUNITY_GROUP.id, "接单已超时") >= 1
+    await tick(s, clock, minutes=30)
     [case] = await all_cases(s.app)
     assert case.unit_code == "QH"
     assert count(s, STREET_GROUP.id, "提级办理") == 1 and count(s, RIDER.id, "已提级至 青禾街道") == 1
+    await tick(s, clock, seconds=61)  # the street's own minute runs out: its post says so
+    await tick(s, clock, minutes=10)  # and its ten minutes to be on site
     before = len(s.session.calls)
     await tick(s, clock, hours=3)  # the street is the top: nothing climbs further, nothing is repeated
     await tick(s, clock, seconds=1)
@@ -109,9 +116,13 @@ async def test_urgent_report_is_reminded_overdue_and_climbs_to_the_street(
         ("overdue", "claim"),
         ("overdue", "on_site"),  # ten minutes passed with nobody there
         ("escalate", "QH-01-02"),
+        ("overdue", "claim"),  # the community's own minute to claim it
+        ("overdue", "on_site"),  # and its own ten minutes to be there
         ("escalate", "QH-01"),
+        ("overdue", "claim"),  # the street's
+        ("overdue", "on_site"),
     ]
-    assert count(s, RIDER.id, "已超过") == 1  # told honestly, once per round
+    assert count(s, RIDER.id, "已超过") == 1  # told honestly, once per round (each climb is told as such)
 
 
 async def test_claimed_in_time_stops_the_clock_and_escalation(
@@ -191,7 +202,11 @@ async def test_paused_clock_does_not_run_out_and_moves_by_the_pause(
     assert count(s, RIDER.id, "超过") == 0 and count(s, GRID_GROUP.id, "已超时") == 0
     await s.say(WORKER, f"/resume {case.number}", group=GRID_GROUP)
     moved = (await clocks_of(s.app, case))["resolve"]
-    assert moved.due_at == due + timedelta(days=10) and moved.paused_at is None
+    # Paused on Monday 10:00 with all 3 working days (27 office hours) left, resumed ten days later on Thursday
+    # 10:00: the office time left runs from then — Thu, Fri, Mon — to Tuesday 10:00. Ten calendar days on
+    # would have been a Sunday.
+    assert due == beijing(2026, 11, 26, 10, 0)
+    assert moved.due_at == beijing(2026, 12, 8, 10, 0) and moved.paused_at is None
     await s.say(WORKER, "/pause", group=GRID_GROUP)
     assert "/pause 案件编号" in texts(sent_to(s.session, GRID_GROUP.id))[-1]
 

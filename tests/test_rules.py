@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from domain.cases import lifecycle
-from domain.cases.lifecycle import Actor
+from domain.cases.lifecycle import Actor, Standing
 from domain.cases.model import Case, CaseState, Draft
 from domain.kernel.errors import Conflict, Forbidden, Invalid
 from domain.kernel.notices import AudienceKind, PostMode
@@ -28,40 +28,73 @@ def a_case(state: CaseState = S.NEW, unit: str = "G1") -> Case:
     )
 
 
+OPEN_ANY = ["recategorize", "urgent", "pause", "note"]
+
+
+def standing(level: Level, actors: set[Actor], **facts: bool) -> Standing:
+    """A standing towards a case of a unit at this level (with a parent unless it is the street)."""
+    return Standing(frozenset(actors), level, has_parent=level is not Level.STREET, **facts)
+
+
 @pytest.mark.parametrize(
     ("state", "level", "actors", "expected"),
     [
-        (S.NEW, Level.GRID, {Actor.HANDLER}, ["claim", "reject", "recategorize", "escalate", "merge"]),
-        (S.NEW, Level.COMMUNITY, {Actor.HANDLER}, ["claim", "dispatch", "recategorize", "escalate", "merge"]),
-        (S.NEW, Level.STREET, {Actor.HANDLER}, ["claim", "dispatch", "recategorize", "merge"]),
-        (S.CLAIMED, Level.GRID, {Actor.HANDLER}, ["onsite", "reject", "recategorize", "escalate", "merge"]),
-        (S.CLAIMED, Level.COMMUNITY, {Actor.HANDLER}, ["onsite", "recategorize", "escalate", "merge"]),
-        (S.ON_SITE, Level.GRID, {Actor.HANDLER}, ["resolve", "recategorize", "escalate", "merge"]),
-        (S.RESOLVED, Level.GRID, {Actor.HANDLER}, ["follow_up"]),
+        (S.NEW, Level.GRID, {Actor.HANDLER}, ["claim", "assign", "reject", *OPEN_ANY, "escalate", "merge"]),
+        (S.NEW, Level.COMMUNITY, {Actor.HANDLER}, ["claim", "assign", "dispatch", *OPEN_ANY, "escalate", "merge"]),
+        (S.NEW, Level.STREET, {Actor.HANDLER}, ["claim", "assign", "dispatch", *OPEN_ANY, "merge"]),
+        (S.CLAIMED, Level.GRID, {Actor.HANDLER}, ["onsite", "reject", *OPEN_ANY, "escalate", "merge"]),
+        (
+            S.CLAIMED,
+            Level.COMMUNITY,
+            {Actor.HANDLER, Actor.SUPERVISOR},
+            ["onsite", *OPEN_ANY, "escalate", "reassign", "takeover", "urge", "merge"],
+        ),
+        (S.ON_SITE, Level.GRID, {Actor.HANDLER}, ["resolve", *OPEN_ANY, "escalate", "merge"]),
+        (S.RESOLVED, Level.GRID, {Actor.HANDLER}, ["note", "follow_up"]),
         (S.RESOLVED, Level.GRID, {Actor.REPORTER}, ["rate", "reopen"]),
-        (S.RESOLVED, Level.GRID, {Actor.SYSTEM}, ["close_unrated"]),
-        (S.NEW, Level.GRID, {Actor.SYSTEM}, ["escalate"]),
+        (S.RESOLVED, Level.GRID, {Actor.SYSTEM}, ["remind_rating", "close_unrated"]),
+        # 首接负责: the sweeper moves only an unclaimed case up; a held one is supervised, never taken.
+        (S.NEW, Level.GRID, {Actor.SYSTEM}, ["climb", "overdue"]),
+        (S.CLAIMED, Level.GRID, {Actor.SYSTEM}, ["supervise", "overdue"]),
+        (S.ON_SITE, Level.COMMUNITY, {Actor.SYSTEM}, ["supervise", "overdue"]),
         (S.NEW, Level.GRID, {Actor.REPORTER}, []),
-        (S.CLOSED, Level.GRID, {Actor.HANDLER, Actor.REPORTER}, ["follow_up"]),
+        (S.CLOSED, Level.GRID, {Actor.HANDLER, Actor.REPORTER}, ["note"]),
     ],
 )
 def test_the_table_says_who_may_do_what_when(
     state: CaseState, level: Level, actors: set[Actor], expected: list[str]
 ) -> None:
-    assert lifecycle.allowed(a_case(state), level, actors) == expected
+    assert lifecycle.actions_for(a_case(state), standing(level, actors)) == expected
+
+
+def test_conditions_beyond_state_and_level() -> None:
+    case = a_case(S.CLAIMED, "C1")
+    roles = {Actor.HANDLER, Actor.WHISTLER, Actor.STREET}
+    plain = lifecycle.actions_for(case, standing(Level.COMMUNITY, roles))
+    assert "whistle" not in plain and "override" not in plain and "resume" not in plain
+    rich = lifecycle.actions_for(
+        case, standing(Level.COMMUNITY, roles, departments=True, calls_pending=True, paused=True)
+    )
+    assert {"whistle", "override", "resume"} <= set(rich) and "pause" not in rich
 
 
 def test_buttons_are_the_table_not_a_second_copy() -> None:
     case = a_case(S.NEW)
-    names = [a.name for a in lifecycle.handler_actions(case, Level.GRID)]
-    assert names == ["case.claim", "case.reject", "case.recategorize"]
-    assert all(a.rev == case.rev and a.ref == case.id for a in lifecycle.handler_actions(case, Level.GRID))
-    verdicts = lifecycle.reporter_actions(a_case(S.RESOLVED), Level.GRID)
+    actions = lifecycle.group_actions(case, standing(Level.GRID, {Actor.HANDLER}))
+    assert [a.name for a in actions] == ["case.claim", "case.reject", "case.recategorize"]
+    assert all(a.rev == case.rev and a.ref == case.id for a in actions)
+    community = lifecycle.group_actions(
+        case, standing(Level.COMMUNITY, {Actor.HANDLER, Actor.WHISTLER}, departments=True)
+    )
+    assert [a.name for a in community] == ["case.claim", "case.dispatch", "case.recategorize", "case.whistle"]
+    verdicts = lifecycle.reporter_actions(a_case(S.RESOLVED), standing(Level.GRID, {Actor.REPORTER}))
     assert [(a.name, a.value) for a in verdicts] == [
         ("case.rate", "satisfied"),
         ("case.rate", "basic"),
         ("case.reopen", "unsatisfied"),
     ]
+    supervision = lifecycle.supervision_actions(a_case(S.ON_SITE), standing(Level.GRID, {Actor.SUPERVISOR}))
+    assert [a.name for a in supervision] == ["case.takeover", "case.reassign", "case.urge"]
 
 
 async def submitted(w: World, reporter: User, unit: str = "G1") -> Case:

@@ -84,8 +84,9 @@ def test_ordinary_complaint_resolved_in_3_working_days_over_national_day(policy:
     assert resolve is not None
     # Tue Sep 29 2026 10:00: Wed Sep 30, (Oct 1–7 off) Thu Oct 8, Fri Oct 9.
     assert resolve.after(bj(2026, 9, 29), cal, policy.office_hours) == (bj(2026, 10, 9), False)
-    # Filed during the break: from Thu Oct 8 09:00: Fri Oct 9, Sat Oct 10 (make-up), Mon Oct 12.
-    assert resolve.after(bj(2026, 10, 2, 21), cal, policy.office_hours) == (bj(2026, 10, 12, 9), False)
+    # Filed during the break: the time counts from Thu Oct 8 08:30 and ends at the close of the third working
+    # day: Thu Oct 8, Fri Oct 9, Sat Oct 10 (make-up) — inside office hours, never at night.
+    assert resolve.after(bj(2026, 10, 2, 21), cal, policy.office_hours) == (bj(2026, 10, 10, 17, 30), False)
     # Into 2027, which nobody covers: estimated.
     assert resolve.after(bj(2026, 12, 30), cal, policy.office_hours) == (bj(2027, 1, 4), True)
 

@@ -127,6 +127,7 @@ async def test_worker_figures_come_from_the_timeline() -> None:
     await w.cases.add_event(CaseEvent(c.id, 1, bj(11, 2, 9), None, S.NEW, "submit"))
     await w.cases.add_event(CaseEvent(c.id, worker.id, bj(11, 2, 9, 30), S.NEW, S.CLAIMED, "claim"))
     await w.cases.add_event(CaseEvent(c.id, worker.id, bj(11, 3, 9, 30), S.ON_SITE, S.RESOLVED, "resolve"))
+    await w.cases.add_event(CaseEvent(c.id, 1, bj(11, 3, 12), S.RESOLVED, S.CLOSED, "rate", "satisfied"))
     late = await a_case(w, 2, "G1", bj(11, 10, 9), S.RESOLVED)
     await clock(w, late, "resolve", bj(11, 10, 9), bj(11, 13, 9), "missed")
     await w.cases.add_event(CaseEvent(late.id, 1, bj(11, 10, 9), None, S.NEW, "submit"))

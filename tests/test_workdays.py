@@ -124,29 +124,37 @@ def test_add_workdays_2026(cal: WorkCalendar, start: dt.datetime, n: int, due: d
 @pytest.mark.parametrize(
     ("start", "n", "due"),
     [
-        # A report on a day off counts from 09:00 of the next working day.
-        (bj(2026, 10, 1, 8), 0, bj(2026, 10, 8, 9)),
-        (bj(2026, 10, 3, 20), 1, bj(2026, 10, 9, 9)),
-        (bj(2026, 10, 3, 20), 3, bj(2026, 10, 12, 9)),  # Oct 8 start; Oct 9, Sat Oct 10, Mon Oct 12
-        (bj(2026, 2, 17, 15), 0, bj(2026, 2, 24, 9)),
-        (bj(2026, 2, 17, 15), 3, bj(2026, 2, 27, 9)),
-        (bj(2026, 3, 7, 10), 1, bj(2026, 3, 10, 9)),  # an ordinary Saturday → Mon 09:00, then Tue
+        # A report on a day off counts from the next opening (08:30) and ends at the close of the Nth working day.
+        (bj(2026, 10, 1, 8), 0, bj(2026, 10, 8, 8, 30)),
+        (bj(2026, 10, 3, 20), 1, bj(2026, 10, 8, 17, 30)),
+        (bj(2026, 10, 3, 20), 3, bj(2026, 10, 10, 17, 30)),  # Oct 8, Oct 9, Sat Oct 10 (make-up)
+        (bj(2026, 2, 17, 15), 0, bj(2026, 2, 24, 8, 30)),
+        (bj(2026, 2, 17, 15), 3, bj(2026, 2, 26, 17, 30)),
+        (bj(2026, 3, 7, 10), 1, bj(2026, 3, 9, 17, 30)),  # an ordinary Saturday → the close of Monday
     ],
 )
 def test_add_workdays_starting_on_a_day_off(cal: WorkCalendar, start: dt.datetime, n: int, due: dt.datetime) -> None:
     assert cal.add_workdays(start, n) == (due, False)
 
 
-def test_late_on_a_friday_is_beijing_time(cal: WorkCalendar) -> None:
-    # 23:30 Friday in Beijing is still Friday: one working day later is Monday, same time.
-    assert cal.add_workdays(bj(2026, 3, 6, 23, 30), 1) == (bj(2026, 3, 9, 23, 30), False)
-    # The same wall-clock Friday evening in UTC is already Saturday 00:30 in Beijing.
-    utc = dt.datetime(2026, 3, 6, 16, 30, tzinfo=dt.UTC)
-    assert cal.add_workdays(utc, 1) == (bj(2026, 3, 10, 9), False)
-    utc_friday = dt.datetime(2026, 3, 6, 15, 59, tzinfo=dt.UTC)  # 23:59 Friday in Beijing
-    assert cal.add_workdays(utc_friday, 1) == (bj(2026, 3, 9, 23, 59), False)
-    # Friday before the National Day's make-up Saturday: Fri Oct 9 late → Sat Oct 10.
-    assert cal.add_workdays(bj(2026, 10, 9, 22), 1) == (bj(2026, 10, 10, 22), False)
+def test_an_evening_report_is_due_in_office_hours_never_at_night(cal: WorkCalendar) -> None:
+    # A report at 20:04 with one working day is due at the close of the next working day, not at 20:04.
+    assert cal.add_workdays(bj(2026, 3, 2, 20, 4), 1) == (bj(2026, 3, 3, 17, 30), False)
+    # Monday 22:00 with three working days: Tue, Wed, Thu → Thursday 17:30 (it used to be Thursday 22:00).
+    assert cal.add_workdays(bj(2026, 3, 2, 22), 3) == (bj(2026, 3, 5, 17, 30), False)
+    # Before opening the same day counts from 08:30.
+    assert cal.add_workdays(bj(2026, 3, 3, 7), 1) == (bj(2026, 3, 3, 17, 30), False)
+    # 23:30 Friday in Beijing, or the same moment written in UTC: the close of Monday either way.
+    assert cal.add_workdays(bj(2026, 3, 6, 23, 30), 1) == (bj(2026, 3, 9, 17, 30), False)
+    utc = dt.datetime(2026, 3, 6, 16, 30, tzinfo=dt.UTC)  # Saturday 00:30 in Beijing
+    assert cal.add_workdays(utc, 1) == (bj(2026, 3, 9, 17, 30), False)
+    # Friday before the National Day's make-up Saturday: Fri Oct 9 late → the close of Sat Oct 10.
+    assert cal.add_workdays(bj(2026, 10, 9, 22), 1) == (bj(2026, 10, 10, 17, 30), False)
+    # Every working-day deadline of a whole week of starts, minute by minute at the hour, is in office hours.
+    start = bj(2026, 3, 2, 0)
+    for hour in range(24 * 7):
+        due, _ = cal.add_workdays(start + dt.timedelta(hours=hour, minutes=7), 2)
+        assert dt.time(8, 30) <= due.timetz().replace(tzinfo=None) <= dt.time(17, 30), due
 
 
 # --- working hours: 08:30–17:30 on working days, no lunch break modelled --------------------------------------------
@@ -208,7 +216,7 @@ def test_uncovered_year_is_monday_to_friday_and_estimated(cal: WorkCalendar) -> 
     assert cal.add_workdays(bj(2027, 1, 1), 1) == (bj(2027, 1, 4), True)
     assert cal.add_workdays(bj(2027, 3, 10), 5) == (bj(2027, 3, 17), True)
     assert cal.add_workdays(bj(2027, 3, 10), 0) == (bj(2027, 3, 10), True)
-    assert cal.add_workdays(bj(2027, 1, 2), 0) == (bj(2027, 1, 4, 9), True)  # Saturday → Monday 09:00
+    assert cal.add_workdays(bj(2027, 1, 2), 0) == (bj(2027, 1, 4, 8, 30), True)  # Saturday → Monday's opening
     assert cal.add_work_hours(bj(2027, 1, 1, 17), 1) == (bj(2027, 1, 4, 9), True)
 
 
@@ -260,7 +268,7 @@ def test_file_covers_2027(cal_2027: WorkCalendar) -> None:
     # Spring Festival: Fri Feb 5 → Mon Feb 15; Fri Feb 19 → Sat Feb 20 (make-up).
     assert cal_2027.add_workdays(bj(2027, 2, 5), 1) == (bj(2027, 2, 15), False)
     assert cal_2027.add_workdays(bj(2027, 2, 19), 1) == (bj(2027, 2, 20), False)
-    assert cal_2027.add_workdays(bj(2027, 2, 10, 15), 0) == (bj(2027, 2, 15, 9), False)
+    assert cal_2027.add_workdays(bj(2027, 2, 10, 15), 0) == (bj(2027, 2, 15, 8, 30), False)
     assert cal_2027.add_work_hours(bj(2027, 2, 5, 17), 1) == (bj(2027, 2, 15, 9), False)
     # The file does not change 2026's statutory schedule.
     assert cal_2027.add_workdays(bj(2026, 9, 30), 1) == (bj(2026, 10, 8), False)
@@ -280,8 +288,8 @@ def test_closed_days_of_a_street_and_its_communities(cal_2027: WorkCalendar) -> 
     # Wed Dec 30 + 3 for the street: Dec 31 closed → Jan 4, Jan 5, Jan 6; for the community Jan 5 too → Jan 7.
     assert cal_2027.add_workdays(bj(2026, 12, 30), 3, ("QH",)) == (bj(2027, 1, 6), False)
     assert cal_2027.add_workdays(bj(2026, 12, 30), 3, ("QH-01", "QH")) == (bj(2027, 1, 7), False)
-    # A report on the closed day counts from the next open day's 09:00.
-    assert cal_2027.add_workdays(bj(2026, 12, 31, 11), 0, ("QH",)) == (bj(2027, 1, 4, 9), False)
+    # A report on the closed day counts from the next open day's opening.
+    assert cal_2027.add_workdays(bj(2026, 12, 31, 11), 0, ("QH",)) == (bj(2027, 1, 4, 8, 30), False)
     assert cal_2027.add_work_hours(bj(2026, 12, 30, 17), 1, units=("QH",)) == (bj(2027, 1, 4, 9), False)
 
 

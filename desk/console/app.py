@@ -26,6 +26,7 @@ from desk.console.telegram_login import verified_id
 from desk.ledgers import LINE_LEDGERS, collect, plain_word, read_lines, table, text, to_bytes
 from domain.cases.model import CATEGORIES
 from domain.kernel.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from domain.kernel.i18n import say
 from domain.kernel.people import UserRef
 from domain.kernel.privacy import mask_personal_numbers
 from domain.kernel.time import CHINA_TZ, local
@@ -144,7 +145,10 @@ class Console:
         def word(key: str) -> str:
             return plain_word(key, locale)
 
-        html = self.env.get_template(name).render(t=t, word=word, session=session, request=request, **ctx)
+        def say_(v: object) -> str:
+            return say(v, locale)
+
+        html = self.env.get_template(name).render(t=t, word=word, say=say_, session=session, request=request, **ctx)
         response = HTMLResponse(html, status_code=status)
         response.headers["Content-Security-Policy"] = csp
         response.headers["X-Frame-Options"] = "DENY"
@@ -278,10 +282,9 @@ class Console:
                     )
                 action = str(form.get("action") or "")
                 rev = str(form.get("rev") or "0")
+                value = " ".join(x for x in (str(form.get("value") or ""), str(form.get("note") or "")) if x.strip())
                 try:
-                    await svc.browser.perform(
-                        session.user, number, action, int(rev) if rev.isdigit() else 0, str(form.get("value") or "")
-                    )
+                    await svc.browser.perform(session.user, number, action, int(rev) if rev.isdigit() else 0, value)
                     message = text(
                         "console.case.done", _locale(request), action=text(f"console.action.{action}", _locale(request))
                     )

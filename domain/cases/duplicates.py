@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from domain.cases.core import OPEN
+from domain.cases.lifecycle import OPEN
 from domain.cases.model import Case, Draft
 from domain.cases.ports import Cases, Drafts, Followers
 from domain.cases.service import CaseService
@@ -67,5 +67,5 @@ class DuplicateService:
         if case.reporter_id != user.id:
             await self.followers.add(case.id, user.id, self.case_service.clock())
         await self.drafts.delete(user.id)
-        await self.case_service.show(case, PostMode.UPDATE)
+        await self.case_service.post.show(case, PostMode.UPDATE)
         return case

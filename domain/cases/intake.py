@@ -15,10 +15,10 @@ from domain.cases.model import (
 )
 from domain.cases.ports import Cases, Drafts, Examples
 from domain.cases.service import CaseService
-from domain.cases.urgency import suggests_urgent
+from domain.cases.sla import Levels
+from domain.cases.urgency import hazards, suggests_urgent
 from domain.kernel.errors import Conflict, Invalid, NotFound
 from domain.kernel.events import MatterToFile
-from domain.kernel.notices import PostMode
 from domain.kernel.people import Role, User
 from domain.kernel.time import Clock, day_code
 from domain.org.geo import Location, valid_coordinates
@@ -67,6 +67,14 @@ class ReportService:
         draft = await self._draft(user)
         await self.drafts.save(draft)
         return draft
+
+    def emergency(self, text: str) -> list[tuple[str, str]]:
+        """Whom to call first if the text describes danger to life now (empty: no such danger)."""
+        return self.case_service.steps.rules.emergency.advice(hazards(text))
+
+    def promise(self, draft: Draft) -> Levels:
+        """The clocks an urgent report of this draft's category runs on (what the reporter is promised)."""
+        return self.case_service.clocks.policy.levels(draft.category or "other", True)
 
     def screen(self, text: str) -> None:
         """Refuse a message too long to keep, whatever it turns out to say (before it is classified)."""
@@ -202,7 +210,7 @@ class ReportService:
 
     async def file_matter(self, matter: MatterToFile) -> Case:
         """A matter raised on a fixed day becomes a case of the unit that recorded it (filed by its staff)."""
-        recorder = await self.case_service.people.get(matter.recorded_by)
+        recorder = await self.case_service.record.people.get(matter.recorded_by)
         assert recorder is not None
         draft = Draft(
             user_id=recorder.id,
@@ -259,7 +267,7 @@ class ReportService:
         if not draft.has_place or draft.unit_code is None:
             raise Invalid("draft_needs_place")
         category = draft.category or "other"
-        unit = await self.org.units.get(await self.case_service.handling_unit(draft.unit_code, category))
+        unit = await self.org.units.get(await self.case_service.steps.handling_unit(draft.unit_code, category))
         if unit is None:
             raise Invalid("draft_needs_place")
         now = self.clock()
@@ -293,6 +301,5 @@ class ReportService:
         await self.cases.add_event(
             CaseEvent(case.id, user.id, now, None, CaseState.NEW, "submit", None, draft.photo_file_id)
         )
-        await self.case_service.clocks.start(case)
-        await self.case_service.show(case, PostMode.NEW)
+        await self.case_service.open(case)
         return case, unit

@@ -178,6 +178,14 @@ class Deadline:
     next_at: datetime | None = None  # the next moment something is due (a reminder or the deadline)
     working: bool = False  # counted in working time: its reminders fall in office hours, not at night
 
+    def verdict(self, at: datetime) -> str:
+        """Met or missed for the action that stops this clock at `at`: decided against the due time at the moment
+        of the action, never by when a sweeper happened to run (time while paused does not count)."""
+        if self.state in ("met", "missed"):
+            return self.state
+        counted = self.paused_at if self.paused_at is not None and self.paused_at < at else at
+        return "met" if counted <= self.due_at else "missed"
+
 
 @dataclass
 class CaseEvent:

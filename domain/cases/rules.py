@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from domain.cases.sla import Policy, load_policy
+from domain.cases.urgency import EmergencyNumbers
 from domain.kernel.workdays import WorkCalendar
 from domain.org.model import Level
 
@@ -31,3 +32,5 @@ class CaseRules:
     # Deadlines: the service-level policy and the working-day calendar.
     policy: Policy = field(default_factory=default_policy)
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    # Danger to life: whom to call first (an office sets its gas company's line).
+    emergency: EmergencyNumbers = field(default_factory=EmergencyNumbers)

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from domain.cases.model import CATEGORIES
+from domain.kernel.notices import Phrase
 from domain.kernel.workdays import WorkCalendar
 
 DEFAULT_POLICY = Path(__file__).with_name("sla.yml")
@@ -59,7 +60,11 @@ class Duration:
             return start + dt.timedelta(hours=self.amount), False
         if self.unit == "working_hours":
             return calendar.add_work_hours(start, self.amount, office, units)
-        return calendar.add_workdays(start, int(self.amount), units)
+        return calendar.add_workdays(start, int(self.amount), units, office)
+
+    def words(self) -> Phrase:
+        """The duration as people read it (10 分钟, 1 个工作日)."""
+        return Phrase(f"duration.{self.unit}", {"n": f"{self.amount:g}"})
 
     def __str__(self) -> str:
         return f"{self.amount:g} {self.unit.replace('_', ' ')}"

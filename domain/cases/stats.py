@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 
 from domain.cases.model import Case, CaseState, Deadline
 from domain.cases.ports import Calls, Cases, Deadlines, Followers, RateSnapshots
+from domain.kernel.hours import QuietHours
 from domain.kernel.markers import Markers
 from domain.kernel.notices import Audience, Notice, Notices
 from domain.kernel.people import PeopleService, User
@@ -109,6 +110,11 @@ class WorkerStats:
         return Rates.share(self.resolved_in_time, self.resolved)
 
 
+# The steps that carry a rating (the reporter's, or a phone follow-up's), and the ratings they can carry.
+RATED = ("rate", "reopen", "follow_up")
+RATINGS = ("satisfied", "basic", "unsatisfied")
+
+
 def month_bounds(label: str) -> tuple[datetime, datetime]:
     """[start, end) of a month like 2026-11 in Beijing time."""
     year, month = (int(x) for x in label.split("-"))
@@ -167,7 +173,9 @@ class StatsService:
         notices: Notices,
         clock: Clock,
         snapshots: RateSnapshots | None = None,
+        quiet: QuietHours | None = None,
     ) -> None:
+        self.quiet = quiet or QuietHours()
         self.snapshots = snapshots
         self.cases = cases
         self.deadlines = deadlines
@@ -283,13 +291,22 @@ class StatsService:
         out: dict[int, WorkerStats] = {}
         round_start: dict[int, datetime] = {}
         claimed_at: dict[int, datetime] = {}
+        # Each round's rating belongs to that round's resolver, counted once (a reopened case has two rounds).
+        resolver: dict[int, WorkerStats | None] = {}
         for e in sorted(events, key=lambda e: e.at):
             case = cases[e.case_id]
             if e.action in ("submit", "reopen"):
                 round_start[case.id] = e.at
+            if e.action in RATED and e.note:
+                verdict = e.note.partition(" ")[0]
+                rated = resolver.pop(case.id, None)
+                if rated is not None and verdict in RATINGS:
+                    rated.ratings[verdict] += 1
             if e.actor_id is None or not start <= local(e.at) < end:
                 if e.action == "claim":
                     claimed_at[case.id] = e.at
+                if e.action == "resolve":
+                    resolver[case.id] = None  # resolved in another month: its rating is that month's
                 continue
             if e.action not in ("claim", "resolve"):
                 continue
@@ -303,13 +320,12 @@ class StatsService:
                 w.claim_minutes.append((e.at - round_start.get(case.id, case.created_at)).total_seconds() / 60)
             else:
                 w.resolved += 1
+                resolver[case.id] = w
                 if case.id in claimed_at:
                     w.resolve_minutes.append((e.at - claimed_at[case.id]).total_seconds() / 60)
                 due = [d for d in clocks if d.case_id == case.id and d.kind == "resolve" and d.started_at <= e.at]
                 if due and e.at <= max(due, key=lambda d: d.started_at).due_at:
                     w.resolved_in_time += 1
-                if case.rating is not None:
-                    w.ratings[case.rating.value] += 1
         return sorted(out.values(), key=lambda w: (-w.resolved, -w.claimed, w.name))
 
     async def may_see(self, user: User, code: str) -> bool:
@@ -319,8 +335,8 @@ class StatsService:
     async def post_monthly(self) -> list[str]:
         """On the 1st (or the first days after), last month's comparison in each community and street group."""
         now = self.clock()
-        if local(now).day > 7:
-            return []
+        if local(now).day > 7 or self.quiet.contains(now):
+            return []  # never at night: the month's figures wait for the morning
         _, _, label = previous_month(now)
         if await self.markers.seen(f"stats:{label}"):
             return []  # every sweep of the first week passes here: one read once the month is posted

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from domain.kernel.notices import Phrase, Word
+from domain.kernel.time import local
 
 DEFAULT_LOCALE = "zh-CN"
 LOCALES = ("zh-CN", "en")
@@ -81,3 +85,15 @@ def memo(key: str, locale: str | None = None, **params: object) -> str:
     """A plain-text record line in the office's language (a ledger reason), from the vocabulary."""
     template = WORDS.template(key, locale) or key
     return template.format(**params)
+
+
+def say(v: object, locale: str | None = None) -> str:
+    """A word, a phrase of the vocabulary (with its parameters) or a plain value as plain text in a locale."""
+    if isinstance(v, Word):
+        return word(v.key, locale)
+    if isinstance(v, Phrase):
+        template = WORDS.template(v.key, locale) or v.key
+        return template.format_map({k: say(p, locale) for k, p in v.params.items()}) if v.params else template
+    if isinstance(v, datetime):
+        return local(v).strftime("%Y-%m-%d %H:%M")
+    return "" if v is None else str(v)

@@ -115,6 +115,8 @@ class Notice:
     in_reply_to: str | None = None
     # Where to say it instead when a person cannot be reached privately (e.g. the group the case is in).
     fallback: Audience | None = None
+    # Danger to life: it may wake people (the quiet hours do not hold it back).
+    urgent: bool = False
 
 
 class Notices(Protocol):

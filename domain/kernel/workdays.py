@@ -27,6 +27,8 @@ import yaml
 
 from domain.kernel.time import CHINA_TZ
 
+OFFICE_HOURS = (dt.time(8, 30), dt.time(17, 30))
+
 
 class CalendarFileError(ValueError):
     """The extra calendar file is wrong; the message lists every problem."""
@@ -162,42 +164,56 @@ class WorkCalendar:
         """Whether any day between two moments falls in a year nobody knows the schedule of."""
         return any(self.coverage(y).estimated for y in range(start.year, end.year + 1))
 
-    def add_workdays(self, start: dt.datetime, n: int, units: tuple[str, ...] = ()) -> tuple[dt.datetime, bool]:
-        """The same time of day N working days after `start` (Beijing time), and whether it is estimated.
+    def add_workdays(
+        self,
+        start: dt.datetime,
+        n: int,
+        units: tuple[str, ...] = (),
+        office: tuple[dt.time, dt.time] = OFFICE_HOURS,
+    ) -> tuple[dt.datetime, bool]:
+        """N working days of office time after `start`, and whether it is estimated.
 
-        A report made on a day off counts from the next working day's start of business, as offices do.
+        Started inside office hours, it is the same time of day N working days later; started outside them (the
+        evening, a day off), the time counts from the next opening and ends at the close of the Nth working
+        day: a working-time deadline always falls inside office hours, never at night.
         """
-        local = start.astimezone(CHINA_TZ)
-        day = local.date()
-        if not self.is_workday(day, units):
-            while not self.is_workday(day, units):
-                day += dt.timedelta(days=1)
-            local = dt.datetime.combine(day, dt.time(9, 0), CHINA_TZ)
-        counted = 0
-        while counted < n:
-            day += dt.timedelta(days=1)
+        day = dt.datetime.combine(dt.date(2000, 1, 3), office[1]) - dt.datetime.combine(dt.date(2000, 1, 3), office[0])
+        return self.add_work_hours(start, n * day.total_seconds() / 3600, office, units)
+
+    def _office_spans(
+        self, start: dt.datetime, end: dt.datetime, office: tuple[dt.time, dt.time], units: tuple[str, ...]
+    ) -> list[tuple[dt.datetime, dt.datetime]]:
+        spans: list[tuple[dt.datetime, dt.datetime]] = []
+        day, last = start.astimezone(CHINA_TZ).date(), end.astimezone(CHINA_TZ).date()
+        while day <= last and len(spans) < 15_000:
             if self.is_workday(day, units):
-                counted += 1
-        due = dt.datetime.combine(day, local.timetz())
-        return due, self.estimated(local, due)
+                begin = max(start, dt.datetime.combine(day, office[0], CHINA_TZ))
+                finish = min(end, dt.datetime.combine(day, office[1], CHINA_TZ))
+                if begin < finish:
+                    spans.append((begin, finish))
+            day += dt.timedelta(days=1)
+        return spans
+
+    def office_time(
+        self,
+        start: dt.datetime,
+        end: dt.datetime,
+        office: tuple[dt.time, dt.time] = OFFICE_HOURS,
+        units: tuple[str, ...] = (),
+    ) -> dt.timedelta:
+        """How much office time (on working days) lies between two moments."""
+        return sum((b - a for a, b in self._office_spans(start, end, office, units)), dt.timedelta())
 
     def office_point(
         self,
         start: dt.datetime,
         end: dt.datetime,
         share: float,
-        office: tuple[dt.time, dt.time] = (dt.time(8, 30), dt.time(17, 30)),
+        office: tuple[dt.time, dt.time] = OFFICE_HOURS,
+        units: tuple[str, ...] = (),
     ) -> dt.datetime:
         """The moment `share` of the office time between start and end has passed (wall time if there is none)."""
-        spans: list[tuple[dt.datetime, dt.datetime]] = []
-        day, last = start.astimezone(CHINA_TZ).date(), end.astimezone(CHINA_TZ).date()
-        while day <= last and len(spans) < 3660:
-            if self.is_workday(day):
-                begin = max(start, dt.datetime.combine(day, office[0], CHINA_TZ))
-                finish = min(end, dt.datetime.combine(day, office[1], CHINA_TZ))
-                if begin < finish:
-                    spans.append((begin, finish))
-            day += dt.timedelta(days=1)
+        spans = self._office_spans(start, end, office, units)
         total = sum((b - a for a, b in spans), dt.timedelta())
         if not total:
             return start + (end - start) * share
@@ -212,7 +228,7 @@ class WorkCalendar:
         self,
         start: dt.datetime,
         hours: float,
-        office: tuple[dt.time, dt.time] = (dt.time(8, 30), dt.time(17, 30)),
+        office: tuple[dt.time, dt.time] = OFFICE_HOURS,
         units: tuple[str, ...] = (),
     ) -> tuple[dt.datetime, bool]:
         """The moment `hours` of office time (on working days) after `start`, and whether it is estimated."""
@@ -220,7 +236,7 @@ class WorkCalendar:
         local = start.astimezone(CHINA_TZ)
         day = local.date()
         cursor = local
-        for _ in range(3660):  # ten years of days at most
+        for _ in range(15_000):  # forty years of days at most (a policy allows up to 10,000 working days)
             if self.is_workday(day, units):
                 opens = dt.datetime.combine(day, office[0], CHINA_TZ)
                 closes = dt.datetime.combine(day, office[1], CHINA_TZ)
@@ -233,4 +249,4 @@ class WorkCalendar:
                     remaining -= available
             day += dt.timedelta(days=1)
             cursor = dt.datetime.combine(day, dt.time(0, 0), CHINA_TZ)
-        raise ValueError("working hours beyond ten years")
+        raise ValueError("working hours beyond forty years")

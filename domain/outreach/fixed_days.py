@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import zlib
 from pathlib import Path
 
 import yaml
 
 from domain.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from domain.kernel.events import EventBus, MatterToFile
+from domain.kernel.hours import QuietHours
 from domain.kernel.markers import Markers
 from domain.kernel.notices import Action, Audience, Notice, Notices, Word
 from domain.kernel.people import User
@@ -106,7 +108,9 @@ class FixedDayService:
         notices: Notices,
         events: EventBus,
         clock: Clock,
+        quiet: QuietHours | None = None,
     ) -> None:
+        self.quiet = quiet or QuietHours()
         self.schedule = schedule
         self.records = records
         self.org = org
@@ -117,8 +121,13 @@ class FixedDayService:
         self.clock = clock
 
     async def remind(self) -> int:
-        """Post reminders that are due (the evening before, the morning of), each once per unit and day."""
+        """Post reminders that are due (the evening before, the morning of), each once per unit and day.
+
+        Never in the quiet hours: a reminder not posted by then is not posted (tomorrow's "today" would be wrong),
+        and a group bound later the same day still gets that day's reminder."""
         now = local(self.clock())
+        if self.quiet.contains(now):
+            return 0
         sent = 0
         for fixed in self.schedule:
             for which, day, at in (
@@ -128,24 +137,31 @@ class FixedDayService:
                 if not occurs(fixed, day, self.calendar):
                     continue
                 moment = dt.datetime.combine(day - dt.timedelta(days=1) if which == "eve" else day, at, CHINA_TZ)
-                done = f"fixed:{fixed.key}:{day.isoformat()}:{which}"
-                # Every sweep of the day passes here: one read once all units were reminded, not one write each.
-                if now < moment or await self.markers.seen(done):
+                if now < moment:
                     continue
-                for level in fixed.levels:
-                    for unit in await self.org.of_level(level):
-                        if not await self.org.has_group(unit.code):
-                            continue
-                        if not await self.markers.claim(f"fixed:{fixed.key}:{day.isoformat()}:{which}:{unit.code}"):
-                            continue
-                        await self.notices.emit(
-                            Notice(
-                                f"fixed.{which}",
-                                Audience.unit(unit.code),
-                                {"day": Word(f"fixed_day.{fixed.key}"), "date": day.isoformat(), "key": fixed.key},
-                            )
+                units = [
+                    u
+                    for level in fixed.levels
+                    for u in await self.org.of_level(level)
+                    if await self.org.has_group(u.code)
+                ]
+                # Every sweep of the day passes here: one read once these groups were reminded, not one write each;
+                # a group bound since makes a new set, so it is reminded too.
+                groups = zlib.crc32(",".join(sorted(u.code for u in units)).encode())
+                done = f"fixed:{fixed.key}:{day.isoformat()}:{which}:{groups:08x}"
+                if await self.markers.seen(done):
+                    continue
+                for unit in units:
+                    if not await self.markers.claim(f"fixed:{fixed.key}:{day.isoformat()}:{which}:{unit.code}"):
+                        continue
+                    await self.notices.emit(
+                        Notice(
+                            f"fixed.{which}",
+                            Audience.unit(unit.code),
+                            {"day": Word(f"fixed_day.{fixed.key}"), "date": day.isoformat(), "key": fixed.key},
                         )
-                        sent += 1
+                    )
+                    sent += 1
                 await self.markers.claim(done)
         return sent
 

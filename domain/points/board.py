@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from domain.kernel.hours import QuietHours
 from domain.kernel.markers import Markers
 from domain.kernel.notices import Audience, Notice, Notices
 from domain.kernel.people import PeopleService
@@ -24,7 +25,9 @@ class BoardService:
         notices: Notices,
         clock: Clock,
         rules: PointsRules,
+        quiet: QuietHours | None = None,
     ) -> None:
+        self.quiet = quiet or QuietHours()
         self.ledger = ledger
         self.org = org
         self.people = people
@@ -37,8 +40,8 @@ class BoardService:
         """Post last month's boards that are not posted yet; returns the community codes posted to."""
         now = self.clock()
         # Posted on the 1st; a bot that was down then catches up within the first days, never later.
-        if local(now).day > self.rules.board_catch_up_days:
-            return []
+        if local(now).day > self.rules.board_catch_up_days or self.quiet.contains(now):
+            return []  # never at night: a board due then waits for the morning
         start, end, label = previous_month(now)
         posted = []
         for unit in await self.org.of_level(Level.COMMUNITY):
@@ -47,6 +50,8 @@ class BoardService:
             if not await self.markers.claim(f"board:{label}:{unit.code}"):
                 continue
             top = await self.ledger.top_earners(unit.code, start, end, self.rules.board_top_n)
+            if not top:
+                continue  # nobody earned points: an empty board is not a board
             entries = []
             for user_id, points in top:
                 person = await self.people.get(user_id)

@@ -4,24 +4,23 @@ a person may take on it now — the same lifecycle table the chat buttons come f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from domain.cases import lifecycle
-from domain.cases.departments import WhistleService
 from domain.cases.model import CATEGORIES, Case, Deadline
-from domain.cases.service import CaseService
-from domain.kernel.errors import Forbidden, Invalid, NotFound
+from domain.cases.timeline import Step
+from domain.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from domain.kernel.people import User
 from domain.kernel.privacy import mask_personal_numbers
+from domain.kernel.time import Clock
 from domain.org.access import ConsoleAccess
 from domain.org.model import Level, Unit
+from domain.org.service import OrgService
 from domain.reporting.model import CaseFilter
-from domain.reporting.ports import Requests
+from domain.reporting.ports import CaseDesk, Requests
 
 PAGE_MAX = 200
-# What the console can do; resolving takes its note with it, a note and urgency are extra to the table.
-CONSOLE_ACTIONS = ("claim", "onsite", "resolve", "reject", "dispatch", "recategorize", "escalate", "merge")
-EXTRA_ACTIONS = ("note", "whistle", "urgent", "normal")
+# What a desk never takes by hand: the reporter's verdicts (theirs alone) and the sweeper's own rows.
+NOT_AT_DESK = frozenset({"rate", "reopen", "climb", "supervise", "overdue", "remind_rating", "close_unrated"})
 
 
 @dataclass(frozen=True)
@@ -31,17 +30,6 @@ class CasePage:
     cases: list[Case]
     next_before: int | None
     overdue: set[int] = field(default_factory=set)
-
-
-@dataclass(frozen=True)
-class Step:
-    """One step of a case's story as staff read it (the reporter only by role)."""
-
-    at: datetime
-    action: str
-    who: str | None
-    note: str | None
-    photo: str | None
 
 
 @dataclass(frozen=True)
@@ -57,6 +45,7 @@ class CaseDetail:
     calls: list[tuple[str, str, str]]
     followers: int
     actions: list[str]
+    needs: dict[str, str]
     departments: list[Unit]
     grids: list[Unit]
     claimants: list[User] = field(default_factory=list)
@@ -65,12 +54,14 @@ class CaseDetail:
 class CaseBrowser:
     """Cases for the console: scope, search, details, actions."""
 
-    def __init__(self, requests: Requests, cases: CaseService, whistle: WhistleService, access: ConsoleAccess) -> None:
+    def __init__(
+        self, requests: Requests, cases: CaseDesk, org: OrgService, access: ConsoleAccess, clock: Clock
+    ) -> None:
         self.requests = requests
         self.cases = cases
-        self.whistle = whistle
+        self.org = org
         self.access = access
-        self.org = cases.org
+        self.clock = clock
 
     async def search(self, actor: User, f: CaseFilter) -> CasePage:
         """Cases within the person's units (one unit and below if asked), newest first."""
@@ -87,84 +78,56 @@ class CaseBrowser:
         if any(c not in CATEGORIES for c in f.categories):
             raise Invalid("bad_filter")
         limit = max(1, min(f.limit, PAGE_MAX))
-        found = await self.requests.browse(f, units, limit + 1, self.cases.clock())
+        found = await self.requests.browse(f, units, limit + 1, self.clock())
         page = found[:limit]
         overdue = await self.requests.overdue_among([c.id for c in page])
         return CasePage(page, page[-1].id if len(found) > limit else None, overdue)
 
     async def _visible(self, actor: User, number: str) -> Case:
-        case = await self.cases.cases.by_number(number.strip().upper()[:32])
-        if case is None:
-            raise NotFound("case_number_unknown", number=number[:32])
-        if not self.cases.people.is_admin(actor) and not await self.org.may_handle(actor, case.unit_code):
-            origin = case.origin_unit or case.unit_code
-            if not await self.org.may_handle(actor, origin):
-                raise Forbidden("not_your_case")
+        try:
+            case = await self.cases.by_number(number)
+        except Conflict:
+            raise NotFound("case_number_unknown", number=number[:32]) from None
+        if not await self.cases.may_see(case, actor):
+            raise Forbidden("not_your_case")
         return case
 
     async def detail(self, actor: User, number: str) -> CaseDetail:
         """One case: its story, clocks, departments and what this person may do now."""
         case = await self._visible(actor, number)
         unit = await self.org.get(case.unit_code)
-        names: dict[int, str] = {}
-        steps = []
-        for e in await self.cases.cases.events(case.id):
-            who = None
-            if e.actor_id is not None and e.actor_id != case.reporter_id:
-                if e.actor_id not in names:
-                    person = await self.cases.people.get(e.actor_id)
-                    names[e.actor_id] = person.display_name if person else "?"
-                who = names[e.actor_id]
-            note = mask_personal_numbers(e.note) if e.note and e.actor_id == case.reporter_id else e.note
-            steps.append(Step(e.at, e.action, who, note, e.photo_file_id))
         unit_names = {u.code: u.name for u in await self.org.all()}
-        calls = [
-            (unit_names.get(c.department, c.department), c.state, c.note)
-            for c in await self.cases.calls.of_case(case.id)
-        ]
-        actors = await self.cases.actors(case, actor)
-        table = lifecycle.allowed(case, unit.level, actors)
-        actions = [a for a in CONSOLE_ACTIONS if a in table]
-        if lifecycle.Actor.HANDLER in actors and case.state.value in ("new", "claimed", "on_site"):
-            actions += ["note", "urgent" if not case.urgent else "normal"]
-            if unit.level in (Level.COMMUNITY, Level.STREET):
-                actions.append("whistle")
-        grids = await self.org.below(unit.code, Level.GRID) if "dispatch" in actions else []
+        calls = [(unit_names.get(c.department, c.department), c.state, c.note) for c in await self.cases.calls_of(case)]
+        # Claiming for someone is the claim form's choice of person, not an action of its own.
+        actions = [a for a in await self.cases.actions_for(case, actor) if a not in NOT_AT_DESK and a != "assign"]
+        needs = {a: lifecycle.RULES[a].needs.value for a in actions}
         origin = case.origin_unit or case.unit_code
         return CaseDetail(
             case=case,
             unit=unit,
             origin=unit_names.get(origin, origin),
             description=mask_personal_numbers(case.description),
-            steps=steps,
-            clocks=await self.cases.deadlines.of_cases([case.id]),
+            steps=await self.cases.story(case),
+            clocks=await self.cases.clocks_of(case),
             calls=calls,
-            followers=len(await self.cases.followers.of_case(case.id)),
+            followers=len(await self.cases.followers_of(case)),
             actions=actions,
-            departments=await self.whistle.departments() if "whistle" in actions else [],
-            grids=grids,
-            claimants=await self.cases.claimants(case) if "claim" in actions else [],
+            needs=needs,
+            departments=await self.org.of_level(Level.DEPARTMENT) if "whistle" in actions else [],
+            grids=await self.org.below(unit.code, Level.GRID) if "dispatch" in actions else [],
+            claimants=await self.cases.claimants(case) if {"claim", "reassign"} & set(actions) else [],
         )
 
     async def perform(self, actor: User, number: str, action: str, rev: int, value: str) -> Case:
         """Take an action from the console; the same rules and messages as in chat, and an audit line."""
         case = await self._visible(actor, number)
         value = value.strip()
-        if action == "resolve":
-            done = await self.cases.resolve_now(case.id, rev, actor, value)
-        elif action == "note":
-            done = await self.cases.add_note(case.id, actor, value)
-        elif action == "whistle":
-            await self.whistle.call(case.id, value, actor)
-            done = case
-        elif action in ("urgent", "normal"):
-            done = await self.cases.set_urgency(case.id, action == "urgent", actor, value)
-        elif action == "merge":
-            into = await self.cases.by_number(value)
-            done = await self.cases.act(case.id, action, rev, actor, str(into.id))
-        elif action in CONSOLE_ACTIONS:
-            done = await self.cases.act(case.id, action, rev, actor, value)
-        else:
+        if action in NOT_AT_DESK or lifecycle.rule(action) is None:
             raise Invalid("unknown_action")
+        if action == "claim" and value:
+            action = "assign"  # claimed for a worker who phoned in
+        if action == "merge":
+            value = str((await self.cases.by_number(value)).id)
+        done = await self.cases.act(case.id, action, rev, actor, value)
         await self.access.record(actor, f"case.{action}", case.number, value)
         return done

@@ -134,6 +134,7 @@ class UpdateLine:
     state: str
     at: datetime
     note: str | None
+    detail: object = None  # the step's detail in words, as far as the public may read it
 
 
 @dataclass(frozen=True)

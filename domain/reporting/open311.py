@@ -7,15 +7,18 @@ client system (shown as 外部系统, never by name).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 from datetime import datetime, timedelta
 
 from domain.cases.intake import ReportService
 from domain.cases.model import CATEGORIES
+from domain.cases.timeline import detail
 from domain.kernel.errors import Conflict, Forbidden, Invalid
 from domain.kernel.people import People, PeopleService, Role, User, UserRef
 from domain.kernel.time import Clock
+from domain.org.ports import Units
 from domain.reporting.model import ApiClient, RequestLine, RequestQuery, UpdateLine
 from domain.reporting.ports import ApiKeys, Requests
 
@@ -30,6 +33,20 @@ def key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+# What other systems may read of a step besides its name: the outcome, a category change, a rating (never what
+# a resident said), where it went. Staff's own notes, reasons and department notes stay inside.
+PUBLIC_DETAILS = frozenset({"resolve", "recategorize", "rate", "reopen", "follow_up", "merge", "merged_in", "dispatch"})
+
+
+def public_detail(u: UpdateLine, units: dict[str, str]) -> object:
+    """A step's detail as the public may read it (None: nothing beyond its name)."""
+    if u.action not in PUBLIC_DETAILS or not u.note:
+        return None
+    if u.action in ("rate", "reopen", "follow_up"):
+        return detail(u.action, u.note.partition(" ")[0], units)
+    return detail(u.action, u.note, units, by_reporter=True)  # a number in a note is masked for the public
+
+
 class Open311Service:
     """Requests in and out for other systems."""
 
@@ -42,7 +59,9 @@ class Open311Service:
         reports: ReportService,
         clock: Clock,
         per_minute: int,
+        units: Units | None = None,
     ) -> None:
+        self.units = units
         self.requests = requests
         self.keys = keys
         self.people = people
@@ -125,4 +144,6 @@ class Open311Service:
         start = start or end - timedelta(days=1)
         if start > end or end - start > DEFAULT_SPAN:
             raise Invalid("date_range")
-        return await self.requests.updates(start, end, MAX_RESULTS)
+        lines = await self.requests.updates(start, end, MAX_RESULTS)
+        units = {u.code: u.name for u in await self.units.all()} if self.units is not None else {}
+        return [dataclasses.replace(u, detail=public_detail(u, units)) for u in lines]

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from domain.cases.model import Case
+from domain.cases.model import Case, Deadline, DepartmentCall
+from domain.cases.timeline import Step
+from domain.kernel.people import User
 from domain.reporting.model import (
     ActivityLine,
     ApiClient,
@@ -64,3 +66,27 @@ class ApiKeys(Protocol):
     async def revoke(self, name: str) -> bool: ...
 
     async def all(self) -> list[ApiClient]: ...
+
+
+class CaseDesk(Protocol):
+    """What a desk needs of the case lifecycle: the same table, actions and story the chat has."""
+
+    async def by_number(self, number: str) -> Case: ...
+
+    async def actions_for(self, case: Case, user: User) -> list[str]: ...
+
+    async def act(
+        self, case_id: int, action: str, rev: int, actor: User | None, value: str = "", photo: str | None = None
+    ) -> Case: ...
+
+    async def claimants(self, case: Case) -> list[User]: ...
+
+    async def story(self, case: Case) -> list[Step]: ...
+
+    async def clocks_of(self, case: Case) -> list[Deadline]: ...
+
+    async def calls_of(self, case: Case) -> list[DepartmentCall]: ...
+
+    async def followers_of(self, case: Case) -> list[int]: ...
+
+    async def may_see(self, case: Case, user: User) -> bool: ...

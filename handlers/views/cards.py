@@ -61,8 +61,10 @@ def case_card(params: Mapping[str, object], locale: str, above: str | None = Non
         lines.append(t("case.fallback_line", locale))
     created = p.get("created_at")
     state = t("case.state_line", locale, state=p.get("status") or p["state"])
-    if p.get("actor"):
-        state = Markup(state + " · " + value(p["actor"], locale))
+    if p.get("holder"):
+        held = p.get("held_since")
+        since = t("case.held_since", locale, since=local_time(held)[5:]) if isinstance(held, datetime) else ""
+        state = Markup(state + " · " + value(p["holder"], locale) + since)
     lines += [
         t("case.time_line", locale, time=local_time(created) if isinstance(created, datetime) else ""),
         t("case.reporter_line", locale, role=p["role"]),
@@ -74,6 +76,8 @@ def case_card(params: Mapping[str, object], locale: str, above: str | None = Non
     if p.get("departments"):
         items = [t("case.department_item", locale, name=n, state=s) for n, s in p["departments"]]  # type: ignore[attr-defined]
         lines.append(t("case.departments_line", locale, departments=Markup("、".join(items))))
+    if p.get("department_note"):
+        lines.append(t("case.department_note_line", locale, note=clip_plain(str(p["department_note"]), 200)))
     if above:
         lines.append(t("case.posted_above", locale, unit=above))
     if "note" in p:

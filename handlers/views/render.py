@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from domain.cases.stats import Rates
-from domain.kernel.notices import Action, Notice, PostMode
+from domain.kernel.notices import Action, Notice, PostMode, Word
 from handlers.callbacks import ActCb, BroadcastCb, CallCb, CaseCb, FixCb, OfferCb, OrdCb, RateCb, VolCb, WhistleCb
 from handlers.i18n import Markup, plain, t
 from handlers.views.audience import Recipient, ViewContext
@@ -14,7 +14,8 @@ from handlers.views.messages import Button, TgMessage, rows
 
 # Case actions as the buttons on a group post call them (the callback data predates the table's names).
 _CASE_BUTTON = {"claim": "claim", "onsite": "onsite", "resolve": "resolve", "reject": "reject",
-                "dispatch": "dispatch", "recategorize": "recat"}  # fmt: skip
+                "dispatch": "dispatch", "recategorize": "recat", "takeover": "takeover", "reassign": "reassign",
+                "urge": "urge"}  # fmt: skip
 
 
 def button(action: Action, locale: str) -> Button:
@@ -176,7 +177,11 @@ async def _fixed_recorded(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessa
 async def _broadcast_report(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
     p = n.params
     failures = list(p.get("failures") or [])  # type: ignore[call-overload]
-    items = Markup("；".join(t("broadcast.failure_item", to.locale, name=a, reason=b) for a, b in failures))
+    items = Markup(
+        "；".join(
+            t("broadcast.failure_item", to.locale, name=a, reason=Word(f"broadcast_failure.{b}")) for a, b in failures
+        )
+    )
     text = t("notice.broadcast.report", to.locale, sent=p["sent"], failed=p["failed"], failures=items)
     return TgMessage(to.chat_id, text)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from domain.cases.model import CATEGORIES, Case, CaseEvent, Draft
-from domain.kernel.notices import Word
+from domain.cases.model import CATEGORIES, Case, Draft
+from domain.cases.sla import Levels
+from domain.cases.timeline import Step
+from domain.kernel.notices import Phrase, Word
 from domain.org.model import Unit
 from handlers.callbacks import ClarifyCb, DraftCb, MyCaseCb
 from handlers.i18n import Markup, local_time, plain, t, value
@@ -45,7 +47,25 @@ def category_buttons(locale: str, only: list[str] | None = None) -> list[list[Bu
     return rows([Button(plain(f"category.{c}", locale), DraftCb(a="cat", v=c).pack()) for c in only or CATEGORIES], 3)
 
 
-def draft_status(chat_id: int, draft: Draft, unit: Unit | None, locale: str, fallback: bool) -> TgMessage:
+def emergency(chat_id: int, advice: list[tuple[str, str]], locale: str) -> TgMessage:
+    """Danger to life: whom to call first, before anything else."""
+    items = [t("emergency.item", locale, service=Word(f"emergency.{s}"), number=n) for s, n in advice]
+    return TgMessage(chat_id, t("emergency.first", locale, numbers=Markup("、".join(items))))
+
+
+def promise(levels: Levels) -> Phrase:
+    """What an urgent report is promised, from the policy in force (1 分钟内接单、10 分钟内到场)."""
+    parts = [
+        Phrase(f"promise.{kind}", {"d": d.words()})
+        for kind in ("claim", "on_site", "resolve")
+        if (d := levels.get(kind)) is not None
+    ][:2]
+    return Phrase("promise.join", {"a": parts[0], "b": parts[1]}) if len(parts) == 2 else parts[0]
+
+
+def draft_status(
+    chat_id: int, draft: Draft, unit: Unit | None, locale: str, fallback: bool, urgent: Levels | None = None
+) -> TgMessage:
     """What the draft has and what it still needs, with the next buttons."""
     lines = [t("draft.header", locale)]
     if draft.text:
@@ -61,8 +81,8 @@ def draft_status(chat_id: int, draft: Draft, unit: Unit | None, locale: str, fal
         lines.append(t("draft.category", locale, category=Word(f"category.{draft.category}")))
     if draft.place_hint:
         lines.append(t("draft.place_hint", locale, place=draft.place_hint))
-    if draft.urgent:
-        lines.append(t("draft.urgent_line", locale))
+    if draft.urgent and urgent is not None:
+        lines.append(t("draft.urgent_line", locale, promise=promise(urgent)))
     if draft.candidates and draft.text:
         lines.append(t("draft.unsure_category", locale))
         return TgMessage(
@@ -158,21 +178,12 @@ def my_cases(chat_id: int, cases: list[Case], locale: str) -> TgMessage:
     return TgMessage(chat_id, t("mine.header", locale, n=len(cases)), buttons=buttons)
 
 
-def event_note(e: CaseEvent, locale: str) -> Markup | None:
-    """The note of a timeline entry, with the codes the domain keeps named in the reader's language."""
-    if not e.note:
-        return None
-    # Older entries kept words instead of codes; they are shown as they were written.
-    if e.action in ("rate", "reopen") and e.note in ("satisfied", "basic", "unsatisfied"):
-        return value(Word(f"rating.{e.note}"), locale)
-    if e.action == "recategorize" and "→" in e.note:
-        old, new = e.note.split("→", 1)
-        if old in CATEGORIES and new in CATEGORIES:
-            return t("case.change", locale, old=Word(f"category.{old}"), new=Word(f"category.{new}"))
-    return value(clip_plain(e.note, 200), locale)
+# What a reporter reads of a step besides what happened: the outcome and their own verdicts, never staff's
+# internal notes or names.
+REPORTER_DETAILS = frozenset({"resolve", "rate", "reopen", "follow_up", "recategorize", "overdue", "merge", "pause"})
 
 
-def timeline(chat_id: int, case: Case, events: list[CaseEvent], locale: str) -> TgMessage:
+def timeline(chat_id: int, case: Case, steps: list[Step], locale: str) -> TgMessage:
     """One case and its history."""
     description = case.description or plain(f"category.{case.category}", locale)
     lines: list[str] = [
@@ -184,10 +195,10 @@ def timeline(chat_id: int, case: Case, events: list[CaseEvent], locale: str) -> 
     if case.lat is not None and case.lon is not None:
         lines.append(map_link(case.lat, case.lon, locale))
     lines.append(t("mine.timeline", locale))
-    for e in events:
-        line = f"· {local_time(e.at)} {value(Word(f'action.{e.action}'), locale)}"
-        note = event_note(e, locale)
-        if note:
-            line += f"：{note}"
+    for step in steps:
+        line = f"· {local_time(step.at)} {value(step.what, locale)}"
+        if step.detail is not None and step.action in REPORTER_DETAILS:
+            shown = step.detail if not isinstance(step.detail, str) else clip_plain(step.detail, 200)
+            line += f"：{value(shown, locale)}"
         lines.append(line)
     return TgMessage(chat_id, "\n".join(lines))

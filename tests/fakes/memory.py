@@ -11,7 +11,7 @@ from domain.cases.model import Case, CaseEvent, CaseState, Deadline, DepartmentC
 from domain.kernel.awaiting import Awaiting
 from domain.kernel.notices import NoticeLog
 from domain.kernel.people import Role, User, UserRef
-from domain.org.model import ChannelRef, Level, Unit
+from domain.org.model import AuditEntry, ChannelRef, Level, Unit
 from domain.points.model import LedgerEntry
 from domain.services import Ports, Rules, Services
 from domain.volunteering.activity_file import ActivitySpec
@@ -494,8 +494,13 @@ class Ledger:
         raise NotImplementedError
 
     async def top_earners(self, community: str, since: datetime, until: datetime, n: int) -> list[tuple[int, int]]:
-        """Not needed by the rules."""
-        return []
+        """Who earned most in a community in [since, until)."""
+        earned: dict[int, int] = {}
+        for e in self.entries:
+            at = e.created_at
+            if e.community_code == community and e.amount > 0 and at is not None and since <= at < until:
+                earned[e.user_id] = earned.get(e.user_id, 0) + e.amount
+        return sorted(earned.items(), key=lambda x: (-x[1], x[0]))[:n]
 
     async def expiry_inputs(self, cutoff: datetime) -> list[tuple[int, int, int, int, int]]:
         """Not needed by the rules."""
@@ -629,6 +634,49 @@ class Snapshots:
         return {k: at for k, (at, _) in self.rows.items() if k[0] in units and k[1] in months}
 
 
+class Logins:
+    """Console sign-in links, sessions and the audit trail."""
+
+    def __init__(self) -> None:
+        self.tokens: dict[str, tuple[int, datetime, datetime]] = {}
+        self.sessions: dict[str, tuple[int, str, datetime]] = {}
+        self.audits: list[AuditEntry] = []
+
+    async def add_token(self, token_hash: str, user_id: int, at: datetime, expires_at: datetime) -> None:
+        """Keep."""
+        self.tokens[token_hash] = (user_id, at, expires_at)
+
+    async def take_token(self, token_hash: str, now: datetime) -> int | None:
+        """Once, before it expires."""
+        found = self.tokens.pop(token_hash, None)
+        return found[0] if found and now < found[2] else None
+
+    async def tokens_since(self, user_id: int, since: datetime) -> int:
+        """How many links a person asked for."""
+        return sum(1 for u, at, _ in self.tokens.values() if u == user_id and at >= since)
+
+    async def add_session(self, sid_hash: str, user_id: int, csrf: str, at: datetime, expires_at: datetime) -> None:
+        """Keep."""
+        self.sessions[sid_hash] = (user_id, csrf, expires_at)
+
+    async def session(self, sid_hash: str, now: datetime) -> tuple[int, str, datetime] | None:
+        """While it lasts."""
+        found = self.sessions.get(sid_hash)
+        return found if found and now < found[2] else None
+
+    async def end_session(self, sid_hash: str) -> None:
+        """Gone."""
+        self.sessions.pop(sid_hash, None)
+
+    async def audit(self, user_id: int, at: datetime, action: str, target: str, detail: str) -> None:
+        """One line."""
+        self.audits.append(AuditEntry(user_id, at, action, target, detail))
+
+    async def audit_log(self, limit: int) -> list[AuditEntry]:
+        """Newest first."""
+        return self.audits[::-1][:limit]
+
+
 class Unused:
     """A port the rules under test never touch."""
 
@@ -693,7 +741,7 @@ def world(admins: frozenset[UserRef] = frozenset()) -> World:
         ledger_reads=Unused(),  # type: ignore[arg-type]
         requests=Unused(),  # type: ignore[arg-type]
         api_keys=Unused(),  # type: ignore[arg-type]
-        logins=Unused(),  # type: ignore[arg-type]
+        logins=Logins(),
         snapshots=Snapshots(),
     )
     told = NoticeLog()
