@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint install run bench clean browser
+.PHONY: demo test unit lint install run bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ browser:
 
 test: lint browser
 	$(BIN)/python -m pytest -q
+
+# The rules on in-memory fakes alone: no database, no Telegram, no model; seconds.
+unit: $(STAMP)
+	$(BIN)/python -m pytest -q --confcutdir=tests/unit tests/unit
 
 bench: $(STAMP)
 	$(BIN)/python bench/intake.py

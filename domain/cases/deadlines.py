@@ -150,6 +150,10 @@ class DeadlineClock:
                 await self.resume(case)
             case Clocks.STOP:
                 await self.stop(case, None)
+            case Clocks.RATED:
+                missed = await self.judge(case, ("follow_up_close",))
+                await self.stop(case, None)
+                return missed
         return []
 
     async def start(self, case: Case) -> list[Deadline]:

@@ -29,9 +29,9 @@ from `actions_for`, so a rule is never written twice. A new operation is one row
 | overdue       | open                | =        | system     | keep   | –           | update    | late, 1/round  |
 | whistle       | open                | =        | whistler   | keep   | report-in   | update    | –              |
 | override      | open, calls pending | =        | street     | keep   | keep        | update    | –              |
-| rate          | resolved            | closed   | reporter   | keep   | stop        | update    | closed         |
+| rate          | resolved            | closed   | reporter   | keep   | rated       | update    | closed         |
 | reopen        | resolved            | new      | reporter   | clear  | new round   | repost    | reopened       |
-| follow_up     | resolved, unrated   | closed   | handler    | keep   | stop        | update    | –              |
+| follow_up     | resolved, unrated   | closed   | handler    | keep   | rated       | update    | –              |
 | remind_rating | resolved            | =        | system     | keep   | keep        | –         | rate_reminder  |
 | close_unrated | resolved            | closed   | system     | keep   | stop        | update    | closed_unrated |
 | merge         | open                | closed   | handler    | keep   | stop        | close     | merged         |
@@ -117,6 +117,7 @@ class Clocks(enum.StrEnum):
     PAUSE = "pause"
     RESUME = "resume"
     STOP = "stop"  # every open clock stops
+    RATED = "rated"  # the 回访 clock is met or missed by the rating's own time; every other clock stops
 
 
 class Post(enum.StrEnum):
@@ -206,12 +207,12 @@ TABLE: tuple[Row, ...] = (
     _row("overdue", OPEN, None, A.SYSTEM, needs=Need.DEADLINE, tell="case.late"),
     _row("whistle", OPEN, None, A.WHISTLER, needs=Need.DEPARTMENT, button=True, when=When.DEPARTMENTS),
     _row("override", OPEN, None, A.STREET, needs=Need.REASON, when=When.CALLS_PENDING),
-    _row("rate", frozenset({S.RESOLVED}), S.CLOSED, A.REPORTER, needs=Need.RATING, clocks=Clocks.STOP,
+    _row("rate", frozenset({S.RESOLVED}), S.CLOSED, A.REPORTER, needs=Need.RATING, clocks=Clocks.RATED,
          tell="case.closed"),
     _row("reopen", frozenset({S.RESOLVED}), S.NEW, A.REPORTER, holder=Holder.CLEAR, clocks=Clocks.NEW_ROUND,
          post=Post.REPOST, tell="case.reopened"),
     _row("follow_up", frozenset({S.RESOLVED, S.CLOSED}), S.CLOSED, A.HANDLER, needs=Need.VERDICT,
-         clocks=Clocks.STOP, when=When.UNRATED),
+         clocks=Clocks.RATED, when=When.UNRATED),
     _row("remind_rating", frozenset({S.RESOLVED}), None, A.SYSTEM, post=Post.NONE, tell="case.rate_reminder"),
     _row("close_unrated", frozenset({S.RESOLVED}), S.CLOSED, A.SYSTEM, clocks=Clocks.STOP,
          tell="case.closed_unrated"),

@@ -91,8 +91,9 @@ class Oversight:
 
         async def tell_holder(moved: Case) -> None:
             if moved.assignee_id is not None:
+                said: object = text or Word("case.urge_default")
                 await self.d.post.tell(
-                    moved.assignee_id, "case.urged", moved, fallback=True, by=actor.display_name, text=text or "-"
+                    moved.assignee_id, "case.urged", moved, fallback=True, by=actor.display_name, text=said
                 )
 
         return Move(note=text or None, after=tell_holder)

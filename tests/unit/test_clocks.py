@@ -212,3 +212,14 @@ async def test_the_card_shows_this_rounds_lateness_rounded_up(d: District) -> No
     case = await d.act(case, "recategorize", d.worker, "environment")
     card = [n for n in d.w.told.notices if n.kind == "case.card"][-1]
     assert "holder" not in card.params  # 待接单 · nobody: the corrector is not its holder
+
+
+async def test_the_follow_up_clock_is_met_by_a_rating_in_time(d: District) -> None:
+    case = await d.resolved(await d.report())
+    d.w.later(hours=3)
+    await d.act(case, "rate", d.rider, "basic")
+    assert (await clocks(d, case.id))["follow_up_close"].state == "met"
+    late = await d.resolved(await d.report("又堆了"))
+    d.w.later(days=20)  # no sweep ran: the rating itself is late
+    await d.act(late, "rate", d.rider, "satisfied")
+    assert (await clocks(d, late.id))["follow_up_close"].state == "missed"

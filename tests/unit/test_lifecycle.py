@@ -25,6 +25,7 @@ def test_the_docstring_table_is_the_table() -> None:
     clocks = {Clocks.CLAIM_MET: "claim met", Clocks.ON_SITE_MET: "on_site met", Clocks.RESOLVED: "resolved",
               Clocks.NEW_ROUND: "new round", Clocks.FRESH_AT_LEVEL: "fresh level", Clocks.ESCALATION: "escalation",
               Clocks.RESCHEDULE: "reschedule", Clocks.PAUSE: "pause", Clocks.RESUME: "resume", Clocks.STOP: "stop",
+              Clocks.RATED: "rated",
               Clocks.KEEP: ("keep", "–", "report-in")}  # fmt: skip
     posts = {Post.NONE: "–", Post.UPDATE: "update", Post.MOVE: ("move", "move up"), Post.REPOST: "repost",
              Post.CLOSE: "close", Post.SUPERVISE: "supervise"}  # fmt: skip
