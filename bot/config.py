@@ -17,10 +17,12 @@ from domain.cases.rules import CaseRules
 from domain.cases.urgency import EMERGENCY_SERVICES
 from domain.kernel.hours import QuietHours
 from domain.points.rules import PointsRules
+from domain.reporting.rules import ReportingRules
 from domain.volunteering.rules import VolunteeringRules
 
 # Defaults are written once, with each context's rules; the settings below take them from there.
 _CASES, _VOLUNTEERING, _POINTS = CaseRules(), VolunteeringRules(), PointsRules()
+_REPORTING = ReportingRules()
 
 TOKEN_PATTERN = r"^\d{3,}:[A-Za-z0-9_-]{20,}$"  # noqa: S105 - a pattern, not a secret
 
@@ -63,6 +65,11 @@ class Settings(BaseSettings):
     # --- the desk: Open311 and the console
     open311_per_minute: int = Field(30, ge=1, le=10_000)
     open311_public_reads: bool = True
+    # Never listed to a reader without a key; and how coarse such a reader's points are (metres, 0 = exact).
+    open311_private_categories: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(_REPORTING.open311_private_categories)
+    )
+    open311_public_precision_m: float = Field(_REPORTING.open311_public_precision_m, ge=0, le=10_000)
     # An HTTP or SOCKS proxy for reaching the Bot API (socks5://host:port needs aiohttp-socks installed).
     proxy: str | None = None
     # Log lines as text, or as one JSON object per line for a log collector.
@@ -133,6 +140,21 @@ class Settings(BaseSettings):
             if value.startswith("{"):
                 return json.loads(value)
             return {k.strip(): int(v) for k, v in (p.split("=", 1) for p in value.split(",") if p.strip())}
+        return value
+
+    @field_validator("open311_private_categories", mode="before")
+    @classmethod
+    def _private(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [x.strip() for x in value.split(",") if x.strip()]
+        return value
+
+    @field_validator("open311_private_categories")
+    @classmethod
+    def _private_known(cls, value: list[str]) -> list[str]:
+        unknown = [c for c in value if c not in CATEGORIES]
+        if unknown:
+            raise ValueError(f"unknown categories {', '.join(unknown)} (expected some of {', '.join(CATEGORIES)})")
         return value
 
     @field_validator("quiet_hours")

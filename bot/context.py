@@ -71,6 +71,8 @@ def rules_from(settings: Settings, files: Files | None = None) -> Rules:
         reporting=ReportingRules(
             open311_per_minute=settings.open311_per_minute,
             open311_public_reads=settings.open311_public_reads,
+            open311_private_categories=tuple(settings.open311_private_categories),
+            open311_public_precision_m=settings.open311_public_precision_m,
         ),
         admins=frozenset(UserRef("telegram", str(i)) for i in settings.admin_ids),
         fixed_days=files.fixed_days,

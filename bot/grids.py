@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.kernel.text import clean_tree
 from domain.org.crs import convert_geometry
 from domain.org.geo import parse_district
 from storage.db import session_factory
@@ -38,7 +39,7 @@ def to_wgs84(data: object, system: str) -> object:
 async def import_file(database_url: str, path: Path, system: str = "wgs84") -> tuple[int, int]:
     """Import a GeoJSON file into the database at `database_url` (converted to WGS84 if drawn on GCJ-02/BD-09)."""
     try:
-        data = to_wgs84(json.loads(path.read_text(encoding="utf-8")), system)
+        data = to_wgs84(clean_tree(json.loads(path.read_text(encoding="utf-8")))[0], system)
     except FileNotFoundError:
         raise ValueError(f"no such file: {path}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:

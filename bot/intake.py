@@ -10,8 +10,16 @@ from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 
 from bot.middlewares import TransientFailure
+from domain.kernel.text import clean_tree
 
 log = logging.getLogger(__name__)
+
+
+def clean_update(update: Update, bot: Bot) -> Update:
+    """The one door for Telegram's text: every string of the update cleaned (`domain.kernel.text.clean`) before
+    any handler sees it — messages, captions, names, callback data alike."""
+    data, changed = clean_tree(update.model_dump(mode="json", exclude_unset=True, by_alias=True))
+    return Update.model_validate(data, context={"bot": bot}) if changed else update
 
 
 class UpdateFeeder:
@@ -29,6 +37,7 @@ class UpdateFeeder:
 
         A caller that gets False must not confirm the update to Telegram, so that it is delivered again.
         """
+        update = clean_update(update, self.bot)
         attempt = 0
         started = time.monotonic()
         while True:

@@ -179,7 +179,10 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         key = f"errors.{err.code}" if plain(f"errors.{err.code}", locale) != f"errors.{err.code}" else "errors.internal"
         try:
             async with session.begin():
-                await claim_update(session, update.update_id, self.clock())
+                if not await claim_update(session, update.update_id, self.clock()):
+                    # Another process took this very update meanwhile and answers it: one refusal, not two.
+                    self.duplicates += 1
+                    return
                 if update.callback_query is None and chat is not None:
                     _, _, tg = self.unit_of_work(session)
                     await tg.send(TgMessage(chat.id, t(key, locale, **err.params)))

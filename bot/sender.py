@@ -110,7 +110,8 @@ class OutboxSender:
         """Deliver everything due now (not what waits for a retry); returns how many were handled."""
         total = 0
         while True:
-            heads = await self.store.due_heads(self.concurrency)
+            # A writer holding the database for a moment (SQLite's one lock) delays the sender, never stops it.
+            heads = await self._persist(self.store.due_heads, self.concurrency)
             if not heads:
                 return total
             await asyncio.gather(*(self._one(env) for env in heads))
@@ -177,9 +178,9 @@ class OutboxSender:
     async def _one(self, env: Envelope) -> None:
         delay = self.pace.group_delay(env.chat_id)
         if delay > 0:
-            await self.store.defer(env.id, delay)
+            await self._persist(self.store.defer, env.id, delay)
             return
-        if not await self.store.mark_inflight(env.id):
+        if not await self._persist(self.store.mark_inflight, env.id):
             return
         await self.pace.slot(env.chat_id)
         renewer = asyncio.create_task(self._keep_lease(env.id))
@@ -192,6 +193,7 @@ class OutboxSender:
 
     async def _send(self, env: Envelope) -> None:
         attempts = env.attempts + 1
+        final = False  # sent, or refused for good
         try:
             message_id = await deliver(self.bot, self.store, env, self.seal)
         except TelegramRetryAfter as e:
@@ -205,6 +207,7 @@ class OutboxSender:
             if e.permanent:
                 self.failed += 1
                 await self._persist(self.store.mark_failed, env.id, str(e))
+                final = True
             else:
                 await self._persist(self.store.retry_later, env.id, backoff(attempts), str(e))
         except TelegramBadRequest as e:
@@ -214,11 +217,13 @@ class OutboxSender:
             self.failed += 1
             log.error("outbox %s to chat %s refused: %s", env.id, env.chat_id, e.message)
             await self._persist(self.store.mark_failed, env.id, f"400 {e.message}")
+            final = True
         except (TelegramForbiddenError, TelegramNotFound, TelegramUnauthorizedError) as e:
             # Blocked by the user, removed from the group, chat gone: retrying cannot help.
             self.failed += 1
             log.error("outbox %s to chat %s refused: %s", env.id, env.chat_id, e.message)
             await self._persist(self.store.mark_failed, env.id, f"{type(e).__name__}: {e.message}")
+            final = True
         except (TimeoutError, TelegramServerError, TelegramNetworkError, TelegramAPIError, OSError) as e:
             delay = backoff(attempts)
             log.warning("outbox %s to chat %s: %s; retry in %.0fs", env.id, env.chat_id, e, delay)
@@ -226,3 +231,6 @@ class OutboxSender:
         else:
             self.sent += 1
             await self._persist(self.store.mark_sent, env.id, message_id)
+            final = True
+        if env.payload.get("secret") and final:
+            await self._persist(self.store.forget_text, env.id)  # sent or refused for good: its text goes

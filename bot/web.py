@@ -13,12 +13,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.app import App
 from bot.config import Settings
+from desk.clean import CleanInput
 from desk.console.app import Console, LoginWidget
 from desk.console.svg import Tiles
 from desk.open311 import Open311
@@ -102,7 +104,8 @@ def create_web(app: App, base_url: str = "") -> Starlette:
         return JSONResponse(body, status_code=503 if stuck else 200)
 
     return Starlette(
-        routes=[Route("/healthz", healthz), Route("/readyz", readyz), *open311.routes(), *console.routes()]
+        routes=[Route("/healthz", healthz), Route("/readyz", readyz), *open311.routes(), *console.routes()],
+        middleware=[Middleware(CleanInput)],
     )
 
 

@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 
 from domain.cases.stats import Rates
 from domain.kernel.i18n import WORDS_DIR, Catalogue
+from domain.kernel.text import clean
 from domain.kernel.time import local
 from domain.org.model import Unit
 from domain.reporting.ledgers import LedgerService
@@ -289,21 +290,35 @@ def _width(value: object) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(value))
 
 
+# A text cell starting with one of these could be read as a formula (OWASP's CSV-injection rule): such a cell
+# is written as text with Excel's own "this is text" mark, so it never evaluates, whatever wrote it.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _append(ws: Any, row: Sequence[object]) -> None:
+    """A row of cells: text cleaned (stored text already is; older rows may not be), text never a formula."""
+    ws.append([clean(v) if isinstance(v, str) else v for v in row])
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+            cell.data_type = "s"
+            cell.quotePrefix = True
+
+
 def workbook(parts: list[Sheet], note: str | None = None) -> Workbook:
     """The sheets as an openpyxl workbook: a title row, a frozen, filtered header row, formats and widths."""
     book = Workbook()
     book.remove(book.active)  # type: ignore[arg-type]
     for part in parts:
         ws = book.create_sheet(part.name[:31])
-        ws.append([part.title])
+        _append(ws, [part.title])
         ws["A1"].font = Font(bold=True, size=13)
-        ws.append(part.headers)
+        _append(ws, part.headers)
         for cell in ws[2]:
             cell.font = Font(bold=True)
             cell.fill = HEADER_FILL
             cell.alignment = Alignment(vertical="center", wrap_text=True)
         for row in part.rows:
-            ws.append(row)
+            _append(ws, row)
         last_row = max(2, ws.max_row)
         for i, fmt in enumerate(part.formats, start=1):
             letter = get_column_letter(i)
@@ -314,6 +329,13 @@ def workbook(parts: list[Sheet], note: str | None = None) -> Workbook:
             ws.column_dimensions[letter].width = min(MAX_WIDTH, max(6, part.widths[i - 1] or 0, natural + 2))
         ws.freeze_panes = "A3"
         ws.auto_filter.ref = f"A2:{get_column_letter(len(part.headers))}{last_row}"
+        # Printed as offices file them: landscape, as wide as the page, the title and headers on every page.
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.print_title_rows = "1:2"
         if note and part is parts[0]:
             ws.cell(row=last_row + 2, column=1, value=note).font = Font(italic=True, color="666666")
     return book

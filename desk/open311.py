@@ -20,11 +20,13 @@ from desk.ledgers import plain_word, text
 from domain.cases.model import CATEGORIES
 from domain.kernel.errors import Conflict, DomainError, Forbidden, NotFound
 from domain.kernel.i18n import say
+from domain.kernel.text import clean
 from domain.kernel.time import local
 from domain.reporting.model import RequestLine, RequestQuery, UpdateLine
 from domain.services import Services
 
 Scope = Callable[[], AbstractAsyncContextManager[Services]]
+Headers = dict[str, str] | None
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-12-01T00:00:00+08:00"
 DESCRIPTION_MAX = 4000  # the specification's limit for description
@@ -105,15 +107,24 @@ def _fill(node: ET.Element, row: dict[str, Any]) -> None:
                 if isinstance(inner, dict):
                     _fill(sub, inner)
                 else:
-                    sub.text = str(inner)
+                    sub.text = clean(str(inner))
         elif value is not None:
-            child.text = str(value).lower() if isinstance(value, bool) else str(value)
+            # Stored text is clean; a row from before the cleaning must still not break the document.
+            child.text = str(value).lower() if isinstance(value, bool) else clean(str(value))
 
 
-def _reply(fmt: str, root: str, item: str, rows: list[dict[str, Any]], status: int = 200) -> Response:
+class Json(JSONResponse):
+    """JSON that says its charset, as clients of the specification expect."""
+
+    media_type = "application/json; charset=utf-8"
+
+
+def _reply(
+    fmt: str, root: str, item: str, rows: list[dict[str, Any]], status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     if fmt == "json":
-        return JSONResponse(rows, status_code=status)
-    return Response(_xml(root, item, rows), status_code=status, media_type="text/xml; charset=utf-8")
+        return Json(rows, status_code=status, headers=headers)
+    return Response(_xml(root, item, rows), status_code=status, media_type="text/xml; charset=utf-8", headers=headers)
 
 
 class Open311:
@@ -155,20 +166,33 @@ class Open311:
             except DomainError as e:
                 status = 403 if isinstance(e, Forbidden) else 404 if isinstance(e, NotFound) else 400
                 if isinstance(e, Conflict) and e.code == "rate_limited":
-                    status = 429
+                    # The limit is per minute: a client may try again once the minute is over.
+                    return self._error(shown, 429, e.code, locale, e.params, {"Retry-After": "60"})
                 return self._error(shown, status, e.code, locale, e.params)
 
         return endpoint
 
-    def _error(self, fmt: str, status: int, key: str, locale: str, params: dict[str, Any]) -> Response:
+    def _error(
+        self,
+        fmt: str,
+        status: int,
+        key: str,
+        locale: str,
+        params: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> Response:
         description = text(f"open311.errors.{key}", locale, **params)
         if description == f"open311.errors.{key}":
             description = text("open311.errors.error", locale)
-        return _reply(fmt, "errors", "error", [{"code": status, "description": description}], status)
+        return _reply(fmt, "errors", "error", [{"code": status, "description": description}], status, headers)
 
-    async def _reader(self, request: Request, svc: Services) -> None:
-        if not self.public_reads:
-            await svc.open311.authenticate(request.query_params.get("api_key"))
+    async def _reader(self, request: Request, svc: Services) -> bool:
+        """Whether this read is public (no key): a key given is checked; without one, only if reads are public."""
+        key = request.query_params.get("api_key")
+        if key or not self.public_reads:
+            await svc.open311.authenticate(key)
+            return False
+        return True
 
     async def discovery(self, request: Request, fmt: str) -> Response:
         """Where and what this endpoint is."""
@@ -186,7 +210,7 @@ class Open311:
         }
         formats = ["application/json", "text/xml"]
         if fmt == "json":
-            return JSONResponse({**head, "endpoints": [{**endpoint, "formats": formats}]})
+            return Json({**head, "endpoints": [{**endpoint, "formats": formats}]})
         body = {**head, "endpoints": [("endpoint", {**endpoint, "formats": [("format", f) for f in formats]})]}
         return Response(_document("discovery", body), media_type="text/xml; charset=utf-8")
 
@@ -210,12 +234,14 @@ class Open311:
 
     async def definition(self, request: Request, fmt: str) -> Response:
         """GET Service Definition: no extra attributes are asked for."""
+        async with self.scope() as svc:
+            await self._reader(request, svc)  # with public reads off, like services.json: a key is needed
         code = request.path_params["code"]
         if code not in CATEGORIES:
             raise ApiError(404, "unknown_service")
         body: dict[str, Any] = {"service_code": code, "attributes": []}
         if fmt == "json":
-            return JSONResponse(body)
+            return Json(body)
         return Response(_document("service_definition", body), media_type="text/xml; charset=utf-8")
 
     def _request(self, line: RequestLine, locale: str) -> dict[str, Any]:
@@ -247,9 +273,10 @@ class Open311:
         if request.method == "POST":
             return await self._post(request, fmt, locale)
         q = request.query_params
-        status = q.get("status")
-        if status not in (None, "", "open", "closed"):
+        statuses = {x.strip() for x in (q.get("status") or "").split(",") if x.strip()}
+        if statuses - {"open", "closed"}:
             raise ApiError(400, "bad_status")
+        status = statuses.pop() if len(statuses) == 1 else None  # open,closed is everything
         numbers = tuple(x.strip() for x in (q.get("service_request_id") or "").split(",") if x.strip())
         codes = tuple(x.strip() for x in (q.get("service_code") or "").split(",") if x.strip())
         query = RequestQuery(
@@ -260,15 +287,15 @@ class Open311:
             None if not status else status == "open",
         )
         async with self.scope() as svc:
-            await self._reader(request, svc)
-            lines = await svc.open311.find(query)
+            public = await self._reader(request, svc)
+            lines = await svc.open311.find(query, public)
         return _reply(fmt, "service_requests", "request", [self._request(line, locale) for line in lines])
 
     async def request(self, request: Request, fmt: str) -> Response:
         """GET Service Request: one case by its number."""
         async with self.scope() as svc:
-            await self._reader(request, svc)
-            lines = await svc.open311.find(RequestQuery(numbers=(request.path_params["number"],)))
+            public = await self._reader(request, svc)
+            lines = await svc.open311.find(RequestQuery(numbers=(request.path_params["number"],)), public)
         if not lines:
             raise ApiError(404, "not_found")
         return _reply(fmt, "service_requests", "request", [self._request(lines[0], _locale(request))])
@@ -281,8 +308,10 @@ class Open311:
             return value.strip() if isinstance(value, str) and value.strip() else None
 
         code = field("service_code")
-        if code is None or code not in CATEGORIES:
+        if code is None:
             raise ApiError(400, "unknown_category")
+        if code not in CATEGORIES:
+            raise ApiError(404, "unknown_service")
         lat_s, lon_s, address = field("lat"), field("long"), field("address_string")
         try:
             lat = float(lat_s) if lat_s is not None else None
@@ -294,10 +323,20 @@ class Open311:
         description = field("description") or ""
         if len(description) > DESCRIPTION_MAX:
             raise ApiError(400, "text_too_long", max=DESCRIPTION_MAX)
+        # Attributes a client sends (attribute[code]=value) say something too: they join the description.
+        said = [
+            f"{k[10:-1]}: {v.strip()}"[:200]
+            for k, v in form.multi_items()
+            if k.startswith("attribute[") and k.endswith("]") and isinstance(v, str) and v.strip()
+        ]
+        if said:
+            description = "\n".join([description, *said]).strip()
         media = field("media_url")
         if media and media.startswith(("https://", "http://")) and len(media) <= 500:
             # A link, not a Telegram photo: an unreachable URL must never cost the group its case card.
             description = f"{description}\n{text('open311.attached', locale, url=media)}".strip()
+        if not description:
+            raise ApiError(400, "empty_text")
         async with self.scope() as svc:
             line = await svc.open311.file(field("api_key"), code, description, lat, lon, address)
         body = [{"service_request_id": line.number, "service_notice": "", "account_id": ""}]
@@ -320,8 +359,11 @@ class Open311:
         """mySociety's GET servicerequestupdates: every step of every case in a window."""
         q = request.query_params
         async with self.scope() as svc:
-            await self._reader(request, svc)
-            steps = await svc.open311.updates(_date(q.get("start_date")), _date(q.get("end_date")))
+            public = await self._reader(request, svc)
+            page = q.get("page") or "1"
+            if not page.isascii() or not page.isdigit() or len(page) > 6:
+                raise ApiError(400, "bad_page")
+            steps = await svc.open311.updates(_date(q.get("start_date")), _date(q.get("end_date")), public, int(page))
         locale = _locale(request)
         rows = [self._update(u, locale) for u in steps]
         return _reply(fmt, "service_request_updates", "request_update", rows)

@@ -276,6 +276,8 @@ class Services:
             self.clock,
             self.rules.reporting.open311_per_minute,
             self.ports.units,
+            self.rules.reporting.open311_private_categories,
+            self.rules.reporting.open311_public_precision_m,
         )
 
     @cached_property

@@ -69,7 +69,7 @@ def router() -> Router:
             await tg.send(TgMessage(message.chat.id, t("console.not_configured", user.locale)))
             return
         link = f"{tg.console_url}/console/login?t={token}"
-        await tg.send(TgMessage(message.chat.id, t("console.link", user.locale, url=link)))
+        await tg.send(TgMessage(message.chat.id, t("console.link", user.locale, url=link), secret=True))
 
     @r.message(Command("help"))
     async def help_(message: Message, user: User, tg: Tg) -> None:

@@ -34,7 +34,7 @@ class LedgerReadRepo:
         operator = aliased(UserRow)
         name = func.coalesce(VolunteerRow.real_name, UserRow.display_name)
         rows = await self.s.execute(
-            select(HoursRow, name, UnitRow.name, ActivityRow.title, operator.display_name)
+            select(HoursRow, name, UnitRow.name, ActivityRow.title, operator.display_name, UnitRow.code)
             .join(ActivityRow, HoursRow.ref == "activity:" + cast(ActivityRow.id, String))
             .join(UnitRow, UnitRow.code == ActivityRow.community_code)
             .join(UserRow, UserRow.id == HoursRow.user_id)
@@ -48,8 +48,8 @@ class LedgerReadRepo:
             .order_by(HoursRow.created_at, HoursRow.id)
         )
         return [
-            HoursLine(h.created_at, person, community, title, h.hours, h.kind, op)
-            for h, person, community, title, op in rows.all()
+            HoursLine(h.created_at, person, community, title, h.hours, h.kind, op, code)
+            for h, person, community, title, op, code in rows.all()
         ]
 
     async def points(self, communities: list[str], start: datetime, end: datetime) -> list[PointsLine]:
@@ -59,7 +59,7 @@ class LedgerReadRepo:
         name = func.coalesce(VolunteerRow.real_name, UserRow.display_name)
         where_community = func.coalesce(LedgerRow.community_code, VolunteerRow.community_code)
         rows = await self.s.execute(
-            select(LedgerRow, name, community.name, operator.display_name)
+            select(LedgerRow, name, community.name, operator.display_name, community.code)
             .join(UserRow, UserRow.id == LedgerRow.user_id)
             .outerjoin(VolunteerRow, VolunteerRow.user_id == LedgerRow.user_id)
             .outerjoin(community, community.code == where_community)
@@ -75,7 +75,8 @@ class LedgerReadRepo:
             .order_by(LedgerRow.created_at, LedgerRow.id)
         )
         return [
-            PointsLine(r.created_at, person, unit, r.kind, r.amount, r.reason, op) for r, person, unit, op in rows.all()
+            PointsLine(r.created_at, person, unit, r.kind, r.amount, r.reason, op, code, r.ref)
+            for r, person, unit, op, code in rows.all()
         ]
 
     async def redemptions(self, communities: list[str], start: datetime, end: datetime) -> list[RedemptionLine]:
@@ -83,7 +84,7 @@ class LedgerReadRepo:
         closer = aliased(UserRow)
         name = func.coalesce(VolunteerRow.real_name, UserRow.display_name)
         rows = await self.s.execute(
-            select(ShopOrderRow, ShopItemRow.name, name, UnitRow.name, closer.display_name)
+            select(ShopOrderRow, ShopItemRow.name, name, UnitRow.name, closer.display_name, UnitRow.code)
             .join(ShopItemRow, ShopItemRow.id == ShopOrderRow.item_id)
             .join(UnitRow, UnitRow.code == ShopItemRow.community_code)
             .join(UserRow, UserRow.id == ShopOrderRow.user_id)
@@ -97,8 +98,8 @@ class LedgerReadRepo:
             .order_by(ShopOrderRow.created_at, ShopOrderRow.id)
         )
         return [
-            RedemptionLine(o.created_at, o.code, item, o.price, person, unit, o.state, o.closed_at, by)
-            for o, item, person, unit, by in rows.all()
+            RedemptionLine(o.created_at, o.code, item, o.price, person, unit, o.state, o.closed_at, by, code)
+            for o, item, person, unit, by, code in rows.all()
         ]
 
     async def activities(self, communities: list[str], start: datetime, end: datetime) -> list[ActivityLine]:

@@ -158,6 +158,13 @@ class OutboxStore:
                 )
             )
 
+    async def forget_text(self, msg_id: int) -> None:
+        """A secret that has gone out (or never will): its text is no longer kept, in the outbox or its backups."""
+        async with self.sessions.begin() as s:
+            await s.execute(
+                update(OutboxRow).where(OutboxRow.id == msg_id).values(payload={"text": "", "secret": True})
+            )
+
     async def retry_later(self, msg_id: int, delay: float, error: str) -> None:
         """Back to pending, not before `delay` seconds."""
         async with self.sessions.begin() as s:

@@ -65,18 +65,28 @@ class RequestRepo:
             for c, unit, resolve_due in rows.all()
         ]
 
-    async def updates(self, start: datetime, end: datetime, limit: int) -> list[UpdateLine]:
-        """Steps of any case in [start, end], oldest first."""
+    async def updates(self, start: datetime, end: datetime, limit: int, offset: int = 0) -> list[UpdateLine]:
+        """Steps of any case in [start, end], oldest first, a page at a time."""
         rows = await self.s.execute(
-            select(CaseEventRow, CaseRow.number)
+            select(CaseEventRow, CaseRow.number, CaseRow.category)
             .join(CaseRow, CaseRow.id == CaseEventRow.case_id)
             .where(CaseEventRow.at >= start, CaseEventRow.at <= end)
             .order_by(CaseEventRow.at, CaseEventRow.id)
             .limit(limit)
+            .offset(offset)
         )
         return [
-            UpdateLine(e.id, number, e.action, e.to_state, e.at, mask_personal_numbers(e.note) if e.note else None)
-            for e, number in rows.all()
+            UpdateLine(
+                e.id,
+                number,
+                e.action,
+                e.to_state,
+                e.at,
+                mask_personal_numbers(e.note) if e.note else None,
+                None,
+                category,
+            )
+            for e, number, category in rows.all()
         ]
 
     async def browse(self, f: CaseFilter, units: list[str] | None, limit: int, now: datetime) -> list[Case]:

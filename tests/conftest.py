@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
+import socket
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import uvicorn
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,6 +24,7 @@ from bot.grids import import_units
 from bot.nlu import BuiltinClassifier
 from bot.recording import RecordingSession
 from bot.scripted import Script
+from bot.web import create_web
 from intents.model import load_or_train
 from storage.db import create_engine
 from storage.migrate import upgrade
@@ -181,3 +185,26 @@ def spot() -> dict[str, float]:
     """A point inside grid QH-01-02."""
     p = places()["rider_spot"]
     return {"lat": float(p["lat"]), "lon": float(p["lon"])}
+
+
+def free_port() -> int:
+    """A port nobody listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+async def desk(district: Script) -> AsyncIterator[str]:
+    """The web app over real HTTP in this event loop; /console links point at it."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    district.app.uow.console_url = base
+    config = uvicorn.Config(create_web(district.app), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers a flag, not an event)
+        await asyncio.sleep(0.02)
+    yield base
+    server.should_exit = True
+    await task

@@ -3,19 +3,16 @@ Telegram through the same rules; and a real headless browser (Debian's Chromium 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 import os
 import re
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import openpyxl
 import pytest
-import uvicorn
 from pydantic import SecretStr
 
 from bot.demo_cast import ADMIN, COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP, RESIDENT, RIDER, WORKER
@@ -31,29 +28,6 @@ from tests.test_deadlines import submit
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(os.environ.get("GRIDBOT_SCREENSHOTS", "")) if os.environ.get("GRIDBOT_SCREENSHOTS") else None
 OTHER_WORKER = Person(900103, "孙网格员", "sun_grid")
-
-
-def free_port() -> int:
-    """A port nobody listens on."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture
-async def desk(district: Script) -> AsyncIterator[str]:
-    """The web app over real HTTP in this event loop; /console links point at it."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    district.app.uow.console_url = base
-    config = uvicorn.Config(create_web(district.app), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 (uvicorn offers a flag, not an event)
-        await asyncio.sleep(0.02)
-    yield base
-    server.should_exit = True
-    await task
 
 
 async def link_for(s: Script, who: Person) -> str:
@@ -183,7 +157,11 @@ async def test_actions_go_through_the_rules_and_reach_telegram(
     await s.say(ADMIN, "/start")
     async with signed_in(s, desk, ADMIN) as admin:
         audit = (await admin.get("/console/audit")).text
-        assert "case.claim" in audit and "case.resolve" in audit and case.number in audit
+        # In words, like every other page: 接单, 办结 — never the codes case.claim, case.resolve.
+        assert "<td>接单</td>" in audit and "<td>办结</td>" in audit and case.number in audit
+        assert "case.claim" not in audit
+        listed = (await admin.get("/console/cases")).text
+        assert "杏林社区第二网格" in listed and "<td>QH-01-02</td>" not in listed
 
 
 async def test_a_desk_claims_for_a_grid_worker_who_phoned_in(
@@ -327,3 +305,17 @@ async def test_in_a_real_browser(district: Script, spot: dict[str, float], desk:
         book = openpyxl.load_workbook(target)
         assert "案件台账" in book.sheetnames and book["案件台账"].max_row >= 4
         await browser.close()
+
+
+async def test_refusals_keep_the_header_and_a_way_back(district: Script, spot: dict[str, float], desk: str) -> None:
+    s = district
+    case = await submit(s, RIDER, "小区北门井盖松了 踩上去晃得厉害", spot)
+    await s.say(WORKER, "/start")
+    async with signed_in(s, desk, COMMUNITY_STAFF) as http:
+        audit = await http.get("/console/audit")
+        assert audit.status_code == 403 and "操作记录只对机器人管理员开放" in audit.text
+        assert 'id="back"' in audit.text and "<header>" in audit.text
+        page = (await http.get(f"/console/cases/{case.number}")).text
+        assert '<option value="public_facility" selected>' in page  # 更正类别 starts on the current category
+        missing = await http.get("/console/cases/SB20990101-0001")
+        assert missing.status_code == 404 and 'id="back"' in missing.text

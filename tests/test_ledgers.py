@@ -12,9 +12,10 @@ import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.admin import export_ledgers
-from bot.demo_cast import COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP, RESIDENT, RIDER, WORKER
+from bot.demo_cast import COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP, NEIGHBOUR, RESIDENT, RIDER, WORKER
 from bot.jobs import sweep
 from bot.scripted import Script
+from desk.ledgers import Sheet, workbook
 from domain.kernel.errors import Forbidden
 from tests.conftest import FakeClock
 from tests.helpers import sent_to, services, texts, user_of
@@ -150,3 +151,41 @@ async def test_closed_months_figures_are_kept_by_the_runner_and_read_by_the_desk
     async with services(s.app) as svc:
         trend = dict(await svc.dashboard.trend(await svc.org.get("QH-01"), "2026-12"))
     assert trend["2026-11"].resolved == 2
+
+
+async def test_who_reads_names_and_pickup_codes(district: Script, spot: dict[str, float]) -> None:
+    s = district
+    await a_month(s, spot)
+    await s.say(NEIGHBOUR, "/start")
+    worker, staff = await user_of(s.app, WORKER), await user_of(s.app, COMMUNITY_STAFF)
+    async with services(s.app) as svc:
+        # The community's own staff: volunteers by name, pickup codes to verify; a reporter never by name.
+        await svc.ledgers.scope(staff, "QH-01")
+        points = await svc.ledgers.points(await svc.org.get("QH-01"), "2026-11")
+        report = next(p for p in points if p.ref and p.ref.startswith("case:"))
+        assert report.person == "上报人" and "骑手小刘" not in [p.person for p in points]
+        assert any(p.person == "张阿姨" for p in points)
+        [redemption] = await svc.ledgers.redemptions(await svc.org.get("QH-01"), "2026-11")
+        assert redemption.person == "张阿姨" and redemption.code != "••••"
+        # A grid worker's grid-level ledgers hold no community's volunteering rows.
+        await svc.ledgers.scope(worker, "QH-01-02")
+        grid = await svc.org.get("QH-01-02")
+        assert await svc.ledgers.points(grid, "2026-11") == []
+        assert await svc.ledgers.redemptions(grid, "2026-11") == []
+    async with services(s.app) as svc:
+        # Street staff (here a street-level reader who is not the community's staff): names and codes masked.
+        street = await user_of(s.app, NEIGHBOUR)
+        await svc.org.staff.add("QH", street.id, None)
+        await svc.ledgers.scope(street, "QH")
+        [redemption] = await svc.ledgers.redemptions(await svc.org.get("QH"), "2026-11")
+        assert redemption.code == "••••" and redemption.person == "张**"
+
+
+def test_a_printed_ledger_is_landscape_one_page_wide_with_headers_on_every_page() -> None:
+    book = workbook([Sheet("案件台账", "标题", ["编号", "描述"], [["SB1", "=1+1"]], [None, None], [None, None])])
+    ws = book.active
+    assert ws is not None
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
+    assert ws.sheet_properties.pageSetUpPr is not None and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows == "$1:$2"
+    assert ws["B3"].data_type == "s" and ws["B3"].quotePrefix  # text, never a formula

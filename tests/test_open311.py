@@ -94,7 +94,7 @@ async def test_posts_need_a_live_key_valid_input_and_a_sane_rate(district: Scrip
     key = await a_key(s.app)
     reply = await post(s.app, key, fmt="xml", service_code="flying_saucers", **where)
     errors = xmltodict.parse(reply.content)["errors"]["error"]
-    assert reply.status_code == 400 and errors["code"] == "400" and errors["description"]
+    assert reply.status_code == 404 and errors["code"] == "404" and errors["description"]  # no such service
     assert (await post(s.app, key, lat=str(spot["lat"]))).status_code == 400  # lat without long
     assert (await post(s.app, key, lat="99", long="117")).status_code == 400
     assert (await post(s.app, key, lat="36.2", long="117.0")).status_code == 400  # outside the street
@@ -153,3 +153,35 @@ async def test_reads_can_require_a_key(district: Script) -> None:
         assert (await http.get("/open311/v2/services.csv")).status_code == 400
         discovery = (await http.get("/open311/v2/discovery.json")).json()
         assert discovery["endpoints"][0]["specification"] == "http://wiki.open311.org/GeoReport_v2"
+
+
+async def test_as_the_specification_and_fixmystreet_expect(district: Script, spot: dict[str, float]) -> None:
+    s = district
+    key = await a_key(s.app)
+    where = {"lat": str(spot["lat"]), "long": str(spot["lon"])}
+    assert (await post(s.app, key, service_code="no_such_service", **where)).status_code == 404
+    assert (await post(s.app, key, description="", **where)).status_code == 400  # nothing said at all
+    photo = await post(s.app, key, description="", media_url="https://example.org/p.jpg", **where)
+    assert photo.status_code == 200, photo.text
+    attrs = await post(s.app, key, description="", **{"attribute[lamp_no]": "XL-0231"}, **where)
+    assert attrs.status_code == 200, attrs.text
+    assert "XL-0231" in (await all_cases(s.app))[-1].description
+    assert photo.headers["content-type"] == "application/json; charset=utf-8"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_web(s.app)), base_url="http://desk") as http:
+        both = await http.get("/open311/v2/requests.json", params={"status": "open,closed"})
+        assert both.status_code == 200 and len(both.json()) == 2
+        assert (await http.get("/open311/v2/requests.json", params={"status": "open,pending"})).status_code == 400
+        year = await http.get(
+            "/open311/v2/servicerequestupdates.json",
+            params={"start_date": "2026-01-01T00:00:00+08:00", "end_date": "2026-12-31T00:00:00+08:00", "page": "1"},
+        )
+        assert year.status_code == 200 and len(year.json()) >= 2  # a year's window is paged, not refused
+        assert (await http.get("/open311/v2/servicerequestupdates.json", params={"page": "x"})).status_code == 400
+    object.__setattr__(s.app.settings, "open311_public_reads", False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_web(s.app)), base_url="http://desk") as http:
+        assert (await http.get("/open311/v2/services/public_facility.json")).status_code == 403
+        keyed = await http.get("/open311/v2/services/public_facility.json", params={"api_key": key})
+        assert keyed.status_code == 200
+    object.__setattr__(s.app.settings, "open311_per_minute", 2)
+    limited = await post(s.app, key, description="又一处", **where)
+    assert limited.status_code == 429 and limited.headers["retry-after"] == "60"

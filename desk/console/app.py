@@ -170,18 +170,20 @@ class Console:
     async def _guarded(
         self, request: Request, handler: Callable[[Services, ConsoleSession], Awaitable[Response]]
     ) -> Response:
+        session: ConsoleSession | None = None
         try:
             async with self.scope() as svc:
                 session = await self._session(request, svc)
                 return await handler(svc, session)
         except _SignIn:
             return RedirectResponse("/console/signed-out", status_code=303)
+        # A refusal keeps the header and a way back for someone signed in.
         except Forbidden as e:
-            return self._page(request, "message.html", None, 403, message=self._refusal(request, e))
+            return self._page(request, "message.html", session, 403, message=self._refusal(request, e))
         except NotFound as e:
-            return self._page(request, "message.html", None, 404, message=self._refusal(request, e))
+            return self._page(request, "message.html", session, 404, message=self._refusal(request, e))
         except Invalid as e:
-            return self._page(request, "message.html", None, 400, message=self._refusal(request, e))
+            return self._page(request, "message.html", session, 400, message=self._refusal(request, e))
 
     # ---- sign-in
 
@@ -261,9 +263,10 @@ class Console:
             units = scope if scope is not None else await svc.org.all()
             keep = [(k, v) for k, v in q.multi_items() if k != "before"]
             nxt = "?" + urlencode([*keep, ("before", str(found.next_before))]) if found.next_before else None
+            unit_names = {u.code: u.name for u in await svc.org.all()}
             return self._page(
                 request, "cases.html", session, page=found, units=units, states=STATES, categories=CATEGORIES,
-                q=q, next_url=nxt, month=svc.dashboard.this_month(),
+                q=q, next_url=nxt, month=svc.dashboard.this_month(), unit_names=unit_names,
             )  # fmt: skip
 
         return await self._guarded(request, page)

@@ -8,6 +8,7 @@ group post shows "+N 人反映", and their report counts for the original case (
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from domain.cases.lifecycle import OPEN
@@ -19,6 +20,7 @@ from domain.kernel.distance import distance_m
 from domain.kernel.errors import Conflict, NotFound
 from domain.kernel.notices import PostMode
 from domain.kernel.people import User
+from domain.kernel.privacy import mask_personal_numbers
 
 
 class DuplicateService:
@@ -37,7 +39,14 @@ class DuplicateService:
         return self.policy.duplicate_radius_wide_m if wide else self.policy.duplicate_radius_m
 
     async def candidate(self, draft: Draft) -> Case | None:
-        """An open case this draft probably repeats (the same photo, or the same category close by), or None."""
+        """An open case this draft probably repeats, as a stranger may see it (its text masked), or None."""
+        found = await self._candidate(draft)
+        if found is None:
+            return None
+        # What one person wrote is masked before anyone else sees it: the question goes to another reporter.
+        return dataclasses.replace(found, description=mask_personal_numbers(found.description))
+
+    async def _candidate(self, draft: Draft) -> Case | None:
         if draft.photo_unique_id:
             same_photo = [c for c in await self.cases.open_with_photo(draft.photo_unique_id) if c.state in OPEN]
             if same_photo:

@@ -10,7 +10,7 @@ from domain.kernel.awaiting import Awaited
 from domain.kernel.errors import Conflict, Invalid
 from domain.kernel.events import CaseResolved
 from domain.kernel.notices import Phrase, Word
-from domain.kernel.people import User
+from domain.kernel.people import Role, User
 from domain.org.model import Level
 
 
@@ -50,8 +50,9 @@ class Handling:
             return Move(done=case)
 
         async def resolved(moved: Case) -> None:
+            by_person = moved.reporter_role is not Role.API
             await self.d.events.publish(
-                CaseResolved(moved.id, moved.number, moved.reporter_id, moved.category, moved.unit_code)
+                CaseResolved(moved.id, moved.number, moved.reporter_id, moved.category, moved.unit_code, by_person)
             )
             await self.d.post.ask_rating(moved, "case.resolved", note=note or "-", photo=photo)
 

@@ -25,6 +25,7 @@ class CaseResolved:
     reporter_id: int
     category: str
     unit_code: str
+    by_person: bool = True  # False: another system filed it (Open311); only people earn points
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,7 @@ class ConsoleAccess:
     async def audit_log(self, user: User, limit: int = 200) -> list[AuditEntry]:
         """The latest console actions (admins only)."""
         if not self.people.is_admin(user):
-            raise Forbidden("console_forbidden")
+            raise Forbidden("audit_admins_only")
         return await self.logins.audit_log(limit)
 
     async def scope(self, user: User) -> list[Unit] | None:

@@ -30,7 +30,7 @@ class Rewards:
     async def case_resolved(self, event: CaseResolved) -> None:
         """Keyed by case: a reopened case resolved again earns nothing more."""
         amount = self.rules.report_points.get(event.category, self.rules.report_points_default)
-        if amount <= 0:
+        if amount <= 0 or not event.by_person:
             return
         community = await self.org.community_of(event.unit_code)
         earned = await self.points.earn(

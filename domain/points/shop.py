@@ -11,6 +11,7 @@ import yaml
 from domain.kernel.errors import Conflict, Invalid, NotFound
 from domain.kernel.notices import Audience, Notice, Notices
 from domain.kernel.people import User
+from domain.kernel.text import clean
 from domain.kernel.time import Clock
 from domain.org.model import Level
 from domain.org.service import OrgService
@@ -165,6 +166,7 @@ def _catalog_rows(text: str, fmt: str) -> tuple[list[object], list[str]]:
 
 def parse_catalog(text: str, fmt: str) -> tuple[list[tuple[int, str, str, int, int]], list[str]]:
     """(row, community, name, price, stock) from CSV or YAML, or every problem found, row by row."""
+    text = clean(text)  # the file's text, cleaned once where it comes in
     rows, problems = _catalog_rows(text, fmt)
     if problems:
         return [], problems

@@ -7,6 +7,7 @@ read one: staff of the unit or above, and admins; the operator at the command li
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from domain.cases.model import Case, CaseEvent, Deadline
 from domain.cases.ports import Calls, Cases, Deadlines, Followers
 from domain.cases.stats import Rates, StatsService, month_bounds
 from domain.kernel.errors import Forbidden, Invalid
+from domain.kernel.i18n import word
 from domain.kernel.people import PeopleService, User
 from domain.kernel.privacy import mask_personal_numbers
 from domain.org.model import Level, Unit
@@ -22,6 +24,15 @@ from domain.reporting.model import ActivityLine, CaseLine, HoursLine, PointsLine
 from domain.reporting.ports import LedgerReads
 
 KINDS = ("cases", "grids", "activities", "teams", "hours", "points", "redemptions")
+HIDDEN = "••••"
+
+
+def mask_name(name: str) -> str:
+    """A person's name as someone outside their community reads it: the first character, then stars."""
+    name = name.strip()
+    return f"{name[:1]}**" if name else "**"
+
+
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
@@ -55,23 +66,33 @@ class LedgerService:
         self.stats = stats
         self.org = org
         self.people = people
+        self.reader: User | None = None  # whose eyes the rows are for (None: the operator)
 
     async def scope(self, actor: User | None, code: str) -> Unit:
-        """The unit, if this person may read its ledgers (None: the operator at the command line)."""
+        """The unit, if this person may read its ledgers (None: the operator at the command line); the rows read
+        next are shown as this reader may see them."""
         unit = await self.org.find(code)
         if unit is None:
             raise Invalid("unit_unknown", code=code[:40])
         if actor is not None and not await self.org.may_handle(actor, unit.code):
             raise Forbidden("staff_forbidden")
+        self.reader = actor
         return unit
+
+    async def _sees_people_of(self, community: str | None) -> bool:
+        # A volunteer's hours, points and pickup codes are for their own community's staff (and the admins):
+        # they check them in and hand the goods over. Others read the rows with the person masked.
+        reader = self.reader
+        if reader is None or self.people.is_admin(reader):
+            return True
+        return community is not None and await self.org.is_staff_of(reader, community)
 
     async def _codes(self, unit: Unit) -> list[str]:
         return [unit.code] + [u.code for u in await self.org.below(unit.code)]
 
     async def _communities(self, unit: Unit) -> list[str]:
-        # Volunteering is organised by community: a grid reads its community's, a street all of its own.
-        if unit.level is Level.GRID:
-            return [u.code for u in await self.org.lineage(unit.code) if u.level is Level.COMMUNITY]
+        # Volunteering is organised by community: a street reads all of its own, a community its own; a grid has
+        # none of its own (its community's rows are that community's business, not a grid's).
         return [u.code for u in [unit, *await self.org.below(unit.code)] if u.level is Level.COMMUNITY]
 
     async def _slice(self, unit: Unit, month: str) -> tuple[list[str], datetime, datetime]:
@@ -161,15 +182,34 @@ class LedgerService:
 
     async def hours(self, unit: Unit, month: str) -> list[HoursLine]:
         """Hours booked in the month to activities of the unit's communities."""
-        return await self.reads.hours(*await self._slice(unit, month))
+        out = []
+        for line in await self.reads.hours(*await self._slice(unit, month)):
+            if not await self._sees_people_of(line.community_code):
+                line = dataclasses.replace(line, person=mask_name(line.person))
+            out.append(line)
+        return out
 
     async def points(self, unit: Unit, month: str) -> list[PointsLine]:
-        """Points ledger rows of the month in the unit's communities."""
-        return await self.reads.points(*await self._slice(unit, month))
+        """Points ledger rows of the month in the unit's communities; a reporter is never named beside a case."""
+        out = []
+        for line in await self.reads.points(*await self._slice(unit, month)):
+            if line.ref and line.ref.startswith("case:"):
+                line = dataclasses.replace(
+                    line, person=word("role.reporter")
+                )  # the office's language, like the reason beside it
+            elif not await self._sees_people_of(line.community_code):
+                line = dataclasses.replace(line, person=mask_name(line.person))
+            out.append(line)
+        return out
 
     async def redemptions(self, unit: Unit, month: str) -> list[RedemptionLine]:
-        """Redemptions of the month in the unit's credit supermarkets."""
-        return await self.reads.redemptions(*await self._slice(unit, month))
+        """Redemptions of the month in the unit's credit supermarkets; pickup codes only for the community's staff."""
+        out = []
+        for line in await self.reads.redemptions(*await self._slice(unit, month)):
+            if not await self._sees_people_of(line.community_code):
+                line = dataclasses.replace(line, person=mask_name(line.person), code=HIDDEN)
+            out.append(line)
+        return out
 
     async def activities(self, unit: Unit, month: str) -> list[ActivityLine]:
         """Activities of the unit's communities starting in the month, with attendance and hours."""

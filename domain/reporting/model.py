@@ -47,6 +47,7 @@ class HoursLine:
     hours: float
     kind: str
     operator: str | None
+    community_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class PointsLine:
     amount: int
     reason: str
     operator: str | None
+    community_code: str | None = None
+    ref: str | None = None  # what the points were for: case:<id> (a report), activity:<id>, …
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,7 @@ class RedemptionLine:
     state: str
     closed_at: datetime | None
     closed_by: str | None
+    community_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,7 @@ class UpdateLine:
     at: datetime
     note: str | None
     detail: object = None  # the step's detail in words, as far as the public may read it
+    category: str = ""
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 import secrets
 from datetime import datetime, timedelta
 
 from domain.cases.intake import ReportService
 from domain.cases.model import CATEGORIES
 from domain.cases.timeline import detail
-from domain.kernel.errors import Conflict, Forbidden, Invalid
+from domain.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from domain.kernel.people import People, PeopleService, Role, User, UserRef
 from domain.kernel.time import Clock
 from domain.org.ports import Units
@@ -47,6 +48,15 @@ def public_detail(u: UpdateLine, units: dict[str, str]) -> object:
     return detail(u.action, u.note, units, by_reporter=True)  # a number in a note is masked for the public
 
 
+def coarse(lat: float, lon: float, metres: float) -> tuple[float, float]:
+    """A point moved to the middle of its cell of about `metres` (the cell, not the doorstep, is public)."""
+    step_lat = metres / 111_320
+    lat_c = (math.floor(lat / step_lat) + 0.5) * step_lat
+    step_lon = metres / (111_320 * max(0.01, math.cos(math.radians(lat_c))))
+    lon_c = (math.floor(lon / step_lon) + 0.5) * step_lon
+    return round(lat_c, 6), round(lon_c, 6)
+
+
 class Open311Service:
     """Requests in and out for other systems."""
 
@@ -60,8 +70,12 @@ class Open311Service:
         clock: Clock,
         per_minute: int,
         units: Units | None = None,
+        private: tuple[str, ...] = ("neighbor_dispute",),
+        precision_m: float = 100.0,
     ) -> None:
         self.units = units
+        self.private = frozenset(private)
+        self.precision_m = precision_m
         self.requests = requests
         self.keys = keys
         self.people = people
@@ -122,13 +136,26 @@ class Open311Service:
         if await self.requests.filed_since(client.id, self.clock() - timedelta(minutes=1)) >= self.per_minute:
             raise Conflict("rate_limited")
         if category not in CATEGORIES:
-            raise Invalid("unknown_category")
+            raise NotFound("unknown_service")
         case, _ = await self.reports.file_external(client, category, text, lat, lon, address)
         [line] = await self.requests.find(RequestQuery(numbers=(case.number,)))
         return line
 
-    async def find(self, query: RequestQuery) -> list[RequestLine]:
-        """GET Service Requests: by ids, or by filters within at most 90 days (the last 90 by default)."""
+    async def find(self, query: RequestQuery, public: bool = False) -> list[RequestLine]:
+        """GET Service Requests: by ids, or by filters within at most 90 days (the last 90 by default). A public
+        read (no key) never lists a private category, and gets points only to the nearest cell."""
+        lines = await self._find(query)
+        if not public:
+            return lines
+        return [self._public(line) for line in lines if line.category not in self.private]
+
+    def _public(self, line: RequestLine) -> RequestLine:
+        if line.lat is None or line.lon is None or self.precision_m <= 0:
+            return line
+        lat, lon = coarse(line.lat, line.lon, self.precision_m)
+        return dataclasses.replace(line, lat=lat, lon=lon)
+
+    async def _find(self, query: RequestQuery) -> list[RequestLine]:
         if query.numbers:
             return await self.requests.find(RequestQuery(numbers=query.numbers[:MAX_RESULTS]))
         end = query.end or self.clock()
@@ -138,12 +165,19 @@ class Open311Service:
         limit = max(1, min(query.limit, MAX_RESULTS))
         return await self.requests.find(RequestQuery((), query.categories, start, end, query.open_states, limit))
 
-    async def updates(self, start: datetime | None, end: datetime | None) -> list[UpdateLine]:
-        """mySociety's GET servicerequestupdates: timeline steps in a window (the last day by default)."""
+    async def updates(
+        self, start: datetime | None, end: datetime | None, public: bool = False, page: int = 1
+    ) -> list[UpdateLine]:
+        """mySociety's GET servicerequestupdates: timeline steps in any window (the last day by default), oldest
+        first, MAX_RESULTS a page (a client asks for the next page, or starts again from the last step it got)."""
         end = end or self.clock()
         start = start or end - timedelta(days=1)
-        if start > end or end - start > DEFAULT_SPAN:
+        if start > end or not 1 <= page <= 100_000:
             raise Invalid("date_range")
-        lines = await self.requests.updates(start, end, MAX_RESULTS)
+        lines = await self.requests.updates(start, end, MAX_RESULTS, (page - 1) * MAX_RESULTS)
         units = {u.code: u.name for u in await self.units.all()} if self.units is not None else {}
-        return [dataclasses.replace(u, detail=public_detail(u, units)) for u in lines]
+        return [
+            dataclasses.replace(u, detail=public_detail(u, units))
+            for u in lines
+            if not public or u.category not in self.private
+        ]

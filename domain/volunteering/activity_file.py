@@ -19,6 +19,8 @@ from typing import Any, Final, Literal
 
 import yaml
 
+from domain.kernel.text import clean
+
 PointsRule = Literal["per_hour", "fixed"]
 
 SHANGHAI: Final = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -316,6 +318,7 @@ def parse_activities(text: str, fmt: str, now: datetime | None = None) -> tuple[
 
     With `now`, an activity that starts at or before it is refused (an import publishes for the future).
     """
+    text = clean(text)  # the file's text, cleaned once where it comes in
     kind = fmt.strip().lower().lstrip(".")
     problems: list[str] = []
     if kind in ("yaml", "yml"):

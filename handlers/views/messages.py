@@ -37,6 +37,8 @@ class TgMessage:
     certificate: dict[str, object] | None = None
     not_before: datetime | None = None
     tag: str | None = None
+    # A secret (a one-time login link): the outbox forgets the text once it is sent or refused.
+    secret: bool = False
 
     def payload(self) -> dict[str, Any]:
         """What the outbox keeps: text clipped to Telegram's limit for its kind, only the fields that are set."""
@@ -68,6 +70,8 @@ class TgMessage:
             out["reply_to_message"] = self.reply_to_message
         if self.certificate:
             out["certificate"] = self.certificate
+        if self.secret:
+            out["secret"] = True
         return out
 
 
