@@ -294,7 +294,25 @@ async def test_in_a_real_browser(district: Script, spot: dict[str, float], desk:
         await page.screenshot(path=str(shot / "map.png"), full_page=True)
         await page.goto(f"{desk}/console/dashboard")
         assert await page.locator("#trend svg").count() == 1
+        # The dashboard leads with the month's 三率 as large figures; the charts' text is at reading size.
+        assert await page.locator("#headline .figure").count() == 4
+        big = await page.eval_on_selector("#headline .value", "e => parseFloat(getComputedStyle(e).fontSize)")
+        assert big >= 28
+        sizes = await page.eval_on_selector_all(
+            "#trend svg text", "ts => ts.map(t => t.getBoundingClientRect().height)"
+        )
+        assert min(sizes) >= 10, sizes  # an axis label was about 6 px when a 640-wide chart was squeezed in
         await page.screenshot(path=str(shot / "dashboard.png"), full_page=True)
+        # A phone: the case list as cards, every field readable on its own line.
+        phone = await browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
+        mobile = await phone.new_page()
+        await mobile.context.add_cookies(await context.cookies())
+        await mobile.goto(f"{desk}/console/cases")
+        row = await mobile.eval_on_selector("#cases tbody tr", "e => e.getBoundingClientRect().width")
+        assert row >= 300, row  # a card as wide as the phone, not a 530-px table squeezed to a column a letter wide
+        assert await mobile.eval_on_selector("#cases thead", "e => getComputedStyle(e).display") == "none"
+        await mobile.screenshot(path=str(shot / "cases-phone.png"), full_page=True)
+        await phone.close()
         # Download the month's ledger and read it back.
         await page.goto(f"{desk}/console/cases")
         async with page.expect_download() as download_info:

@@ -384,6 +384,7 @@ class Console:
                     Series(text("ledger.col.resolution_rate", locale), [r.resolution_rate for _, r in trend], None),
                     Series(text("ledger.col.satisfaction_rate", locale), [r.satisfaction_rate for _, r in trend], None),
                 ],
+                width=DASH_WIDTH,
                 percent=True,
                 title=text("console.dashboard.trend", locale),
             )
@@ -393,7 +394,7 @@ class Console:
                 [label[5:] for label, _ in over],
                 [Series(plain_word(f"category.{c}", locale), [float(counts.get(c, 0)) for _, counts in over], None)
                  for c in shown],
-                title=text("console.dashboard.categories", locale),
+                width=DASH_WIDTH, title=text("console.dashboard.categories", locale),
             )  # fmt: skip
             _, places = await svc.dashboard.tallies(unit, month)
             hours, points, redeemed = await svc.dashboard.volunteering(unit, month)
@@ -405,12 +406,13 @@ class Console:
                     Series(text("console.dashboard.redemptions", locale),
                            [float(redeemed.get(c, 0)) for c in communities], None),
                 ],
-                title=text("console.dashboard.hours", locale),
+                width=DASH_WIDTH, title=text("console.dashboard.hours", locale),
             )  # fmt: skip
             grids = await svc.dashboard.grids(unit, month)
+            headline = _headline(trend, locale)
             return self._page(
                 request, "dashboard.html", session, unit=unit, month=month, rates=rates, categories=categories,
-                places=places, volunteering=volunteering, grids=grids, trend=trend, points=points,
+                places=places, volunteering=volunteering, grids=grids, trend=trend, points=points, headline=headline,
             )  # fmt: skip
 
         return await self._guarded(request, page)
@@ -495,6 +497,41 @@ class Console:
             return self._page(request, "audit.html", session, entries=entries, names=names)
 
         return await self._guarded(request, page)
+
+
+# A dashboard chart's drawing width: about the width of its card at a desk, so its text stays at reading size
+# (drawn at 640 and squeezed into a half-width card, an 11-unit label came out around 6 px).
+DASH_WIDTH = 420
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One of the 三率 as the dashboard leads with it: this month, and the change since the month before."""
+
+    label: str
+    value: str
+    change: str  # "+4.0" / "−2.5" percentage points, "" when either month has nothing decided
+    direction: str  # up | down | flat | none
+
+
+def _headline(trend: Sequence[tuple[str, Any]], locale: str) -> list[Figure]:
+    """The month's four rates, large, with their month-on-month change (the last two months of the trend)."""
+    if not trend:
+        return []
+    now = trend[-1][1]
+    before = trend[-2][1] if len(trend) > 1 else None
+    out = []
+    for key in ("response_rate", "on_time_rate", "resolution_rate", "satisfaction_rate"):
+        value = getattr(now, key)
+        old = getattr(before, key) if before is not None else None
+        change, direction = "", "none"
+        if value is not None and old is not None:
+            points = (value - old) * 100
+            direction = "up" if points > 0.05 else "down" if points < -0.05 else "flat"
+            change = f"{'+' if points >= 0 else '−'}{abs(points):.1f}"
+        shown = f"{value * 100:.0f}%" if value is not None else "—"
+        out.append(Figure(text(f"ledger.col.{key}", locale), shown, change, direction))
+    return out
 
 
 class _SignIn(Exception):

@@ -449,7 +449,9 @@ def _axes(frame: _Frame, ticks: list[float], labels: Sequence[str], percent: boo
     return parts
 
 
-def _bars(frame: _Frame, rows: list[list[float | None]], colours: list[str], tip: _Tip) -> list[str]:
+def _bars(
+    frame: _Frame, rows: list[list[float | None]], colours: list[str], tip: _Tip, percent: bool = False
+) -> list[str]:
     bar = min(frame.slot * 0.8 / len(rows), 36.0)
     parts = []
     for n, (row, colour) in enumerate(zip(rows, colours, strict=True)):
@@ -458,10 +460,16 @@ def _bars(frame: _Frame, rows: list[list[float | None]], colours: list[str], tip
                 x, y = frame.x(i) - bar * len(rows) / 2 + n * bar, frame.y(v)
                 width, height = max(bar - 1, 1.0), frame.y1 - y
                 parts.append(_el("rect", tip(n, i, v), x=x, y=y, width=width, height=height, fill=colour))
+                label = _format(v, percent)
+                if v and _width(label, FONT_SIZE - 2) <= bar + 6:
+                    # The value on the bar itself, where there is room: read without hovering.
+                    parts.append(_text(x + width / 2, y - 3, label, FONT_SIZE - 2, fill=MUTED, text_anchor="middle"))
     return parts
 
 
-def _lines(frame: _Frame, rows: list[list[float | None]], colours: list[str], tip: _Tip) -> list[str]:
+def _lines(
+    frame: _Frame, rows: list[list[float | None]], colours: list[str], tip: _Tip, percent: bool = False
+) -> list[str]:
     parts = []
     for n, (row, colour) in enumerate(zip(rows, colours, strict=True)):
         runs: list[list[tuple[int, float]]] = []
@@ -478,6 +486,10 @@ def _lines(frame: _Frame, rows: list[list[float | None]], colours: list[str], ti
                 parts.append(_el("polyline", points=xy, fill="none", stroke=colour, stroke_width=2))
         for i, v in (point for run in runs for point in run):
             parts.append(_el("circle", tip(n, i, v), cx=frame.x(i), cy=frame.y(v), r=3, fill=colour, stroke=HALO))
+        if runs:
+            # Each line's latest value written beside its last point: the month a reader looks for first.
+            i, v = runs[-1][-1]
+            parts.append(_text(frame.x(i) + 6, frame.y(v) + 4, _format(v, percent), FONT_SIZE - 1, fill=colour))
     return parts
 
 
@@ -513,14 +525,16 @@ def _chart(
         top += 18
     ticks = _ticks(present, percent)
     x0 = max(_width(_format(t, percent), FONT_SIZE - 1) for t in ticks) + 12
-    frame = _Frame(x0, top + 8, width - MARGIN, height - 22.0, ticks[-1], (width - MARGIN - x0) / len(labels))
+    # Room on the right for the lines' latest values.
+    right = MARGIN + (30 if kind == "line" else 0)
+    frame = _Frame(x0, top + 8, width - right, height - 22.0, ticks[-1], (width - right - x0) / len(labels))
 
     def tip(n: int, i: int, value: float) -> str:
         where = f"{labels[i]} · {series[n].name}" if series[n].name else labels[i]
         return _title(f"{where}: {_format(value, percent)}")
 
     parts += _axes(frame, ticks, labels, percent)
-    parts += (_bars if kind == "bar" else _lines)(frame, rows, colours, tip)
+    parts += (_bars if kind == "bar" else _lines)(frame, rows, colours, tip, percent)
     parts.append(_el("line", x1=frame.x0, x2=frame.x1, y1=frame.y1, y2=frame.y1, stroke=AXIS))
     return _svg(width, height, label, "".join(parts))
 
