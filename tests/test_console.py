@@ -304,9 +304,10 @@ async def test_in_a_real_browser(district: Script, spot: dict[str, float], desk:
         assert min(sizes) >= 10, sizes  # an axis label was about 6 px when a 640-wide chart was squeezed in
         await page.screenshot(path=str(shot / "dashboard.png"), full_page=True)
         # A phone: the case list as cards, every field readable on its own line.
-        phone = await browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
+        phone = await browser.new_context(
+            locale="zh-CN", viewport={"width": 390, "height": 844}, storage_state=await context.storage_state()
+        )
         mobile = await phone.new_page()
-        await mobile.context.add_cookies(await context.cookies())
         await mobile.goto(f"{desk}/console/cases")
         row = await mobile.eval_on_selector("#cases tbody tr", "e => e.getBoundingClientRect().width")
         assert row >= 300, row  # a card as wide as the phone, not a 530-px table squeezed to a column a letter wide
