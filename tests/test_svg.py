@@ -303,3 +303,18 @@ def test_a_base_map_of_tiles_sits_under_the_grids_where_the_streets_are() -> Non
         assert "© 地图数据提供方" in {t.text for t in root.iter("{http://www.w3.org/2000/svg}text")}
     # Without tiles nothing at all is fetched.
     assert "<image" not in map_svg(jinan(), pins, legend=LEGEND)
+
+
+def test_pins_on_one_spot_are_one_pin_with_a_count() -> None:
+    pins = [
+        pin("SB1", 36.651, 117.021),
+        pin("SB2", 36.651, 117.021, overdue=True),
+        pin("SB3", 36.6510001, 117.0210001, state="claimed"),
+        pin("SB4", 36.655, 117.025),
+    ]
+    root = parse(map_svg(jinan(), pins))
+    groups = {g.get("data-label"): g for g in root.findall(".//s:g[@data-label]", NS)}
+    assert set(groups) == {"SB2", "SB4"}  # the overdue one leads its spot
+    assert groups["SB2"].get("data-count") == "3" and groups["SB4"].get("data-count") is None
+    title = groups["SB2"].find("s:title", NS)
+    assert title is not None and "SB1" in (title.text or "") and "SB3" in (title.text or "")

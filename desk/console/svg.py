@@ -8,6 +8,7 @@ empty state) comes from the caller, localized.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import itertools
 import math
@@ -47,6 +48,7 @@ HALO = "#ffffff"
 MARGIN = 16
 FONT_SIZE = 11
 PIN_RADIUS = 5.0
+CLUSTER_PX = 2 * PIN_RADIUS  # pins closer than this would hide each other: they are drawn as one, with a count
 URGENT_RADIUS = 7.5
 # About 10 m: a lone pin (or a degenerate grid) still gets a finite scale.
 MIN_SPAN = 1e-4
@@ -301,7 +303,7 @@ def _grid(
     return _link(grid.href, _el("g", body, class_="grid", data_code=grid.code))
 
 
-def _pin(pin: Pin, project: Callable[[float, float], Point]) -> str:
+def _pin(pin: Pin, project: Callable[[float, float], Point], count: int = 1) -> str:
     x, y = project(pin.lon, pin.lat)
     r = URGENT_RADIUS if pin.urgent else PIN_RADIUS
     body = _title(pin.title or pin.label)
@@ -309,8 +311,38 @@ def _pin(pin: Pin, project: Callable[[float, float], Point]) -> str:
         body += _el("circle", cx=x, cy=y, r=r + 2.5, fill="none", stroke=OVERDUE, stroke_width=2.5)
     fill = STATE_COLOURS.get(pin.state, UNKNOWN_STATE)
     body += _el("circle", cx=x, cy=y, r=r, fill=fill, stroke=PIN_OUTLINE, stroke_width=1.5)
+    extra: dict[str, str | float | None] = {}
+    if count > 1:
+        # Several cases on one spot: one pin (the most pressing), and how many there are.
+        bx, by = x + r + 2, y - r - 2
+        body += _el("circle", cx=bx, cy=by, r=7.5, fill=TEXT, stroke=PIN_OUTLINE, stroke_width=1)
+        body += _text(
+            bx, by + 3.5, str(count) if count < 100 else "99+", FONT_SIZE - 2, fill="#fff", text_anchor="middle"
+        )
+        extra["data_count"] = count
     classes = " ".join(["pin", f"state-{pin.state}"] + ["overdue"] * pin.overdue + ["urgent"] * pin.urgent)
-    return _link(pin.href, _el("g", body, class_=classes, data_label=pin.label))
+    return _link(pin.href, _el("g", body, class_=classes, data_label=pin.label, **extra))
+
+
+def _pins(pins: Sequence[Pin], project: Callable[[float, float], Point]) -> list[str]:
+    """Pins grouped where they would cover each other (within a pin's width); the most pressing case of a group
+    leads it, and overdue and urgent groups are drawn last so nothing covers them."""
+    groups: list[tuple[float, float, list[Pin]]] = []
+    for pin in sorted(pins, key=lambda p: (p.overdue, p.urgent), reverse=True):
+        x, y = project(pin.lon, pin.lat)
+        near = next((g for g in groups if (g[0] - x) ** 2 + (g[1] - y) ** 2 <= CLUSTER_PX**2), None)
+        if near is None:
+            groups.append((x, y, [pin]))
+        else:
+            near[2].append(pin)
+    out = []
+    for _, _, group in sorted(groups, key=lambda g: (g[2][0].overdue, g[2][0].urgent)):
+        lead = group[0]
+        if len(group) > 1:
+            names = "、".join(p.label for p in group[:20]) + ("…" if len(group) > 20 else "")
+            lead = dataclasses.replace(lead, title=f"{len(group)}: {names}")
+        out.append(_pin(lead, project, len(group)))
+    return out
 
 
 def _map_legend(legend: Legend) -> tuple[str, float]:
@@ -377,7 +409,7 @@ def map_svg(
         no_data = legend.no_data if legend else "—"
         parts += [_grid(g, rings, project, no_data, opacity) for g, rings in shapes]
         # Overdue and urgent cases are drawn last so nothing covers them.
-        parts += [_pin(p, project) for p in sorted(shown, key=lambda p: (p.overdue, p.urgent))]
+        parts += _pins(shown, project)
     return _svg(width, height, title or ", ".join(g.name for g in grids), "".join(parts) + key)
 
 
