@@ -185,3 +185,25 @@ async def test_as_the_specification_and_fixmystreet_expect(district: Script, spo
     object.__setattr__(s.app.settings, "open311_per_minute", 2)
     limited = await post(s.app, key, description="又一处", **where)
     assert limited.status_code == 429 and limited.headers["retry-after"] == "60"
+
+
+async def test_a_real_client_reads_status_lists_without_private_matters_and_with_coarse_points(
+    district: Script, spot: dict[str, float], server: str
+) -> None:
+    s = district
+    key = await a_key(s.app)
+    where = {"lat": str(spot["lat"]), "long": str(spot["lon"])}
+    await post(s.app, key, description="南门井盖缺失", **where)
+    await post(s.app, key, description="北门路灯不亮", **where)  # two: the library reads one XML item as no list
+    await post(s.app, key, service_code="neighbor_dispute", description="楼上楼下噪音纠纷", **where)
+    for fmt in ("json", "xml"):
+        public = GeoReport(server, output_format=fmt)  # the library reads without a key
+        listed = await asyncio.to_thread(public.get_service_requests, status="open,closed")
+        assert [r["service_code"] for r in listed] == ["public_facility", "public_facility"]
+        assert float(listed[0]["lat"]) != spot["lat"]  # the ~100 m cell, not the doorstep
+        assert abs(float(listed[0]["lat"]) - spot["lat"]) < 0.001
+    # A keyed client (the city's hotline) reads both, exactly (the library sends no key on GET: plain HTTP).
+    async with client(s.app) as http:
+        keyed = (await http.get("/open311/v2/requests.json", params={"api_key": key, "status": "open,closed"})).json()
+    assert {r["service_code"] for r in keyed} == {"public_facility", "neighbor_dispute"}
+    assert next(r for r in keyed if r["service_code"] == "public_facility")["lat"] == spot["lat"]
