@@ -186,6 +186,10 @@ async def test_a_desk_claims_for_a_grid_worker_who_phoned_in(
         assert after.state is CaseState.CLAIMED and after.assignee_id == int(worker_id)
         story = (await http.get(f"/console/cases/{case.number}")).text
         assert "指派" in story and "李社区干事" in story
+    await s.say(ADMIN, "/start")
+    async with signed_in(s, desk, ADMIN) as admin:
+        audit = (await admin.get("/console/audit")).text
+        assert "<td>指派</td>" in audit and "<td>王网格员</td>" in audit and f"<td>{worker_id}</td>" not in audit
     await s.app.sender.drain()
     s._collect()
     told = texts(sent_to(s.session, WORKER.id))

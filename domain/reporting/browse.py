@@ -129,5 +129,10 @@ class CaseBrowser:
         if action == "merge":
             value = str((await self.cases.by_number(value)).id)
         done = await self.cases.act(case.id, action, rev, actor, value)
-        await self.access.record(actor, f"case.{action}", case.number, value)
+        detail = value
+        if lifecycle.RULES[action].needs.value == "person":
+            # The audit names the person, not their internal id.
+            names = {str(p.id): p.display_name for p in await self.cases.claimants(case)}
+            detail = names.get(value, value)
+        await self.access.record(actor, f"case.{action}", case.number, detail)
         return done
