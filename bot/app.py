@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.context import services_factory
 from bot.intake import UpdateFeeder
+from bot.media import Photos
 from bot.middlewares import UnitOfWorkMiddleware
 from bot.nlu import BuiltinClassifier, RasaClassifier
 from bot.sender import OutboxSender, Pace
@@ -27,6 +28,7 @@ from domain.org.service import GeoCache
 from handlers import get_routers
 from intents.rasa_http import RasaHttpClient, parse_intent_map
 from storage.db import create_engine, session_factory
+from storage.media import ObjectMedia
 from storage.outbox import OutboxStore
 
 # Demo and tests run without a real token; this one has the right shape and reaches nothing.
@@ -52,6 +54,7 @@ class App:
     uow: UnitOfWorkMiddleware
     classifier: Classifier
     feeder: UpdateFeeder
+    photos: Photos
 
     async def close(self) -> None:
         """Release the HTTP sessions and the database pool."""
@@ -111,8 +114,15 @@ def create_app(
     bot = create_bot(settings, bot_session)
     store = OutboxStore(sessions, clock, sender_identity(), timedelta(seconds=settings.outbox_lease_s))
     pace = Pace(settings.messages_per_second, settings.group_messages_per_minute)
+    media = ObjectMedia(settings.media_url)
+    photos = Photos(bot, sessions, media, clock, settings.media_private_links)
     sender = OutboxSender(
-        bot, store, concurrency=settings.sender_concurrency, seal=settings.certificate_seal_image, pace=pace
+        bot,
+        store,
+        concurrency=settings.sender_concurrency,
+        seal=settings.certificate_seal_image,
+        pace=pace,
+        media=media,
     )
     if classifier is None:
         classifier = BuiltinClassifier(extra_dir=settings.nlu_extra_dir, data_dir=settings.nlu_data_dir)
@@ -124,4 +134,4 @@ def create_app(
     geo = GeoCache(settings.community_radius_m, settings.street_radius_m)
     dp, uow = create_dispatcher(sessions, classifier, settings, geo, clock, sender.wake)
     uow.console_url = str(settings.console_url).rstrip("/") if settings.console_url else None
-    return App(settings, engine, sessions, bot, dp, sender, store, uow, classifier, UpdateFeeder(dp, bot))
+    return App(settings, engine, sessions, bot, dp, sender, store, uow, classifier, UpdateFeeder(dp, bot), photos)

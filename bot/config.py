@@ -70,6 +70,11 @@ class Settings(BaseSettings):
         default_factory=lambda: list(_REPORTING.open311_private_categories)
     )
     open311_public_precision_m: float = Field(_REPORTING.open311_public_precision_m, ge=0, le=10_000)
+    # Where case photos are kept as the office's own files: a directory (default), or an S3-compatible bucket
+    # (s3://bucket/prefix, with AWS_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION in the environment).
+    media_url: str = Field("var/media", min_length=1)
+    # Open311 media_url links may point into private networks (only for an intranet that serves photos itself).
+    media_private_links: bool = False
     # An HTTP or SOCKS proxy for reaching the Bot API (socks5://host:port needs aiohttp-socks installed).
     proxy: str | None = None
     # Log lines as text, or as one JSON object per line for a log collector.

@@ -23,6 +23,7 @@ class SweepResult:
     monthly_posts: int = 0
     broadcast_reports: int = 0
     snapshots: int = 0
+    photos: int = 0
 
     @property
     def anything(self) -> bool:
@@ -32,7 +33,8 @@ class SweepResult:
 
 async def sweep(app: App) -> SweepResult:
     """One round: act on every due deadline (in batches, one transaction each), remind of fixed days, post the
-    month's figures on the 1st, report finished broadcasts, and refresh a few stale closed-month figures."""
+    month's figures on the 1st, report finished broadcasts, refresh a few stale closed-month figures, and keep
+    new case photos in the office's media store."""
     result = SweepResult()
     while True:
         async with app.sessions.begin() as session:
@@ -49,6 +51,7 @@ async def sweep(app: App) -> SweepResult:
     async with app.sessions.begin() as session:
         _, svc, _ = app.uow.unit_of_work(session)
         result.snapshots = await svc.stats.refresh_snapshots(SNAPSHOTS_PER_ROUND)
+    result.photos = await app.photos.fetch_due()
     if result.anything:
         app.sender.wake()
     return result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import io
 import itertools
 import time
 from collections import defaultdict, deque
@@ -13,7 +15,8 @@ from aiogram.client.session.base import BaseSession
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import Message, User
+from aiogram.types import File, Message, User
+from PIL import Image
 
 from handlers.text import CAPTION_MAX, TEXT_MAX, HtmlError, check_html, check_keyboard
 
@@ -21,6 +24,14 @@ if TYPE_CHECKING:
     from aiogram import Bot
 
 BOT_ID = 7000000001
+
+
+@functools.cache
+def _placeholder_photo() -> bytes:
+    image = Image.new("RGB", (64, 48), (128, 128, 128))
+    out = io.BytesIO()
+    image.save(out, "JPEG")
+    return out.getvalue()
 
 
 class UnexpectedNetworkUse(AssertionError):
@@ -76,6 +87,7 @@ class RecordingSession(BaseSession):
     EMULATED = frozenset(
         {
             "getMe",
+            "getFile",
             "sendMessage",
             "sendPhoto",
             "editMessageText",
@@ -94,6 +106,8 @@ class RecordingSession(BaseSession):
         self._ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
         self._faults: dict[str, deque[Callable[[TelegramMethod[Any]], Exception]]] = defaultdict(deque)
         self.rejected: list[tuple[str, str, dict[str, Any]]] = []
+        # What a download of a file id returns (unset: a small grey photo, as any phone would send).
+        self.files: dict[str, bytes] = {}
 
     def inject(self, api_method: str, make_error: Callable[[TelegramMethod[Any]], Exception]) -> None:
         """The next call of `api_method` raises make_error(method) instead of succeeding."""
@@ -139,6 +153,9 @@ class RecordingSession(BaseSession):
     def _answer(self, bot: Bot, name: str, params: dict[str, Any]) -> Any:
         if name == "getMe":
             return User(id=BOT_ID, is_bot=True, first_name="gridbot", username="gridbot_demo_bot")
+        if name == "getFile":
+            file_id = str(params["file_id"])
+            return File(file_id=file_id, file_unique_id=f"u-{file_id[:32]}", file_path=f"photos/{file_id}.jpg")
         if name in ("sendMessage", "sendPhoto"):
             chat_id = int(params["chat_id"])
             data: dict[str, Any] = {
@@ -163,6 +180,10 @@ class RecordingSession(BaseSession):
         chunk_size: int = 65536,
         raise_for_status: bool = True,
     ) -> AsyncGenerator[bytes, None]:
-        """Downloads are network use too."""
-        raise UnexpectedNetworkUse(f"unexpected download {url}")
-        yield b""  # pragma: no cover
+        """A file getFile named (recorded as a download); any other URL is unexpected network use."""
+        marker = "/photos/"
+        if "/file/bot" not in url or marker not in url:
+            raise UnexpectedNetworkUse(f"unexpected download {url}")
+        file_id = url.rsplit(marker, 1)[1].removesuffix(".jpg")
+        self.calls.append(Call("download", {"file_id": file_id}, result=True))
+        yield self.files.get(file_id) or _placeholder_photo()

@@ -26,6 +26,7 @@ from aiogram.exceptions import (
 )
 
 from bot.transport import TargetNotReady, deliver
+from domain.kernel.media import MediaStore
 from storage.db import describe_db_error, is_transient
 from storage.outbox import Envelope, OutboxStore
 
@@ -91,9 +92,11 @@ class OutboxSender:
         idle_poll_s: float = 2.0,
         seal: Path | None = None,
         pace: Pace | None = None,
+        media: MediaStore | None = None,
     ) -> None:
         self.bot = bot
         self.seal = seal
+        self.media = media
         self.pace = pace or Pace()
         self.store = store
         self.concurrency = concurrency
@@ -195,7 +198,7 @@ class OutboxSender:
         attempts = env.attempts + 1
         final = False  # sent, or refused for good
         try:
-            message_id = await deliver(self.bot, self.store, env, self.seal)
+            message_id = await deliver(self.bot, self.store, env, self.seal, self.media)
         except TelegramRetryAfter as e:
             log.info("429 for chat %s: waiting %ss", env.chat_id, e.retry_after)
             why = f"429 retry_after={e.retry_after}"

@@ -20,6 +20,7 @@ from aiogram.types import (
     ReplyParameters,
 )
 
+from domain.kernel.media import MediaStore, stored_key
 from domain.kernel.time import CHINA_TZ
 from domain.points.certificate import render_certificate
 from handlers.callbacks import pack
@@ -70,7 +71,20 @@ def _clip(text: str, limit: int) -> str:
     return clip_html(text, limit)
 
 
-async def deliver(bot: Bot, store: OutboxStore, env: Envelope, seal: Path | None = None) -> int | None:
+async def _photo(ref: str, media: MediaStore | None) -> str | BufferedInputFile:
+    # A photo Telegram already has goes by its file id; one the office keeps (an Open311 upload) as bytes.
+    key = stored_key(ref)
+    if key is None:
+        return ref
+    data = await media.get(key) if media is not None else None
+    if data is None:
+        raise TargetNotReady(permanent=False)  # the store is out of reach: tried again, never sent photo-less
+    return BufferedInputFile(data, filename="photo.jpg")
+
+
+async def deliver(
+    bot: Bot, store: OutboxStore, env: Envelope, seal: Path | None = None, media: MediaStore | None = None
+) -> int | None:
     """Send or edit; returns the Telegram message id of a sent message."""
     p = env.payload
     if env.edit_of is not None:
@@ -127,7 +141,7 @@ async def deliver(bot: Bot, store: OutboxStore, env: Envelope, seal: Path | None
     elif p.get("photo"):
         sent = await bot.send_photo(
             chat_id=env.chat_id,
-            photo=p["photo"],
+            photo=await _photo(str(p["photo"]), media),
             caption=_clip(p["text"], CAPTION_MAX),
             reply_markup=_markup(p),
             parse_mode="HTML",

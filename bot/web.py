@@ -7,10 +7,8 @@ the outbox sender (in this process or the bot's) delivers them.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -52,42 +50,15 @@ def refusal_text(e: DomainError, locale: str) -> str:
     return plain(key, locale, **e.params) if TEXTS.template(key, locale) else plain("errors.internal", locale)
 
 
-def photo_source(app: App, cache: Path) -> Callable[[str], Awaitable[bytes | None]]:
-    """Photos by Telegram file id, downloaded through the Bot API once and kept on disk."""
-
-    async def fetch(file_id: str) -> bytes | None:
-        path = cache / f"{hashlib.sha256(file_id.encode()).hexdigest()}.jpg"
-        if path.exists():
-            return path.read_bytes()
-        try:
-            file = await app.bot.get_file(file_id)
-            if not file.file_path:
-                return None
-            buffer = await app.bot.download_file(file.file_path)
-        except Exception as e:  # noqa: BLE001 - a missing photo must not break the page
-            log.warning("photo %s not available: %s", file_id[:16], e)
-            return None
-        if buffer is None:
-            return None
-        data = buffer.read()
-        cache.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        return data
-
-    return fetch
-
-
 def create_web(app: App, base_url: str = "") -> Starlette:
     """The ASGI application: the staff console under /console, Open311 under /open311/v2/, health checks."""
-    open311 = Open311(lambda: scope_of(app), app.settings.open311_public_reads, base_url)
-    from intents.model import cache_dir
-
+    open311 = Open311(lambda: scope_of(app), app.settings.open311_public_reads, base_url, app.photos)
     widget = None
     if app.settings.login_widget_bot and app.settings.bot_token:
         widget = LoginWidget(app.settings.login_widget_bot.lstrip("@"), app.settings.bot_token.get_secret_value())
     settings = app.settings
     tiles = Tiles(settings.map_tiles, settings.map_tiles_crs, settings.map_attribution) if settings.map_tiles else None
-    console = Console(lambda: scope_of(app), photo_source(app, cache_dir() / "photos"), refusal_text, widget, tiles)
+    console = Console(lambda: scope_of(app), app.photos.read, refusal_text, widget, tiles)
 
     async def healthz(_: Request) -> Response:
         # Liveness: the process answers.

@@ -12,6 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
 
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -20,6 +21,7 @@ from desk.ledgers import plain_word, text
 from domain.cases.model import CATEGORIES
 from domain.kernel.errors import Conflict, DomainError, Forbidden, NotFound
 from domain.kernel.i18n import say
+from domain.kernel.media import MAX_BYTES, PhotoDesk, Picture
 from domain.kernel.text import clean
 from domain.kernel.time import local
 from domain.reporting.model import RequestLine, RequestQuery, UpdateLine
@@ -130,10 +132,14 @@ def _reply(
 class Open311:
     """The GeoReport v2 endpoints on the domain's Open311 service."""
 
-    def __init__(self, scope: Scope, public_reads: bool, base_url: str = "") -> None:
+    def __init__(self, scope: Scope, public_reads: bool, base_url: str = "", photos: PhotoDesk | None = None) -> None:
         self.scope = scope
         self.public_reads = public_reads
         self.base_url = base_url.rstrip("/")
+        self.photos = photos
+
+    def _base(self, request: Request) -> str:
+        return self.base_url or str(request.base_url).rstrip("/")
 
     def routes(self) -> list[BaseRoute]:
         """The routes to mount."""
@@ -147,6 +153,8 @@ class Open311:
                     Route("/requests.{fmt}", self._guard(self.requests), methods=["GET", "POST"]),
                     Route("/requests/{number}.{fmt}", self._guard(self.request)),
                     Route("/servicerequestupdates.{fmt}", self._guard(self.updates)),
+                    Route("/media/{number}.jpg", self._guard(self.media)),
+                    Route("/media/{number}/{update_id:int}.jpg", self._guard(self.media)),
                 ],
             )
         ]
@@ -196,7 +204,7 @@ class Open311:
 
     async def discovery(self, request: Request, fmt: str) -> Response:
         """Where and what this endpoint is."""
-        base = self.base_url or str(request.base_url).rstrip("/")
+        base = self._base(request)
         endpoint: dict[str, Any] = {
             "specification": SPEC,
             "url": f"{base}/open311/v2",
@@ -244,7 +252,7 @@ class Open311:
             return Json(body)
         return Response(_document("service_definition", body), media_type="text/xml; charset=utf-8")
 
-    def _request(self, line: RequestLine, locale: str) -> dict[str, Any]:
+    def _request(self, line: RequestLine, locale: str, base: str) -> dict[str, Any]:
         closed = line.state not in OPEN_STATES
         notes = text(f"ledger.close_reason.{line.close_reason}", locale) if line.close_reason else ""
         return {
@@ -264,7 +272,7 @@ class Open311:
             "zipcode": "",
             "lat": line.lat,
             "long": line.lon,
-            "media_url": "",
+            "media_url": f"{base}/open311/v2/media/{line.number}.jpg" if line.photo else "",
         }
 
     async def requests(self, request: Request, fmt: str) -> Response:
@@ -289,7 +297,8 @@ class Open311:
         async with self.scope() as svc:
             public = await self._reader(request, svc)
             lines = await svc.open311.find(query, public)
-        return _reply(fmt, "service_requests", "request", [self._request(line, locale) for line in lines])
+        base = self._base(request)
+        return _reply(fmt, "service_requests", "request", [self._request(line, locale, base) for line in lines])
 
     async def request(self, request: Request, fmt: str) -> Response:
         """GET Service Request: one case by its number."""
@@ -298,14 +307,17 @@ class Open311:
             lines = await svc.open311.find(RequestQuery(numbers=(request.path_params["number"],)), public)
         if not lines:
             raise ApiError(404, "not_found")
-        return _reply(fmt, "service_requests", "request", [self._request(lines[0], _locale(request))])
+        return _reply(
+            fmt, "service_requests", "request", [self._request(lines[0], _locale(request), self._base(request))]
+        )
 
     async def _post(self, request: Request, fmt: str, locale: str) -> Response:
-        form = await request.form()
+        form = await request.form(max_files=1, max_fields=200)
 
         def field(name: str) -> str | None:
+            # A multipart body (a photo beside the fields) passes the desk's door as it came: cleaned here.
             value = form.get(name)
-            return value.strip() if isinstance(value, str) and value.strip() else None
+            return (clean(value).strip() or None) if isinstance(value, str) else None
 
         code = field("service_code")
         if code is None:
@@ -318,31 +330,69 @@ class Open311:
             lon = float(lon_s) if lon_s is not None else None
         except ValueError:
             raise ApiError(400, "bad_coordinates") from None
-        if (lat is None) != (lon is None) or (lat is None and address is None):
-            raise ApiError(400, "location_required")
         description = field("description") or ""
         if len(description) > DESCRIPTION_MAX:
             raise ApiError(400, "text_too_long", max=DESCRIPTION_MAX)
         # Attributes a client sends (attribute[code]=value) say something too: they join the description.
         said = [
-            f"{k[10:-1]}: {v.strip()}"[:200]
+            clean(f"{k[10:-1]}: {v.strip()}")[:200]
             for k, v in form.multi_items()
             if k.startswith("attribute[") and k.endswith("]") and isinstance(v, str) and v.strip()
         ]
         if said:
             description = "\n".join([description, *said]).strip()
-        media = field("media_url")
-        if media and media.startswith(("https://", "http://")) and len(media) <= 500:
-            # A link, not a Telegram photo: an unreachable URL must never cost the group its case card.
-            description = f"{description}\n{text('open311.attached', locale, url=media)}".strip()
+        picture, link = await self._picture(form.get("media"), field("media_url"))
+        if link:
+            # A link we could not keep as a photo stays readable to staff; it never costs the group its case card.
+            description = f"{description}\n{text('open311.attached', locale, url=link)}".strip()
+        if lat is None and lon is None and picture is not None and picture.point is not None:
+            lat, lon = picture.point  # the camera's GPS, when the client sent no point
+        if (lat is None) != (lon is None) or (lat is None and address is None):
+            raise ApiError(400, "location_required")
+        if not description and picture is not None:
+            description = text("open311.photo_only", locale)
         if not description:
             raise ApiError(400, "empty_text")
         async with self.scope() as svc:
-            line = await svc.open311.file(field("api_key"), code, description, lat, lon, address)
+            line = await svc.open311.file(
+                field("api_key"), code, description, lat, lon, address, picture.ref if picture else None
+            )
         body = [{"service_request_id": line.number, "service_notice": "", "account_id": ""}]
         return _reply(fmt, "service_requests", "request", body)
 
-    def _update(self, u: UpdateLine, locale: str) -> dict[str, Any]:
+    async def _picture(self, upload: object, link: str | None) -> tuple[Picture | None, str | None]:
+        """The photo a POST brings (an uploaded `media` file, else the `media_url` link fetched), kept in the
+        office's store; and the link itself when it could not be kept. An upload that is no photo is refused."""
+        if isinstance(upload, UploadFile):
+            data = await upload.read(MAX_BYTES + 1)
+            if not data:
+                return None, None
+            if self.photos is None:
+                raise ApiError(400, "media_unavailable")
+            return await self.photos.keep(data), None  # Invalid (not a photo, too large) is the client's 400
+        if not link or not link.startswith(("https://", "http://")) or len(link) > 500:
+            return None, None
+        if self.photos is None:
+            return None, link
+        try:
+            return await self.photos.keep(await self.photos.download(link)), None
+        except DomainError:
+            return None, link
+
+    async def media(self, request: Request, fmt: str) -> Response:
+        """A request's photo (or one of its steps'): JPEG without metadata; a public reader never gets one of a
+        private category."""
+        number = request.path_params["number"]
+        async with self.scope() as svc:
+            public = await self._reader(request, svc)
+            ref = await svc.open311.photo(number, request.path_params.get("update_id"), public)
+        data = await self.photos.read(ref) if self.photos is not None else None
+        if data is None:
+            raise ApiError(404, "photo_missing")
+        cache = "public, max-age=86400" if public else "private, max-age=3600"
+        return Response(data, media_type="image/jpeg", headers={"Cache-Control": cache})
+
+    def _update(self, u: UpdateLine, locale: str, base: str) -> dict[str, Any]:
         description = plain_word(f"action.{u.action}", locale)
         if u.detail is not None:
             description = f"{description}：{say(u.detail, locale)}"
@@ -352,7 +402,7 @@ class Open311:
             "status": UPDATE_STATUS.get(u.action, "open" if u.state in OPEN_STATES else "closed"),
             "updated_datetime": _w3(u.at),
             "description": description,
-            "media_url": "",
+            "media_url": f"{base}/open311/v2/media/{u.number}/{u.update_id}.jpg" if u.photo else "",
         }
 
     async def updates(self, request: Request, fmt: str) -> Response:
@@ -365,5 +415,6 @@ class Open311:
                 raise ApiError(400, "bad_page")
             steps = await svc.open311.updates(_date(q.get("start_date")), _date(q.get("end_date")), public, int(page))
         locale = _locale(request)
-        rows = [self._update(u, locale) for u in steps]
+        base = self._base(request)
+        rows = [self._update(u, locale, base) for u in steps]
         return _reply(fmt, "service_request_updates", "request_update", rows)

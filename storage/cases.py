@@ -14,6 +14,7 @@ from domain.cases.model import Case, CaseEvent, CaseState, Deadline, DepartmentC
 from domain.kernel.people import Role
 from domain.kernel.rating import Rating
 from storage.db import Clock, conflict_insert
+from storage.media import MediaQueue
 from storage.orm import (
     CallRow,
     CaseEventRow,
@@ -98,6 +99,8 @@ class CaseRepo:
         values["rating"] = case.rating.value if case.rating else None
         values["updated_at"] = case.created_at
         new_id = (await self.s.execute(insert(CaseRow).values(**values).returning(CaseRow.id))).scalar_one()
+        # The photo is fetched into the office's store by the runner, in this same transaction's wake.
+        await MediaQueue(self.s, self.clock).note(case.photo_file_id)
         return dataclasses.replace(case, id=int(new_id))
 
     async def get(self, case_id: int) -> Case | None:
@@ -133,6 +136,7 @@ class CaseRepo:
                 photo_file_id=event.photo_file_id,
             )
         )
+        await MediaQueue(self.s, self.clock).note(event.photo_file_id)
         await self.s.flush()
 
     async def events(self, case_id: int) -> list[CaseEvent]:

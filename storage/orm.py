@@ -563,3 +563,18 @@ class RateSnapshotRow(Base):
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     computed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     payload: Mapped[str] = mapped_column(Text)
+
+
+class MediaRow(Base):
+    """A photo Telegram holds, to be kept in the office's media store: fetched once, then read from the store."""
+
+    __tablename__ = "media"
+    file_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(96))
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    error: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_media_due", "state", "next_at"),)

@@ -61,6 +61,7 @@ class RequestRepo:
                 c.lat,
                 c.lon,
                 c.address,
+                c.photo_file_id,
             )
             for c, unit, resolve_due in rows.all()
         ]
@@ -85,9 +86,20 @@ class RequestRepo:
                 mask_personal_numbers(e.note) if e.note else None,
                 None,
                 category,
+                e.photo_file_id,
             )
             for e, number, category in rows.all()
         ]
+
+    async def step_photo(self, number: str, update_id: int) -> str | None:
+        """The photo of one step of a case (None if the step has none or is not the case's)."""
+        return (
+            await self.s.execute(
+                select(CaseEventRow.photo_file_id)
+                .join(CaseRow, CaseRow.id == CaseEventRow.case_id)
+                .where(CaseRow.number == number, CaseEventRow.id == update_id)
+            )
+        ).scalar_one_or_none()
 
     async def browse(self, f: CaseFilter, units: list[str] | None, limit: int, now: datetime) -> list[Case]:
         """The console's list: newest first, filtered, paged by id."""

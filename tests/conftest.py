@@ -125,11 +125,12 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def settings(db_url: str) -> Settings:
+def settings(db_url: str, tmp_path: Path) -> Settings:
     """Settings with the demo admin."""
     # The recording session has no flood limits; the pace has its own tests (test_sender, the fake Bot API).
     return Settings(
         database_url=db_url,
+        media_url=str(tmp_path / "media"),
         admin_ids=[ADMIN.id],
         bot_token=None,
         messages_per_second=1000,

@@ -114,7 +114,7 @@ async def test_the_duplicate_question_masks_the_first_reporters_number(
     district: Script, spot: dict[str, float]
 ) -> None:
     s = district
-    await report(s, RIDER, "北门路灯不亮了 有事打我 13912345678", spot)
+    await report(s, RIDER, "北门路灯坏了好几天了，晚上很黑，联系电话13912345678", spot)
     await s.say(RESIDENT, "/start")
     await s.say(RESIDENT, "北门的路灯坏了")
     await s.location(RESIDENT, spot["lat"], spot["lon"])

@@ -319,19 +319,28 @@ class Console:
         return await self._guarded(request, again)
 
     async def photo(self, request: Request) -> Response:
-        """A photo of a case (the report's, or a step's), fetched through the Bot API once and cached."""
+        """A photo of a case (the report's, or a step's), from the office's media store."""
+        found: list[str] = []
 
         async def page(svc: Services, session: ConsoleSession) -> Response:
             detail = await svc.browser.detail(session.user, request.path_params["number"])
             index = request.path_params["index"]
             photos = [detail.case.photo_file_id] + [s.photo for s in detail.steps]
-            file_id = photos[index] if 0 <= index < len(photos) else None
-            data = await self.photos(file_id) if file_id and self.photos else None
-            if data is None:
+            ref = photos[index] if 0 <= index < len(photos) else None
+            if not ref:
                 raise NotFound("photo_missing")
-            return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
+            found.append(ref)
+            return Response(status_code=204)
 
-        return await self._guarded(request, page)
+        response = await self._guarded(request, page)
+        # Read once the database is let go: a photo Telegram still holds may take a while to fetch.
+        data = await self.photos(found[0]) if found and self.photos else None
+        if not found:
+            return response
+        if data is None:
+            message = self._refusal(request, NotFound("photo_missing"))
+            return self._page(request, "message.html", None, 404, message=message)
+        return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
 
     # ---- map, dashboard, exports
 

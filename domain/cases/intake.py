@@ -19,6 +19,7 @@ from domain.cases.sla import Levels
 from domain.cases.urgency import hazards, suggests_urgent
 from domain.kernel.errors import Conflict, Invalid, NotFound
 from domain.kernel.events import MatterToFile
+from domain.kernel.media import stored_key
 from domain.kernel.people import Role, User
 from domain.kernel.time import Clock, day_code
 from domain.org.geo import Location, valid_coordinates
@@ -224,10 +225,18 @@ class ReportService:
         return case
 
     async def file_external(
-        self, client: User, category: str, text: str, lat: float | None, lon: float | None, address: str | None
+        self,
+        client: User,
+        category: str,
+        text: str,
+        lat: float | None,
+        lon: float | None,
+        address: str | None,
+        photo: str | None = None,
     ) -> tuple[Case, Unit]:
         """A request from another system (Open311): routed by its point, or to the top unit when it only has
-        an address we cannot place; handled like any other case, the system shown as its reporter."""
+        an address we cannot place; handled like any other case, the system shown as its reporter. A photo
+        comes already kept in the office's store."""
         if category not in CATEGORIES:
             raise Invalid("unknown_category")
         text = text.strip()
@@ -236,6 +245,9 @@ class ReportService:
         if len(text) > MAX_TEXT:
             raise Invalid("text_too_long", max=MAX_TEXT)
         draft = Draft(user_id=client.id, text=text, category=category, confidence=1.0, urgent=suggests_urgent(text))
+        if photo:
+            # A stored photo's key is its content hash: the same photo sent again is caught like a resent one.
+            draft.photo_file_id, draft.photo_unique_id = photo, stored_key(photo)
         if address and address.strip():
             draft.address = address.strip()[:ADDRESS_MAX]
         if lat is not None and lon is not None:

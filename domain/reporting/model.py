@@ -126,6 +126,7 @@ class RequestLine:
     lat: float | None
     lon: float | None
     address: str | None
+    photo: str | None = None  # the report's photo (a Telegram file id or a stored one); shown as a link
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ class UpdateLine:
     note: str | None
     detail: object = None  # the step's detail in words, as far as the public may read it
     category: str = ""
+    photo: str | None = None  # the step's photo (a resolve's), shown as a link
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,7 @@ class Open311Service:
         lat: float | None,
         lon: float | None,
         address: str | None,
+        photo: str | None = None,
     ) -> RequestLine:
         """POST Service Request: a new case from a client, at most `per_minute` a minute per client."""
         client = await self.authenticate(key)
@@ -137,7 +138,7 @@ class Open311Service:
             raise Conflict("rate_limited")
         if category not in CATEGORIES:
             raise NotFound("unknown_service")
-        case, _ = await self.reports.file_external(client, category, text, lat, lon, address)
+        case, _ = await self.reports.file_external(client, category, text, lat, lon, address, photo)
         [line] = await self.requests.find(RequestQuery(numbers=(case.number,)))
         return line
 
@@ -148,6 +149,17 @@ class Open311Service:
         if not public:
             return lines
         return [self._public(line) for line in lines if line.category not in self.private]
+
+    async def photo(self, number: str, update_id: int | None = None, public: bool = False) -> str:
+        """A request's photo, or one of its steps', as far as the reader may see it (a public read never gets a
+        private category's); NotFound otherwise."""
+        lines = await self.requests.find(RequestQuery(numbers=(number,)))
+        if not lines or (public and lines[0].category in self.private):
+            raise NotFound("photo_missing")
+        ref = lines[0].photo if update_id is None else await self.requests.step_photo(number, update_id)
+        if not ref:
+            raise NotFound("photo_missing")
+        return ref
 
     def _public(self, line: RequestLine) -> RequestLine:
         if line.lat is None or line.lon is None or self.precision_m <= 0:
