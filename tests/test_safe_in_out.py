@@ -184,6 +184,19 @@ async def test_hostile_text_at_every_door_is_never_a_500(district: Script, desk:
                 assert r.status_code < 500, text
             r = await post(s.app, key, lat=str(spot["lat"]), long=str(spot["lon"]), description=text or "x")
             assert r.status_code < 500, text
+        # A multipart POST (a photo beside the fields) is a door of its own: the same text arrives uncleaned.
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=create_web(s.app)), base_url="http://d") as api:
+            for text in texts_[:15]:
+                fields = {"api_key": key, "service_code": "public_facility", "description": text or "x"}
+                fields |= {"lat": str(spot["lat"]), "long": str(spot["lon"]), f"attribute[{text[:10]}]": text}
+                r = await api.post(
+                    "/open311/v2/requests.json",
+                    data=fields,
+                    files={"media": ("p.jpg", text.encode("utf-8", "surrogatepass"))},
+                )
+                assert r.status_code < 500, text
+                r = await api.post("/open311/v2/requests.json", data=fields, files={"media": ("p.jpg", b"")})
+                assert r.status_code < 500, text
     for text in texts_[:10]:
         await s.say(RIDER, text or "x")
     assert await scalar(s.app, "select count(*) from failed_updates") == 0
