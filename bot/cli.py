@@ -541,12 +541,20 @@ def _with_reviewed(settings: Settings) -> tuple[list[Example], int, Path]:
 
 @nlu_app.command("train")
 def nlu_train() -> None:
-    """Retrain from the shipped data plus reviewed corrections (GRIDBOT_NLU_EXTRA_DIR), then recalibrate."""
+    """Retrain from the shipped data plus reviewed corrections (GRIDBOT_NLU_EXTRA_DIR), then recalibrate. On the
+    shipped data alone (in a source checkout) this rebuilds the model file shipped with the package."""
     from intents import calibrate
-    from intents.model import load_or_train
+    from intents.model import SHIPPED_MODEL, load_or_train, model_version, save_model
 
-    examples, extra, target = _with_reviewed(load_settings())
+    settings = load_settings()
+    examples, extra, target = _with_reviewed(settings)
     model = load_or_train(examples)
+    if settings.nlu_data_dir is None and not extra and model_version(SHIPPED_MODEL) != model.version:
+        try:
+            save_model(model, SHIPPED_MODEL)
+            typer.echo(f"model file → {SHIPPED_MODEL}")
+        except OSError as e:
+            typer.echo(f"the shipped model file could not be written ({e}); the model is in the cache", err=True)
     th = calibrate.choose(examples)
     target.parent.mkdir(parents=True, exist_ok=True)
     calibrate.save(th, target)

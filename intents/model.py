@@ -25,6 +25,10 @@ DATA_DIR = Path(__file__).parent / "data"
 DATA = DATA_DIR / "nlu.yml"
 # One file per independent author (persona): leave-one-author-out cross-validation is the honest measure.
 AUTHORS = DATA_DIR / "authors"
+# The model trained on the shipped data, shipped with the package (plain arrays; `gridbot nlu train` rebuilds it):
+# a new office's first start trains nothing.
+SHIPPED_MODEL = Path(__file__).parent / "trained" / "nlu.npz"
+MODEL_FORMAT = 1
 PIPELINE_NAME = "tfidf-char-lr"
 # Bump when the features or estimator change, so cached models built by older code are not reused.
 PIPELINE_REV = "7"
@@ -129,12 +133,40 @@ class LinearScorer:
         lr: LogisticRegression = pipe.steps[-1][1]
         if vec.norm != "l2" or not vec.sublinear_tf or not vec.use_idf:
             raise ValueError("LinearScorer expects sublinear TF, IDF and l2 norm")
-        self.analyzer = vec.build_analyzer()
+        self.analyzer: Callable[[str], list[str]] = vec.build_analyzer()
         self.vocabulary: dict[str, int] = {str(k): int(v) for k, v in vec.vocabulary_.items()}
         self.idf = np.asarray(vec.idf_, dtype=np.float64)
         self.weights_t = np.ascontiguousarray(np.asarray(lr.coef_, dtype=np.float64).T)
         self.intercept = np.asarray(lr.intercept_, dtype=np.float64)
         self.classes = [str(c) for c in lr.classes_]
+
+    @classmethod
+    def from_arrays(
+        cls, terms: list[str], idf: np.ndarray, weights_t: np.ndarray, intercept: np.ndarray, classes: list[str]
+    ) -> LinearScorer:
+        """A scorer from its stored arrays (the portable model file)."""
+        scorer = cls.__new__(cls)
+        scorer.analyzer = features
+        scorer.vocabulary = {t: i for i, t in enumerate(terms)}
+        scorer.idf = np.asarray(idf, dtype=np.float64)
+        scorer.weights_t = np.ascontiguousarray(np.asarray(weights_t, dtype=np.float64))
+        scorer.intercept = np.asarray(intercept, dtype=np.float64)
+        scorer.classes = list(classes)
+        return scorer
+
+    def portable(self) -> LinearScorer:
+        """Rounded as the model file keeps it (IDF float32, weights float16: under 10⁻³ in any probability), so
+        a model just trained and the same model read from its file answer exactly alike."""
+        self.idf = self.idf.astype(np.float32).astype(np.float64)
+        self.weights_t = self.weights_t.astype(np.float16).astype(np.float64)
+        return self
+
+    def terms(self) -> list[str]:
+        """The vocabulary in index order."""
+        out = [""] * len(self.vocabulary)
+        for term, i in self.vocabulary.items():
+            out[i] = term
+        return out
 
     def proba(self, text: str) -> np.ndarray:
         """Class probabilities of one (already normalised) text."""
@@ -176,13 +208,26 @@ class NluModel:
         version: str,
         report_model: Pipeline | None = None,
     ) -> None:
-        self.intent_model = intent_model
+        # The fitted pipelines (kept while the model is in memory after training; a model read from its file has
+        # only the scorers).
+        self.intent_model: Pipeline | None = intent_model
         self.category_model = category_model
         self.report_model = report_model
         self.version = version
-        self._intent = LinearScorer(intent_model)
-        self._category = LinearScorer(category_model) if category_model is not None else None
-        self._report = LinearScorer(report_model) if report_model is not None else None
+        self._intent = LinearScorer(intent_model).portable()
+        self._category = LinearScorer(category_model).portable() if category_model is not None else None
+        self._report = LinearScorer(report_model).portable() if report_model is not None else None
+
+    @classmethod
+    def from_scorers(
+        cls, intent: LinearScorer, category: LinearScorer | None, report: LinearScorer | None, version: str
+    ) -> NluModel:
+        """A model read from its file."""
+        model = cls.__new__(cls)
+        model.intent_model = model.category_model = model.report_model = None
+        model.version = version
+        model._intent, model._category, model._report = intent, category, report
+        return model
 
     def predict(self, text: str) -> Prediction:
         """Intent, category (always predicted, meaningful for reports), their runners-up, and the group score."""
@@ -272,7 +317,8 @@ def cache_dir() -> Path:
 
 
 def cached_model(path: Path, kind: type[M], build: Callable[[], M]) -> M:
-    """A model pickled at `path` (keyed by content hash) or, failing that, built and stored there."""
+    """A model pickled at `path` (keyed by content hash) or, failing that, built and stored there (the optional
+    embedding model only; the shipped model is a portable file, see save_model)."""
     if path.exists():
         try:
             with path.open("rb") as fh:
@@ -293,8 +339,92 @@ def cached_model(path: Path, kind: type[M], build: Callable[[], M]) -> M:
     return model
 
 
+def _text(values: list[str]) -> np.ndarray:
+    # Strings as one UTF-8 byte array, NUL-separated (no feature holds a NUL: text is cleaned at the door).
+    return np.frombuffer("\x00".join(values).encode("utf-8"), dtype=np.uint8)
+
+
+def _strings(array: np.ndarray) -> list[str]:
+    return bytes(array).decode("utf-8").split("\x00")
+
+
+def save_model(model: NluModel, path: Path) -> None:
+    """Write a model as plain arrays (a vocabulary, IDF, weights, classes; numpy's npz, no pickle), readable by
+    any later numpy and scikit-learn; written atomically."""
+    heads = {"intent": model._intent, "category": model._category, "report": model._report}
+    shared = model._intent.terms()
+    index = {t: i for i, t in enumerate(shared)}
+    arrays: dict[str, np.ndarray] = {"format": np.array([MODEL_FORMAT]), "version": _text([model.version])}
+    arrays["terms"] = _text(shared)
+    for name, head in heads.items():
+        if head is None:
+            continue
+        own = head.terms()
+        # Every head's terms are among the intent head's (all heads read the same texts, or a subset of them); a
+        # head with exactly those terms needs no index.
+        if own != shared:
+            arrays[f"{name}.index"] = np.fromiter((index[t] for t in own), dtype=np.int32, count=len(own))
+        arrays[f"{name}.idf"] = head.idf.astype(np.float32)
+        arrays[f"{name}.weights"] = head.weights_t.astype(np.float16)
+        arrays[f"{name}.intercept"] = head.intercept
+        arrays[f"{name}.classes"] = _text(head.classes)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+    np.savez_compressed(tmp, **arrays)  # type: ignore[arg-type]
+    tmp.replace(path)
+
+
+def model_version(path: Path) -> str | None:
+    """The version a model file holds (without reading its arrays), or None if there is no readable one."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            if int(npz["format"][0]) != MODEL_FORMAT:
+                return None
+            return _strings(npz["version"])[0]
+    except (OSError, ValueError, KeyError, IndexError, EOFError):
+        return None
+
+
+def read_model(path: Path) -> NluModel:
+    """A model from its file."""
+    with np.load(path, allow_pickle=False) as npz:
+        if int(npz["format"][0]) != MODEL_FORMAT:
+            raise ValueError(f"{path}: model format {npz['format'][0]}, expected {MODEL_FORMAT}")
+        shared = _strings(npz["terms"])
+        heads: dict[str, LinearScorer | None] = {}
+        for name in ("intent", "category", "report"):
+            if f"{name}.weights" not in npz.files:
+                heads[name] = None
+                continue
+            terms = [shared[i] for i in npz[f"{name}.index"]] if f"{name}.index" in npz.files else shared
+            heads[name] = LinearScorer.from_arrays(
+                terms,
+                npz[f"{name}.idf"],
+                npz[f"{name}.weights"],
+                npz[f"{name}.intercept"],
+                _strings(npz[f"{name}.classes"]),
+            )
+        intent = heads["intent"]
+        if intent is None:
+            raise ValueError(f"{path}: no intent head")
+        return NluModel.from_scorers(intent, heads["category"], heads["report"], _strings(npz["version"])[0])
+
+
 def load_or_train(examples: list[Example] | None = None, cache: Path | None = None) -> NluModel:
-    """The model for these examples (default: the shipped data), from cache when the hash matches."""
+    """The model for these examples (default: the shipped data): the shipped file when it was trained on exactly
+    them, else a file in the cache, else trained now (and written to the cache)."""
     data = examples if examples is not None else shipped_examples()
-    path = (cache or cache_dir()) / f"nlu-{data_hash(data)}.pkl"
-    return cached_model(path, NluModel, lambda: train(data))
+    version = f"{PIPELINE_NAME}-{data_hash(data)}"
+    cached = (cache or cache_dir()) / f"nlu-{data_hash(data)}.npz"
+    for path in (SHIPPED_MODEL, cached):
+        if model_version(path) == version:
+            try:
+                return read_model(path)
+            except (OSError, ValueError, KeyError, IndexError, EOFError):
+                continue  # a damaged file is rebuilt below
+    model = train(data)
+    try:
+        save_model(model, cached)
+    except OSError:
+        pass  # a read-only home still gets a working (uncached) model
+    return model

@@ -49,6 +49,7 @@ def test_predict_shape_and_version(model: EmbedNluModel, small: list[Example]) -
 
 def test_fast_path_matches_pipeline(model: EmbedNluModel) -> None:
     norms = [normalize(t) for t in TEXTS]
+    assert model.intent_model is not None
     theirs = model.intent_model.predict_proba(norms)
     assert model.category_model is not None and model._category is not None
     theirs_c = model.category_model.predict_proba(norms)

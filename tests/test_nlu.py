@@ -96,7 +96,7 @@ def test_cache_is_keyed_by_data(tmp_path: Path) -> None:
     small = [e for i, e in enumerate(load_nlu(DATA)) if i % 5 == 0]
     a = load_or_train(small, cache=tmp_path)
     b = load_or_train(small, cache=tmp_path)
-    assert a.version == b.version and len(list(tmp_path.glob("nlu-*.pkl"))) == 1
+    assert a.version == b.version and len(list(tmp_path.glob("nlu-*.npz"))) == 1
     c = load_or_train(small[:-1], cache=tmp_path)
     assert c.version != a.version
 
@@ -107,20 +107,38 @@ def test_cross_validation_runs_on_any_labels() -> None:
     assert intent.n == len(small) and 0.5 < intent.macro_f1 <= 1.0 and category.n > 0
 
 
-def test_fast_scorer_matches_sklearn(classifier: BuiltinClassifier) -> None:
+def test_fast_scorer_matches_sklearn_and_the_model_file_answers_like_the_trained_model(tmp_path: Path) -> None:
     import numpy as np
 
-    model = classifier.model
+    from intents.model import LinearScorer, read_model, save_model, train
+
+    model = train([e for i, e in enumerate(load_nlu(DATA)) if i % 3 == 0])
+    assert model.intent_model is not None and model.category_model is not None
+    exact_intent, exact_category = LinearScorer(model.intent_model), LinearScorer(model.category_model)
+    save_model(model, tmp_path / "m.npz")
+    stored = read_model(tmp_path / "m.npz")
     texts = [*[e.text for e in load_csv(EVAL)][:120], "", "？？？", "ABC def 123"]
     for text in texts:
         norm = normalize(text)
-        ours = dict(model._intent.ranking(norm))
-        theirs = model.intent_model.predict_proba([norm])[0]
-        assert np.allclose([ours[str(c)] for c in model.intent_model.classes_], theirs, atol=1e-9)
-        assert model._category is not None and model.category_model is not None
-        ours_c = dict(model._category.ranking(norm))
-        theirs_c = model.category_model.predict_proba([norm])[0]
-        assert np.allclose([ours_c[str(c)] for c in model.category_model.classes_], theirs_c, atol=1e-9)
+        for exact, pipe, rounded in (
+            (exact_intent, model.intent_model, model._intent),
+            (exact_category, model.category_model, model._category),
+        ):
+            theirs = pipe.predict_proba([norm])[0]
+            ours = dict(exact.ranking(norm))
+            assert np.allclose([ours[str(c)] for c in pipe.classes_], theirs, atol=1e-9)
+            assert rounded is not None
+            kept = dict(rounded.ranking(norm))  # as the model file keeps it: within 10⁻³
+            assert np.allclose([kept[str(c)] for c in pipe.classes_], theirs, atol=1e-3)
+        assert stored.predict(text) == model.predict(text)  # the file answers exactly like the model it holds
+
+
+def test_the_shipped_model_file_is_the_shipped_data_trained() -> None:
+    from intents.model import PIPELINE_NAME, SHIPPED_MODEL, data_hash, model_version
+
+    # Retrain with `gridbot nlu train` whenever the data or the pipeline changes (this fails until then).
+    assert model_version(SHIPPED_MODEL) == f"{PIPELINE_NAME}-{data_hash(shipped_examples())}"
+    assert SHIPPED_MODEL.stat().st_size < 16_000_000
 
 
 def test_shipped_calibration_matches_shipped_data() -> None:
