@@ -93,8 +93,8 @@ def router() -> Router:
         if await svc.conversation.awaits(user.id, Awaited.DEPARTMENT_NOTE):
             await cases_admin.department_note(message.chat.id, svc, user, tg, message.caption or "", file_id)
             return
-        await emergency_first(message.chat.id, svc, user, tg, message.caption or "")
         cls = await classifier.classify(message.caption) if message.caption else None
+        await emergency_first(message.chat.id, svc, user, tg, message.caption or "", cls)
         draft = await svc.reports.add_photo(user, file_id, message.caption, cls, unique)
         await status(message.chat.id, svc, user, tg, draft.unit_code)
 
@@ -143,12 +143,12 @@ def router() -> Router:
             await awaited_reply(chat, svc, user, tg, awaiting, body)
             return
         svc.reports.screen(body)
-        danger = await emergency_first(chat, svc, user, tg, body)
+        cls = await classifier.classify(body)
+        danger = await emergency_first(chat, svc, user, tg, body, cls)
         if await svc.reports.draft(user) is not None:
-            draft = await svc.reports.add_text(user, body, await classifier.classify(body))
+            draft = await svc.reports.add_text(user, body, cls)
             await status(chat, svc, user, tg, draft.unit_code)
             return
-        cls = await classifier.classify(body)
         if danger:
             # Danger to life is a report whatever the words around it (a question, a cry for help).
             cls.intent, cls.intent_sure = "report_issue", True
@@ -228,9 +228,11 @@ def router() -> Router:
     return r
 
 
-async def emergency_first(chat: int, svc: Services, user: User, tg: Tg, text: str) -> bool:
+async def emergency_first(
+    chat: int, svc: Services, user: User, tg: Tg, text: str, cls: Classification | None = None
+) -> bool:
     """Danger to life: the numbers to call go out before anything else the bot says (True if there was some)."""
-    advice = svc.reports.emergency(text)
+    advice = svc.reports.emergency(text, cls)
     if advice:
         await tg.send(views.emergency(chat, advice, user.locale))
     return bool(advice)

@@ -62,3 +62,63 @@ async def test_asking_to_join_a_named_activity_shows_it_with_its_button(district
     await s.say(COMMUNITY_STAFF, "/start")
     await s.say(RESIDENT, "这周有什么志愿活动")
     assert "楼道清理" in texts(sent_to(s.session, RESIDENT.id))[-1]
+
+
+DANGER_FORMS = (
+    "燃气味好重 4单元 有人闻到吗",  # a question to neighbours, which the report model scores low
+    "嗯 那个 就是 楼道里 好大的烟……",  # voice-input fillers
+    "dianti ka zhu le, li mian you ren",  # pinyin
+    "smoke coming from the 3rd floor kitchen!!",  # English
+    "電梯裡有人被困",  # Traditional
+    "3号楼然气味很重",  # a keyboard's homophone
+    "电梯stuck了 我们两个人在里面",  # mixed
+)
+
+
+async def test_danger_is_offered_in_any_form_with_whom_to_call_first(district: Script) -> None:
+    s = district
+    for i, text in enumerate(DANGER_FORMS):
+        who = Person(900500 + i, f"居民{i}", f"resident_{i}")
+        await s.say(who, text, group=GRID_GROUP)
+        last = texts(sent_to(s.session, GRID_GROUP.id))[-1]
+        assert OFFER in last and "119" in last.split(OFFER)[0], (text, last)  # the numbers come first
+    assert offers(s) == len(DANGER_FORMS)
+    # Ordinary talk about the same places stays unanswered by the danger rule.
+    for text in (
+        "楼道里真安静 一个人都没有",
+        "物业说电梯明天维保 上午尽量走楼梯",
+        "燃气费在哪交",
+        "电动车轮胎漏气了 谁有打气筒",
+    ):
+        await s.say(RESIDENT, text, group=GRID_GROUP)
+        assert "119" not in texts(sent_to(s.session, GRID_GROUP.id))[-1], text
+
+
+async def test_danger_passes_the_cool_down_and_mention_only_but_not_a_group_that_turned_listening_off(
+    district: Script,
+) -> None:
+    s = district
+    await s.say(RESIDENT, "3号楼楼道里好几辆电动车在充电 电线乱拉 太危险了", group=GRID_GROUP)
+    assert offers(s) == 1
+    await s.say(RESIDENT, "北门路灯全黑了 一个都不亮", group=GRID_GROUP)
+    assert offers(s) == 1  # the same author within the cool-down
+    await s.say(RESIDENT, "楼道里冒烟了 快来人", group=GRID_GROUP)
+    assert offers(s) == 2  # danger is not held back
+    await s.say(WORKER, "/listen mention", group=GRID_GROUP)
+    await s.say(RESIDENT, "东门那个井盖没了", group=GRID_GROUP)
+    assert offers(s) == 2
+    await s.say(RESIDENT, "有人困在2号楼电梯里了", group=GRID_GROUP)
+    assert offers(s) == 3
+    await s.say(WORKER, "/listen off", group=GRID_GROUP)
+    await s.say(RESIDENT, "5楼着火了", group=GRID_GROUP)
+    assert offers(s) == 3
+
+
+async def test_danger_in_private_is_an_urgent_report_whatever_its_form(district: Script) -> None:
+    s = district
+    await s.say(RESIDENT, "/start")
+    s.session.clear()
+    await s.say(RESIDENT, "是不是谁家燃气漏了？电梯厅里一股味 有人闻到吗")
+    said = texts(sent_to(s.session, RESIDENT.id))
+    assert "119" in said[0]  # whom to call, first
+    assert any("紧急" in x for x in said[1:]), said  # then the draft, marked urgent

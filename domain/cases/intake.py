@@ -16,7 +16,7 @@ from domain.cases.model import (
 from domain.cases.ports import Cases, Drafts, Examples
 from domain.cases.service import CaseService
 from domain.cases.sla import Levels
-from domain.cases.urgency import hazards, suggests_urgent
+from domain.cases.urgency import danger_in, suggests_urgent
 from domain.kernel.errors import Conflict, Invalid, NotFound
 from domain.kernel.events import MatterToFile
 from domain.kernel.media import stored_key
@@ -55,7 +55,7 @@ class ReportService:
         draft.model_version = cls.model_version
         if cls.place_hint:
             draft.place_hint = cls.place_hint
-        if draft.urgent is None and draft.text and suggests_urgent(draft.text):
+        if draft.urgent is None and draft.text and suggests_urgent(draft.text, cls):
             draft.urgent = True
         if cls.category in CATEGORIES and draft.confidence != 1.0:
             draft.category = cls.category
@@ -69,9 +69,9 @@ class ReportService:
         await self.drafts.save(draft)
         return draft
 
-    def emergency(self, text: str) -> list[tuple[str, str]]:
+    def emergency(self, text: str, cls: Classification | None = None) -> list[tuple[str, str]]:
         """Whom to call first if the text describes danger to life now (empty: no such danger)."""
-        return self.case_service.steps.rules.emergency.advice(hazards(text))
+        return self.case_service.steps.rules.emergency.advice(danger_in(text, cls))
 
     def promise(self, draft: Draft) -> Levels:
         """The clocks an urgent report of this draft's category runs on (what the reporter is promised)."""

@@ -8,6 +8,7 @@ from domain.cases.intake import ReportService
 from domain.cases.model import MAX_TEXT, Classification, Draft, GroupOffer
 from domain.cases.ports import Offers
 from domain.cases.rules import CaseRules
+from domain.cases.urgency import danger_in
 from domain.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from domain.kernel.markers import Markers
 from domain.kernel.notices import Action, Audience, Notice, Notices, PostMode, Subject
@@ -87,26 +88,31 @@ class GroupService:
         if unit is None:
             return False
         mode = await self.listening(unit.code)
-        if mode == "off" or (mode == "mention" and not mentioned):
+        # Danger to life is never passed over: not for a threshold, a cool-down or "only when @mentioned" (only a
+        # group that turned listening off hears nothing), and the emergency numbers come with the offer.
+        danger = danger_in(text, cls)
+        if mode == "off" or (mode == "mention" and not mentioned and not danger):
             return False
-        if not offer_worthy(cls, self.offer_threshold(), mentioned):
+        if not danger and not offer_worthy(cls, self.offer_threshold(), mentioned):
             return False
         if await self.org.may_handle(author, unit.code):
             return False
         now = self.clock()
         last = await self.offers.last_offer_at(unit.code, author.id)
-        if last is not None and now - last < self.rules.offer_cooldown:
+        if not danger and last is not None and now - last < self.rules.offer_cooldown:
             return False
         offer_id = await self.offers.add(GroupOffer(0, unit.code, author.id, text[:MAX_TEXT], photo, "open"), now)
+        advice = self.rules.emergency.advice(danger) if danger else []
         await self.notices.emit(
             Notice(
                 "offer.made",
                 Audience.unit(unit.code),
-                {},
+                {"advice": advice} if advice else {},
                 (Action("offer.accept", offer_id), Action("offer.decline", offer_id)),
                 Subject("offer", offer_id),
                 PostMode.NEW,
                 in_reply_to=origin,
+                urgent=bool(danger),
             )
         )
         return True

@@ -66,6 +66,8 @@ class Classification:
     entities: list[tuple[str, str]] = field(default_factory=list)
     # How much a message reads as a report rather than chat, for offers in groups (None: use the intent).
     report_score: float | None = None
+    # The hazards to life the classifier reads in it (fire, gas …), beside the lexicon's (domain.cases.danger).
+    danger: tuple[str, ...] = ()
 
 
 @dataclass

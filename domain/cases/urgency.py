@@ -10,40 +10,27 @@ anything else the bot says: filing a case is no substitute for a fire brigade.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-# Fire, smoke, gas, people trapped or hurt, things about to fall or collapse, live wires, water rising.
-HAZARD_WORDS: dict[str, tuple[str, ...]] = {
-    "fire": ("明火", "着火", "起火", "失火", "火灾", "烧起来", "冒烟", "浓烟", "着火了", "烧着了", "爆炸"),
-    "gas": ("燃气泄漏", "煤气泄漏", "天然气泄漏", "漏气", "燃气味", "煤气味"),
-    "trapped": ("有人被困", "被困", "困在电梯", "困电梯"),
-    "injury": ("晕倒", "昏倒", "有人受伤", "流血", "落水", "溺水", "救命", "触电"),
-    "electric": ("电线冒火花", "冒火花", "漏电"),
-    "collapse": ("坍塌", "塌方", "要塌", "快塌", "倒塌", "要掉下来", "摇摇欲坠"),
-    "flood": ("水漫进", "淹了"),
-}
-URGENT_WORDS = tuple(w for words in HAZARD_WORDS.values() for w in words)
-_KIND = {w: kind for kind, words in HAZARD_WORDS.items() for w in words}
-_PATTERN = re.compile("|".join(map(re.escape, sorted(URGENT_WORDS, key=len, reverse=True))))
-# Words that say it is not happening now ("防止着火", "没有冒烟") keep a draft ordinary.
-_NEGATED = re.compile(r"(没有|没|无|防止|预防|以防|避免|会不会|小心)(?:[^，。！？,.!?]{0,4})$")
+from domain.cases.danger import KINDS, hazards
+from domain.cases.model import Classification
+
+__all__ = ["EMERGENCY_SERVICES", "KINDS", "EmergencyNumbers", "danger_in", "hazards", "suggests_urgent"]
 
 
-def hazards(text: str) -> tuple[str, ...]:
-    """The hazards to life a text describes as happening now, in the order it names them."""
-    found: list[str] = []
-    for m in _PATTERN.finditer(text or ""):
-        before = text[max(0, m.start() - 8) : m.start()]
-        kind = _KIND[m.group(0)]
-        if not _NEGATED.search(before) and kind not in found:
+def danger_in(text: str, cls: Classification | None = None) -> tuple[str, ...]:
+    """The hazards to life a message describes: the lexicon's, and the classifier's reading when there is one
+    (either is enough: a missed danger costs more than a needless emergency number)."""
+    found = list(hazards(text))
+    for kind in cls.danger if cls is not None else ():
+        if kind in KINDS and kind not in found:
             found.append(kind)
     return tuple(found)
 
 
-def suggests_urgent(text: str) -> bool:
+def suggests_urgent(text: str, cls: Classification | None = None) -> bool:
     """Whether the words of a report describe immediate danger (and do not say it is not happening)."""
-    return bool(hazards(text))
+    return bool(danger_in(text, cls))
 
 
 EMERGENCY_SERVICES = ("fire", "medical", "police", "gas", "lift", "power")

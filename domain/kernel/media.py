@@ -63,7 +63,7 @@ class Picture:
 
 
 def stored_key(ref: str | None) -> str | None:
-    """The store key of a stored photo's reference; None for a Telegram file id."""
+    """The store key of a stored photo's reference; None for a file id the chat platform holds."""
     if ref and ref.startswith(STORED):
         return ref[len(STORED) :]
     return None

@@ -11,6 +11,7 @@ from handlers.i18n import Markup, plain, t
 from handlers.views.audience import Recipient, ViewContext
 from handlers.views.cards import activity_card, case_card, order_card, place
 from handlers.views.messages import Button, TgMessage, rows
+from handlers.views.reporting import emergency_text
 
 # Case actions as the buttons on a group post call them (the callback data predates the table's names).
 _CASE_BUTTON = {"claim": "claim", "onsite": "onsite", "resolve": "resolve", "reject": "reject",
@@ -94,6 +95,15 @@ async def _case_card(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
 async def _resolve_asked(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
     text = t("notice.case.resolve_note_asked", to.locale, **n.params)
     return TgMessage(to.chat_id, text, force_reply=to.fallback)
+
+
+async def _offer_made(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
+    # Danger to life: the group reads whom to call before the offer to file it.
+    advice = n.params.get("advice")
+    text = str(t("notice.offer.made", to.locale))
+    if isinstance(advice, list) and advice:
+        text = f"{emergency_text(advice, to.locale, 'emergency.group')}\n\n{text}"
+    return TgMessage(to.chat_id, text, buttons=buttons(n.actions, to.locale))
 
 
 async def _offer_closed(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
@@ -255,6 +265,7 @@ RENDERERS: dict[str, Renderer] = {
     "stats.month": _stats_month,
     "case.card": _case_card,
     "case.resolve_note_asked": _resolve_asked,
+    "offer.made": _offer_made,
     "offer.accepted": _offer_closed,
     "offer.declined": _offer_closed,
     "offer.report_filed": _report_filed,

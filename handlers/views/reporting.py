@@ -47,10 +47,15 @@ def category_buttons(locale: str, only: list[str] | None = None) -> list[list[Bu
     return rows([Button(plain(f"category.{c}", locale), DraftCb(a="cat", v=c).pack()) for c in only or CATEGORIES], 3)
 
 
+def emergency_text(advice: list[tuple[str, str]], locale: str, key: str = "emergency.first") -> str:
+    """Whom to call first, in words."""
+    items = [t("emergency.item", locale, service=Word(f"emergency.{s}"), number=n) for s, n in advice]
+    return t(key, locale, numbers=Markup("、".join(items)))
+
+
 def emergency(chat_id: int, advice: list[tuple[str, str]], locale: str) -> TgMessage:
     """Danger to life: whom to call first, before anything else."""
-    items = [t("emergency.item", locale, service=Word(f"emergency.{s}"), number=n) for s, n in advice]
-    return TgMessage(chat_id, t("emergency.first", locale, numbers=Markup("、".join(items))))
+    return TgMessage(chat_id, emergency_text(advice, locale))
 
 
 def promise(levels: Levels) -> Phrase:
