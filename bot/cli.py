@@ -475,6 +475,52 @@ def nlu_cross_validate(
         typer.echo(json.dumps(summary_json(intent, category)))
 
 
+@nlu_app.command("danger")
+def nlu_danger(
+    file: Annotated[Path, typer.Argument(help="CSV text,is_danger (1 or 0)[,form]: messages by any hand")],
+    as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line of the headline numbers")] = False,
+) -> None:
+    """How many dangers to life the bot would catch (the lexicon, the danger model, either) and how often it would
+    raise an alarm for harmless talk, by form when the file has a `form` column."""
+    import csv
+    from collections import Counter
+
+    from domain.cases.danger import hazards
+    from intents.danger import load_examples
+    from intents.danger import load_or_train as load_danger
+    from intents.model import normalize
+
+    if not file.exists():
+        fail(f"no such file: {file}")
+    with file.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if not {"text", "is_danger"} <= set(reader.fieldnames or []):
+            fail(f"{file}: needs the columns text,is_danger")
+        rows = [r for r in reader if (r.get("text") or "").strip()]
+    trained = {normalize(t) for t, _ in load_examples()}
+    overlap = [r["text"] for r in rows if normalize(r["text"]) in trained]
+    if overlap:
+        fail(f"{len(overlap)} evaluation text(s) also appear in the danger training data, e.g. {overlap[0]!r}")
+    model = load_danger()
+    readers = {"lexicon": lambda t: bool(hazards(t)), "model": lambda t: bool(model.kinds(t))}
+    readers["either"] = lambda t: readers["lexicon"](t) or readers["model"](t)
+    summary: dict[str, float] = {}
+    for name, read in readers.items():
+        caught = [(r, read(r["text"])) for r in rows]
+        dangers = [(r, hit) for r, hit in caught if r["is_danger"].strip() == "1"]
+        harmless = [(r, hit) for r, hit in caught if r["is_danger"].strip() != "1"]
+        recall = sum(hit for _, hit in dangers) / max(1, len(dangers))
+        alarms = sum(hit for _, hit in harmless) / max(1, len(harmless))
+        missed = Counter(r.get("form") or "-" for r, hit in dangers if not hit)
+        typer.echo(
+            f"{name:8} recall {recall:.3f} of {len(dangers)}; false alarms {alarms:.3f} of {len(harmless)}"
+            + (f"; missed by form {dict(missed)}" if missed else "")
+        )
+        summary[f"{name}_recall"], summary[f"{name}_false_alarms"] = round(recall, 4), round(alarms, 4)
+    if as_json:
+        typer.echo(json.dumps(summary))
+
+
 @nlu_app.command("offers")
 def nlu_offers(
     file: Annotated[Path, typer.Argument(help="CSV text,is_report (1 or 0): messages as they come in a group")],
@@ -555,6 +601,14 @@ def nlu_train() -> None:
             typer.echo(f"model file → {SHIPPED_MODEL}")
         except OSError as e:
             typer.echo(f"the shipped model file could not be written ({e}); the model is in the cache", err=True)
+    from intents import danger
+
+    shipped_danger = danger.load_or_train()
+    if not danger.SHIPPED_DANGER.exists() or danger.read().version != shipped_danger.version:
+        danger.save(shipped_danger)
+        typer.echo(
+            f"danger model {shipped_danger.version} (threshold {shipped_danger.threshold}) → {danger.SHIPPED_DANGER}"
+        )
     th = calibrate.choose(examples)
     target.parent.mkdir(parents=True, exist_ok=True)
     calibrate.save(th, target)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from domain.cases.model import Classification
 from intents.calibrate import Thresholds, calibration_path, load
+from intents.danger import DangerModel
+from intents.danger import load_or_train as load_danger
 from intents.entities import load_extractor, place_text
 from intents.model import NluModel, Prediction, load_or_train, training_examples
 from intents.rasa_http import RasaHttpClient, RasaUnavailable
@@ -16,7 +18,11 @@ log = logging.getLogger(__name__)
 
 
 def to_classification(
-    p: Prediction, th: Thresholds, place_hint: str | None = None, entities: list[tuple[str, str]] | None = None
+    p: Prediction,
+    th: Thresholds,
+    place_hint: str | None = None,
+    entities: list[tuple[str, str]] | None = None,
+    danger: tuple[str, ...] = (),
 ) -> Classification:
     """Prediction → domain Classification, flagging what falls under the calibrated thresholds."""
     return Classification(
@@ -32,6 +38,7 @@ def to_classification(
         place_hint=place_hint,
         entities=entities or [],
         report_score=p.report_score,
+        danger=danger,
     )
 
 
@@ -49,6 +56,7 @@ class BuiltinClassifier:
         self._extra_dir = extra_dir
         self._data_dir = data_dir
         self._thresholds = thresholds
+        self._danger: DangerModel | None = None
         self._lock = threading.Lock()
 
     @property
@@ -84,8 +92,21 @@ class BuiltinClassifier:
         """Synchronous classification (CPU only, well under a millisecond), with place entities."""
         entities = load_extractor().extract(text)
         return to_classification(
-            self.model.predict(text), self.thresholds, place_text(entities), [(e.type, e.value) for e in entities]
+            self.model.predict(text),
+            self.thresholds,
+            place_text(entities),
+            [(e.type, e.value) for e in entities],
+            self.danger.kinds(text),
         )
+
+    @property
+    def danger(self) -> DangerModel:
+        """The danger model (shipped; trained in seconds if its data changed)."""
+        if self._danger is None:
+            with self._lock:
+                if self._danger is None:
+                    self._danger = load_danger()
+        return self._danger
 
     async def classify(self, text: str) -> Classification:
         """Intent and category of one message."""
@@ -115,7 +136,11 @@ class RasaClassifier:
             return await self.fallback.classify(text)
         entities = load_extractor().extract(text)
         return to_classification(
-            prediction, self.thresholds, place_text(entities), [(e.type, e.value) for e in entities]
+            prediction,
+            self.thresholds,
+            place_text(entities),
+            [(e.type, e.value) for e in entities],
+            self.fallback.danger.kinds(text),  # Rasa knows no danger head: ours reads every message
         )
 
     async def close(self) -> None:

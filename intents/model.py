@@ -339,12 +339,13 @@ def cached_model(path: Path, kind: type[M], build: Callable[[], M]) -> M:
     return model
 
 
-def _text(values: list[str]) -> np.ndarray:
-    # Strings as one UTF-8 byte array, NUL-separated (no feature holds a NUL: text is cleaned at the door).
+def pack_strings(values: list[str]) -> np.ndarray:
+    """Strings as one UTF-8 byte array, NUL-separated (no feature holds a NUL: text is cleaned at the door)."""
     return np.frombuffer("\x00".join(values).encode("utf-8"), dtype=np.uint8)
 
 
-def _strings(array: np.ndarray) -> list[str]:
+def unpack_strings(array: np.ndarray) -> list[str]:
+    """The strings pack_strings packed."""
     return bytes(array).decode("utf-8").split("\x00")
 
 
@@ -354,8 +355,8 @@ def save_model(model: NluModel, path: Path) -> None:
     heads = {"intent": model._intent, "category": model._category, "report": model._report}
     shared = model._intent.terms()
     index = {t: i for i, t in enumerate(shared)}
-    arrays: dict[str, np.ndarray] = {"format": np.array([MODEL_FORMAT]), "version": _text([model.version])}
-    arrays["terms"] = _text(shared)
+    arrays: dict[str, np.ndarray] = {"format": np.array([MODEL_FORMAT]), "version": pack_strings([model.version])}
+    arrays["terms"] = pack_strings(shared)
     for name, head in heads.items():
         if head is None:
             continue
@@ -367,7 +368,7 @@ def save_model(model: NluModel, path: Path) -> None:
         arrays[f"{name}.idf"] = head.idf.astype(np.float32)
         arrays[f"{name}.weights"] = head.weights_t.astype(np.float16)
         arrays[f"{name}.intercept"] = head.intercept
-        arrays[f"{name}.classes"] = _text(head.classes)
+        arrays[f"{name}.classes"] = pack_strings(head.classes)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
     np.savez_compressed(tmp, **arrays)  # type: ignore[arg-type]
@@ -380,7 +381,7 @@ def model_version(path: Path) -> str | None:
         with np.load(path, allow_pickle=False) as npz:
             if int(npz["format"][0]) != MODEL_FORMAT:
                 return None
-            return _strings(npz["version"])[0]
+            return unpack_strings(npz["version"])[0]
     except (OSError, ValueError, KeyError, IndexError, EOFError):
         return None
 
@@ -390,7 +391,7 @@ def read_model(path: Path) -> NluModel:
     with np.load(path, allow_pickle=False) as npz:
         if int(npz["format"][0]) != MODEL_FORMAT:
             raise ValueError(f"{path}: model format {npz['format'][0]}, expected {MODEL_FORMAT}")
-        shared = _strings(npz["terms"])
+        shared = unpack_strings(npz["terms"])
         heads: dict[str, LinearScorer | None] = {}
         for name in ("intent", "category", "report"):
             if f"{name}.weights" not in npz.files:
@@ -402,12 +403,12 @@ def read_model(path: Path) -> NluModel:
                 npz[f"{name}.idf"],
                 npz[f"{name}.weights"],
                 npz[f"{name}.intercept"],
-                _strings(npz[f"{name}.classes"]),
+                unpack_strings(npz[f"{name}.classes"]),
             )
         intent = heads["intent"]
         if intent is None:
             raise ValueError(f"{path}: no intent head")
-        return NluModel.from_scorers(intent, heads["category"], heads["report"], _strings(npz["version"])[0])
+        return NluModel.from_scorers(intent, heads["category"], heads["report"], unpack_strings(npz["version"])[0])
 
 
 def load_or_train(examples: list[Example] | None = None, cache: Path | None = None) -> NluModel:

@@ -72,6 +72,7 @@ DANGER_FORMS = (
     "電梯裡有人被困",  # Traditional
     "3号楼然气味很重",  # a keyboard's homophone
     "电梯stuck了 我们两个人在里面",  # mixed
+    "5栋那个老头躺在花坛边上一直没起来",  # no word of the lexicon: the danger model reads it
 )
 
 
@@ -81,7 +82,7 @@ async def test_danger_is_offered_in_any_form_with_whom_to_call_first(district: S
         who = Person(900500 + i, f"居民{i}", f"resident_{i}")
         await s.say(who, text, group=GRID_GROUP)
         last = texts(sent_to(s.session, GRID_GROUP.id))[-1]
-        assert OFFER in last and "119" in last.split(OFFER)[0], (text, last)  # the numbers come first
+        assert OFFER in last and "🆘" in last.split(OFFER)[0], (text, last)  # whom to call comes first
     assert offers(s) == len(DANGER_FORMS)
     # Ordinary talk about the same places stays unanswered by the danger rule.
     for text in (
@@ -91,7 +92,7 @@ async def test_danger_is_offered_in_any_form_with_whom_to_call_first(district: S
         "电动车轮胎漏气了 谁有打气筒",
     ):
         await s.say(RESIDENT, text, group=GRID_GROUP)
-        assert "119" not in texts(sent_to(s.session, GRID_GROUP.id))[-1], text
+        assert "🆘" not in texts(sent_to(s.session, GRID_GROUP.id))[-1], text
 
 
 async def test_danger_passes_the_cool_down_and_mention_only_but_not_a_group_that_turned_listening_off(
