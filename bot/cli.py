@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
@@ -502,8 +502,11 @@ def nlu_danger(
     if overlap:
         fail(f"{len(overlap)} evaluation text(s) also appear in the danger training data, e.g. {overlap[0]!r}")
     model = load_danger()
-    readers = {"lexicon": lambda t: bool(hazards(t)), "model": lambda t: bool(model.kinds(t))}
-    readers["either"] = lambda t: readers["lexicon"](t) or readers["model"](t)
+    readers: dict[str, Callable[[str], bool]] = {
+        "lexicon": lambda t: bool(hazards(t)),
+        "model": lambda t: bool(model.kinds(t)),
+        "either": lambda t: bool(hazards(t)) or bool(model.kinds(t)),
+    }
     summary: dict[str, float] = {}
     for name, read in readers.items():
         caught = [(r, read(r["text"])) for r in rows]
