@@ -502,10 +502,12 @@ def nlu_danger(
     if overlap:
         fail(f"{len(overlap)} evaluation text(s) also appear in the danger training data, e.g. {overlap[0]!r}")
     model = load_danger()
+    # "either": what a group is offered on; "urgent": what private chat acts on alone (the stricter threshold).
     readers: dict[str, Callable[[str], bool]] = {
         "lexicon": lambda t: bool(hazards(t)),
         "model": lambda t: bool(model.kinds(t)),
         "either": lambda t: bool(hazards(t)) or bool(model.kinds(t)),
+        "urgent": lambda t: bool(hazards(t)) or bool(model.kinds(t, urgent=True)),
     }
     summary: dict[str, float] = {}
     for name, read in readers.items():
@@ -604,9 +606,10 @@ def nlu_train() -> None:
             typer.echo(f"model file → {SHIPPED_MODEL}")
         except OSError as e:
             typer.echo(f"the shipped model file could not be written ({e}); the model is in the cache", err=True)
+    from domain.cases.danger import hazards
     from intents import danger
 
-    shipped_danger = danger.load_or_train()
+    shipped_danger = danger.load_or_train(known=lambda t: bool(hazards(t)))
     if not danger.SHIPPED_DANGER.exists() or danger.read().version != shipped_danger.version:
         danger.save(shipped_danger)
         typer.echo(

@@ -23,6 +23,7 @@ def to_classification(
     place_hint: str | None = None,
     entities: list[tuple[str, str]] | None = None,
     danger: tuple[str, ...] = (),
+    danger_hint: tuple[str, ...] = (),
 ) -> Classification:
     """Prediction → domain Classification, flagging what falls under the calibrated thresholds."""
     return Classification(
@@ -39,6 +40,7 @@ def to_classification(
         entities=entities or [],
         report_score=p.report_score,
         danger=danger,
+        danger_hint=danger_hint,
     )
 
 
@@ -96,6 +98,7 @@ class BuiltinClassifier:
             self.thresholds,
             place_text(entities),
             [(e.type, e.value) for e in entities],
+            self.danger.kinds(text, urgent=True),
             self.danger.kinds(text),
         )
 
@@ -140,7 +143,9 @@ class RasaClassifier:
             self.thresholds,
             place_text(entities),
             [(e.type, e.value) for e in entities],
-            self.fallback.danger.kinds(text),  # Rasa knows no danger head: ours reads every message
+            # Rasa knows no danger head: ours reads every message.
+            self.fallback.danger.kinds(text, urgent=True),
+            self.fallback.danger.kinds(text),
         )
 
     async def close(self) -> None:

@@ -12,6 +12,7 @@ import hashlib
 import itertools
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,8 @@ REV = "1"
 # Share of everyday group talk the model may take for danger, out of fold (half the 0.5 % more false offers a
 # group is asked to bear, leaving room for what new authors write); within it, as much recall as possible.
 FALSE_ALARMS = 0.0025
+# Ordinary reports the stricter threshold may take for danger beyond the lexicon's reading.
+URGENT_EXTRA = 0.02
 MIN_CONTENT = 4  # characters or Latin words; shorter cries ("着火了", "fire!") are the lexicon's
 
 
@@ -89,16 +92,21 @@ class DangerModel:
     kind: LinearScorer
     threshold: float
     version: str
+    # Stricter, for acting on it alone in a private chat (emergency numbers, an urgent draft): ordinary reports of
+    # hazards (e-bikes in a stairwell, a broken railing) are not danger to life now.
+    urgent_threshold: float = 1.0
 
     def score(self, text: str) -> float:
         """How much the text reads as danger to life now."""
         proba = self.gate.proba(normalize(text))
         return float(proba[self.gate.classes.index(DANGER)])
 
-    def kinds(self, text: str) -> tuple[str, ...]:
-        """The hazard it reads (at most one), or nothing; a lone word ("电梯", "漏水？") is no message to judge."""
+    def kinds(self, text: str, urgent: bool = False) -> tuple[str, ...]:
+        """The hazard it reads (at most one), or nothing; a lone word ("电梯", "漏水？") is no message to judge.
+        `urgent`: at the stricter threshold."""
         norm = normalize(text)
-        if len(re.findall(r"[\u3400-\u9fff]|[a-z]+", norm)) < MIN_CONTENT or self.score(text) < self.threshold:
+        bar = self.urgent_threshold if urgent else self.threshold
+        if len(re.findall(r"[\u3400-\u9fff]|[a-z]+", norm)) < MIN_CONTENT or self.score(text) < bar:
             return ()
         return (self.kind.ranking(normalize(text))[0][0],)
 
@@ -127,8 +135,27 @@ def choose_threshold(examples: list[tuple[str, str]], everyday: int, folds: int 
     return round(max(0.5, float(talk[int(np.ceil(len(talk) * (1 - FALSE_ALARMS))) - 1]) + 1e-6), 6)
 
 
-def train(examples: list[tuple[str, str]] | None = None) -> DangerModel:
-    """Fit the gate on everything and the kinds on the dangers, with the threshold chosen out of fold."""
+def choose_urgent_threshold(gate: LinearScorer, reports: list[str], known: Callable[[str], bool] | None) -> float:
+    """The lowest threshold at which at most URGENT_EXTRA of ordinary reports (the classifier's report lines, which
+    the gate never trained on) would be taken for danger beyond what `known` (the lexicon) already says."""
+    col = gate.classes.index(DANGER)
+    scores = np.array([gate.proba(normalize(t))[col] for t in reports])
+    extra = np.array([not known(t) for t in reports]) if known is not None else np.ones(len(reports), dtype=bool)
+    for bar in np.arange(0.5, 1.0, 0.005):
+        if ((scores >= bar) & extra).mean() <= URGENT_EXTRA:
+            return round(float(bar), 3)
+    return 1.0
+
+
+def report_lines() -> list[str]:
+    """The classifier's report lines (hazards and nuisances alike)."""
+    from intents.model import shipped_examples
+
+    return sorted({e.text for e in shipped_examples() if e.intent == "report_issue"})
+
+
+def train(examples: list[tuple[str, str]] | None = None, known: Callable[[str], bool] | None = None) -> DangerModel:
+    """Fit the gate on everything and the kinds on the dangers, with the thresholds chosen on training data."""
     data = examples if examples is not None else training_set()
     everyday = len(data) - len(load_examples()) if examples is None else 0
     norms = [normalize(t) for t, _ in data]
@@ -136,12 +163,18 @@ def train(examples: list[tuple[str, str]] | None = None) -> DangerModel:
     kinds = [(n, k) for n, k in zip(norms, labels, strict=True) if k != NONE]
     kind = LinearScorer(_pipeline().fit([n for n, _ in kinds], [k for _, k in kinds])).portable()
     threshold = choose_threshold(data, everyday)
-    return DangerModel(_gate(norms, labels), kind, threshold, f"danger-{data_hash(data)}")
+    gate = _gate(norms, labels)
+    urgent = choose_urgent_threshold(gate, report_lines(), known) if examples is None else threshold
+    return DangerModel(gate, kind, threshold, f"danger-{data_hash(data)}", max(threshold, urgent))
 
 
 def save(model: DangerModel, path: Path = SHIPPED_DANGER) -> None:
     """Plain arrays, as the intent model's file."""
-    arrays: dict[str, np.ndarray] = {"version": pack_strings([model.version]), "threshold": np.array([model.threshold])}
+    arrays: dict[str, np.ndarray] = {
+        "version": pack_strings([model.version]),
+        "threshold": np.array([model.threshold]),
+        "urgent_threshold": np.array([model.urgent_threshold]),
+    }
     for name, s in (("gate", model.gate), ("kind", model.kind)):
         arrays[f"{name}.terms"] = pack_strings(s.terms())
         arrays[f"{name}.idf"] = s.idf.astype(np.float32)
@@ -168,10 +201,16 @@ def read(path: Path = SHIPPED_DANGER) -> DangerModel:
             )
             scorer.analyzer = danger_features
             heads.append(scorer)
-        return DangerModel(heads[0], heads[1], float(npz["threshold"][0]), unpack_strings(npz["version"])[0])
+        return DangerModel(
+            heads[0],
+            heads[1],
+            float(npz["threshold"][0]),
+            unpack_strings(npz["version"])[0],
+            float(npz["urgent_threshold"][0]),
+        )
 
 
-def load_or_train() -> DangerModel:
+def load_or_train(known: Callable[[str], bool] | None = None) -> DangerModel:
     """The shipped model when it was trained on the shipped data, else trained now (seconds)."""
     data = training_set()
     version = f"danger-{data_hash(data)}"
@@ -182,4 +221,4 @@ def load_or_train() -> DangerModel:
                 return model
         except (OSError, ValueError, KeyError):
             pass
-    return train(data)
+    return train(known=known)

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def gridbot(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: int = 300
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: int | None = 300
 ) -> subprocess.CompletedProcess[str]:
     """Run the CLI in a clean environment (only what the test sets)."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("GRIDBOT_")}
@@ -188,12 +188,13 @@ def test_export_review_train_round_trip(tmp_path: Path) -> None:
     assert "还没回答" not in out.read_text(encoding="utf-8")
     # Without corrections the thresholds are written beside the office's data, not over the shipped ones.
     shipped = (DATA.parent / "calibration.yml").read_bytes()
-    res = gridbot("nlu", "calibrate", env=env, timeout=900)
+    # These two train (three authors, once per author left out): no fixed timeout, however busy the machine.
+    res = gridbot("nlu", "calibrate", env=env, timeout=None)
     assert res.returncode == 0, res.stderr
     assert (data / "calibration.yml").exists() and (DATA.parent / "calibration.yml").read_bytes() == shipped
     (tmp_path / "reviewed").mkdir()
     (tmp_path / "reviewed" / "batch1.yml").write_text(out.read_text(encoding="utf-8"), encoding="utf-8")
-    res = gridbot("nlu", "train", env=env, timeout=900)
+    res = gridbot("nlu", "train", env=env, timeout=None)
     assert res.returncode == 0, res.stderr
     assert "(2 reviewed corrections)" in res.stdout
     th = yaml.safe_load((tmp_path / "reviewed" / "calibration.yml").read_text(encoding="utf-8"))

@@ -90,7 +90,7 @@ class GroupService:
         mode = await self.listening(unit.code)
         # Danger to life is never passed over: not for a threshold, a cool-down or "only when @mentioned" (only a
         # group that turned listening off hears nothing), and the emergency numbers come with the offer.
-        danger = danger_in(text, cls)
+        danger = danger_in(text, cls) or cls.danger_hint
         if mode == "off" or (mode == "mention" and not mentioned and not danger):
             return False
         if not danger and not offer_worthy(cls, self.offer_threshold(), mentioned):

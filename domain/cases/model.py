@@ -66,8 +66,11 @@ class Classification:
     entities: list[tuple[str, str]] = field(default_factory=list)
     # How much a message reads as a report rather than chat, for offers in groups (None: use the intent).
     report_score: float | None = None
-    # The hazards to life the classifier reads in it (fire, gas …), beside the lexicon's (domain.cases.danger).
+    # The hazards to life the classifier reads in it (fire, gas …), beside the lexicon's (domain.cases.danger):
+    # sure enough to act on alone (emergency numbers, an urgent draft) …
     danger: tuple[str, ...] = ()
+    # … and enough to offer in a group, where the other choice is silence.
+    danger_hint: tuple[str, ...] = ()
 
 
 @dataclass
