@@ -475,6 +475,19 @@ def nlu_cross_validate(
         typer.echo(json.dumps(summary_json(intent, category)))
 
 
+def _labelled_rows(file: Path, label: str) -> list[dict[str, str]]:
+    """The rows of a CSV with `text` and `label` columns (empty texts left out); exit 2 with the reason if not."""
+    import csv
+
+    if not file.exists():
+        fail(f"no such file: {file}")
+    with file.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if not {"text", label} <= set(reader.fieldnames or []):
+            fail(f"{file}: needs the columns text,{label}")
+        return [r for r in reader if (r.get("text") or "").strip()]
+
+
 @nlu_app.command("danger")
 def nlu_danger(
     file: Annotated[Path, typer.Argument(help="CSV text,is_danger (1 or 0)[,form]: messages by any hand")],
@@ -482,7 +495,6 @@ def nlu_danger(
 ) -> None:
     """How many dangers to life the bot would catch (the lexicon, the danger model, either) and how often it would
     raise an alarm for harmless talk, by form when the file has a `form` column."""
-    import csv
     from collections import Counter
 
     from domain.cases.danger import hazards
@@ -490,13 +502,7 @@ def nlu_danger(
     from intents.danger import load_or_train as load_danger
     from intents.model import normalize
 
-    if not file.exists():
-        fail(f"no such file: {file}")
-    with file.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        if not {"text", "is_danger"} <= set(reader.fieldnames or []):
-            fail(f"{file}: needs the columns text,is_danger")
-        rows = [r for r in reader if (r.get("text") or "").strip()]
+    rows = _labelled_rows(file, "is_danger")
     trained = {normalize(t) for t, _ in load_examples()}
     overlap = [r["text"] for r in rows if normalize(r["text"]) in trained]
     if overlap:
@@ -532,19 +538,12 @@ def nlu_offers(
     as_json: Annotated[bool, typer.Option("--json", help="End with one JSON line of the headline numbers")] = False,
 ) -> None:
     """How often group listening would interrupt chat (false offers) and how many reports it would catch."""
-    import csv
 
     from bot.nlu import BuiltinClassifier
     from intents.evaluate import offers
     from intents.model import load_or_train, normalize
 
-    if not file.exists():
-        fail(f"no such file: {file}")
-    with file.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        if not {"text", "is_report"} <= set(reader.fieldnames or []):
-            fail(f"{file}: needs the columns text,is_report")
-        rows = [(r["text"].strip(), r["is_report"].strip() == "1") for r in reader if (r.get("text") or "").strip()]
+    rows = [(r["text"].strip(), r["is_report"].strip() == "1") for r in _labelled_rows(file, "is_report")]
     data_dir = load_settings().nlu_data_dir
     training = _training_set(data_dir)
     train_texts = {normalize(e.text) for e in training}

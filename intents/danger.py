@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,12 +21,22 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 
-from intents.model import DATA_DIR, LinearScorer, features, normalize, pack_strings, unpack_strings
+from intents.model import (
+    DATA_DIR,
+    LinearScorer,
+    features,
+    head_arrays,
+    normalize,
+    pack_strings,
+    read_head,
+    unpack_strings,
+    write_arrays,
+)
 
 DANGER_DATA = DATA_DIR / "danger.csv"
 SHIPPED_DANGER = Path(__file__).parent / "trained" / "danger.npz"
 NONE = "none"
-REV = "1"
+REV = "2"
 # Share of everyday group talk the model may take for danger, out of fold (half the 0.5 % more false offers a
 # group is asked to bear, leaving room for what new authors write); within it, as much recall as possible.
 FALSE_ALARMS = 0.0025
@@ -175,16 +184,8 @@ def save(model: DangerModel, path: Path = SHIPPED_DANGER) -> None:
         "threshold": np.array([model.threshold]),
         "urgent_threshold": np.array([model.urgent_threshold]),
     }
-    for name, s in (("gate", model.gate), ("kind", model.kind)):
-        arrays[f"{name}.terms"] = pack_strings(s.terms())
-        arrays[f"{name}.idf"] = s.idf.astype(np.float32)
-        arrays[f"{name}.weights"] = s.weights_t.astype(np.float16)
-        arrays[f"{name}.intercept"] = s.intercept
-        arrays[f"{name}.classes"] = pack_strings(s.classes)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-    np.savez_compressed(tmp, **arrays)  # type: ignore[arg-type]
-    tmp.replace(path)
+    arrays |= head_arrays("gate", model.gate) | head_arrays("kind", model.kind)
+    write_arrays(path, arrays)
 
 
 def read(path: Path = SHIPPED_DANGER) -> DangerModel:
@@ -192,13 +193,7 @@ def read(path: Path = SHIPPED_DANGER) -> DangerModel:
     with np.load(path, allow_pickle=False) as npz:
         heads = []
         for name in ("gate", "kind"):
-            scorer = LinearScorer.from_arrays(
-                unpack_strings(npz[f"{name}.terms"]),
-                npz[f"{name}.idf"],
-                npz[f"{name}.weights"],
-                npz[f"{name}.intercept"],
-                unpack_strings(npz[f"{name}.classes"]),
-            )
+            scorer = read_head(npz, name)
             scorer.analyzer = danger_features
             heads.append(scorer)
         return DangerModel(

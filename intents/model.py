@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -31,7 +31,7 @@ SHIPPED_MODEL = Path(__file__).parent / "trained" / "nlu.npz"
 MODEL_FORMAT = 1
 PIPELINE_NAME = "tfidf-char-lr"
 # Bump when the features or estimator change, so cached models built by older code are not reused.
-PIPELINE_REV = "7"
+PIPELINE_REV = "8"
 _DIGITS = re.compile(r"\d+")
 # A tone number typed after a pinyin syllable (lu4deng1, "wu4 ye4"): a syllable ends in a vowel, n, g or r.
 _TONE = re.compile(r"(?<=[aeiouvünrg])[1-5](?=[a-z]|\W|$)")
@@ -62,10 +62,55 @@ def _unmark(m: re.Match[str]) -> str:
 
 def normalize(text: str) -> str:
     """Full-width to half-width, Traditional to Simplified, lower case, pinyin tone marks and numbers dropped, every
-    other number → 0 (building numbers carry no class signal)."""
+    other number → 0 (building numbers carry no class signal), punctuation and symbols → a space (how much of it,
+    and where — "？？" after every clause, "……", "gas,smell,building3" — is how people type, not what they say),
+    and whole-sentence pinyin typed without spaces split into its syllables, as the training data's pinyin copies
+    are."""
     text = _t2s()(unicodedata.normalize("NFKC", text)).lower()
     text = _TONE.sub("", _MARKED.sub(_unmark, text))
-    return _DIGITS.sub("0", " ".join(text.split()))
+    text = _DIGITS.sub("0", _PUNCTUATION.sub(" ", text))
+    return _spaced_pinyin(" ".join(text.split()))
+
+
+_PUNCTUATION = re.compile(r"[^\w\s]+|_+")
+_LATIN_RUN = re.compile(r"[a-z]+")
+
+
+@functools.cache
+def _syllables() -> frozenset[str]:
+    # Every toneless pinyin syllable (about 420), from pypinyin's own dictionary.
+    from pypinyin import lazy_pinyin
+
+    return frozenset(p for c in range(0x4E00, 0x9FA6) for p in lazy_pinyin(chr(c)) if p.isalpha())
+
+
+def _split_syllables(run: str) -> list[str] | None:
+    """A run of letters as pinyin syllables (longest first, backtracking), or None if it is not pinyin."""
+    inventory = _syllables()
+
+    @functools.cache
+    def split(start: int) -> tuple[str, ...] | None:
+        if start == len(run):
+            return ()
+        for n in range(min(6, len(run) - start), 0, -1):
+            if run[start : start + n] in inventory and (tail := split(start + n)) is not None:
+                return (run[start : start + n], *tail)
+        return None
+
+    found = split(0) if len(run) <= 80 else None
+    return list(found) if found is not None else None
+
+
+def _spaced_pinyin(text: str) -> str:
+    # Only a message that is pinyin through and through: English words are rarely all syllables ("the", "is",
+    # "with" are not), so a sentence of English stays as it is.
+    runs = _LATIN_RUN.findall(text)
+    if not runs or sum(len(r) for r in runs) < 6:
+        return text
+    parts = [(r, _split_syllables(r)) for r in runs]
+    if sum(len(r) for r, p in parts if p is not None) < 0.9 * sum(len(r) for r in runs):
+        return text
+    return _LATIN_RUN.sub(lambda m: " ".join(_split_syllables(m[0]) or [m[0]]), text)
 
 
 def pinyin(text: str) -> str:
@@ -365,10 +410,36 @@ def save_model(model: NluModel, path: Path) -> None:
         # head with exactly those terms needs no index.
         if own != shared:
             arrays[f"{name}.index"] = np.fromiter((index[t] for t in own), dtype=np.int32, count=len(own))
-        arrays[f"{name}.idf"] = head.idf.astype(np.float32)
-        arrays[f"{name}.weights"] = head.weights_t.astype(np.float16)
-        arrays[f"{name}.intercept"] = head.intercept
-        arrays[f"{name}.classes"] = pack_strings(head.classes)
+        arrays |= head_arrays(name, head, with_terms=False)
+    write_arrays(path, arrays)
+
+
+def head_arrays(name: str, head: LinearScorer, with_terms: bool = True) -> dict[str, np.ndarray]:
+    """One scorer as named arrays (IDF float32, weights float16, as `portable` rounds them)."""
+    arrays: dict[str, np.ndarray] = {
+        f"{name}.idf": head.idf.astype(np.float32),
+        f"{name}.weights": head.weights_t.astype(np.float16),
+        f"{name}.intercept": head.intercept,
+        f"{name}.classes": pack_strings(head.classes),
+    }
+    if with_terms:
+        arrays[f"{name}.terms"] = pack_strings(head.terms())
+    return arrays
+
+
+def read_head(npz: Any, name: str, terms: list[str] | None = None) -> LinearScorer:
+    """A scorer from the arrays `head_arrays` wrote (its own terms, unless given)."""
+    return LinearScorer.from_arrays(
+        terms if terms is not None else unpack_strings(npz[f"{name}.terms"]),
+        npz[f"{name}.idf"],
+        npz[f"{name}.weights"],
+        npz[f"{name}.intercept"],
+        unpack_strings(npz[f"{name}.classes"]),
+    )
+
+
+def write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """A compressed npz, written atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
     np.savez_compressed(tmp, **arrays)  # type: ignore[arg-type]
@@ -398,13 +469,7 @@ def read_model(path: Path) -> NluModel:
                 heads[name] = None
                 continue
             terms = [shared[i] for i in npz[f"{name}.index"]] if f"{name}.index" in npz.files else shared
-            heads[name] = LinearScorer.from_arrays(
-                terms,
-                npz[f"{name}.idf"],
-                npz[f"{name}.weights"],
-                npz[f"{name}.intercept"],
-                unpack_strings(npz[f"{name}.classes"]),
-            )
+            heads[name] = read_head(npz, name, terms)
         intent = heads["intent"]
         if intent is None:
             raise ValueError(f"{path}: no intent head")

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -63,7 +62,6 @@ def classifier(nlu_cache: Path) -> BuiltinClassifier:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test (migrating every time would be slow)."""
-    import asyncio
 
     path = tmp_path_factory.mktemp("tpl") / "template.db"
 
@@ -79,7 +77,6 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def pg_ready() -> Iterator[None]:
     """Schema on the PostgreSQL test database rebuilt from migrations once per session."""
-    import asyncio
 
     assert PG_URL
 
@@ -198,14 +195,8 @@ def free_port() -> int:
 @pytest.fixture
 async def desk(district: Script) -> AsyncIterator[str]:
     """The web app over real HTTP in this event loop; /console links point at it."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    district.app.uow.console_url = base
-    config = uvicorn.Config(create_web(district.app), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 (uvicorn offers a flag, not an event)
-        await asyncio.sleep(0.02)
-    yield base
-    server.should_exit = True
-    await task
+    from tests.helpers import serving
+
+    async with serving(create_web(district.app)) as base:
+        district.app.uow.console_url = base
+        yield base

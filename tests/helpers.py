@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
+import uvicorn
 from sqlalchemy import select, text
+from starlette.types import ASGIApp
 
 from bot.app import App
 from bot.recording import Call, RecordingSession
@@ -88,3 +92,20 @@ async def draft_of(app: App, person: Person) -> Draft | None:
     async with services(app) as svc:
         user = await svc.ports.people.by_ref(UserRef("telegram", str(person.id)))
         return await svc.reports.draft(user) if user is not None else None
+
+
+@contextlib.asynccontextmanager
+async def serving(app: ASGIApp) -> AsyncIterator[str]:
+    """An ASGI app over real HTTP in this event loop, on a free port; its base URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers a flag, not an event)
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task

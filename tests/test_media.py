@@ -10,7 +10,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from aiogram.exceptions import TelegramNetworkError
 from georeport import GeoReport
 from PIL import Image
@@ -28,7 +27,7 @@ from domain.kernel.media import stored_key
 from storage.media import MAX_ATTEMPTS, ObjectMedia
 from storage.orm import MediaRow
 from tests.conftest import FakeClock, free_port
-from tests.helpers import all_cases, sent_to
+from tests.helpers import all_cases, sent_to, serving
 from tests.test_console import signed_in
 from tests.test_e2e_report import report
 from tests.test_open311 import a_key, client
@@ -232,14 +231,8 @@ async def photo_host() -> AsyncIterator[str]:
         return Response(status_code=302, headers={"Location": "/p.jpg"})
 
     web = Starlette(routes=[Route("/p.jpg", photo), Route("/page", page), Route("/moved", moved)])
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 (uvicorn offers a flag, not an event)
-        await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with serving(web) as base:
+        yield base
 
 
 async def test_a_photo_link_is_fetched_only_from_where_the_office_allows(

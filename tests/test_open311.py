@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-import uvicorn
 import xmltodict
 from georeport import GeoReport
 
@@ -18,7 +17,7 @@ from bot.demo_cast import GRID_GROUP, WORKER
 from bot.scripted import Script
 from bot.web import create_web
 from domain.cases.model import CaseState
-from tests.helpers import all_cases, sent_to, texts
+from tests.helpers import all_cases, sent_to, serving, texts
 
 
 async def a_key(app: App, name: str = "12345热线") -> str:
@@ -37,15 +36,8 @@ def free_port() -> int:
 @pytest.fixture
 async def server(district: Script) -> AsyncIterator[str]:
     """The web app served over real HTTP in this event loop (the client library is synchronous)."""
-    port = free_port()
-    config = uvicorn.Config(create_web(district.app), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    srv = uvicorn.Server(config)
-    task = asyncio.create_task(srv.serve())
-    while not srv.started:  # noqa: ASYNC110 (uvicorn offers a flag, not an event)
-        await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/open311/v2"
-    srv.should_exit = True
-    await task
+    async with serving(create_web(district.app)) as base:
+        yield f"{base}/open311/v2"
 
 
 def client(app: App) -> httpx.AsyncClient:
