@@ -6,6 +6,7 @@ from pathlib import Path
 
 from bot.demo_cast import COMMUNITY_STAFF, GRID_GROUP, WORKER
 from bot.scripted import Person, Script
+from tests.conftest import FakeClock
 from tests.helpers import sent_to, texts
 from tests.test_activities import publish
 
@@ -76,9 +77,10 @@ DANGER_FORMS = (
 )
 
 
-async def test_danger_is_offered_in_any_form_with_whom_to_call_first(district: Script) -> None:
+async def test_danger_is_offered_in_any_form_with_whom_to_call_first(district: Script, clock: FakeClock) -> None:
     s = district
     for i, text in enumerate(DANGER_FORMS):
+        clock.advance(31 * 60)  # each its own incident
         who = Person(900500 + i, f"居民{i}", f"resident_{i}")
         await s.say(who, text, group=GRID_GROUP)
         last = texts(sent_to(s.session, GRID_GROUP.id))[-1]
@@ -123,3 +125,17 @@ async def test_danger_in_private_is_an_urgent_report_whatever_its_form(district:
     said = texts(sent_to(s.session, RESIDENT.id))
     assert "119" in said[0]  # whom to call, first
     assert any("紧急" in x for x in said[1:]), said  # then the draft, marked urgent
+
+
+async def test_a_danger_thread_gets_the_numbers_once_and_its_follow_ups_stay_quiet(
+    district: Script, clock: FakeClock
+) -> None:
+    s = district
+    thread = ("5楼着火了 好大的烟", "真的 我在楼下看到冒烟了", "打119了没", "消防车来了", "烟灭了 没事了 大家别慌")
+    for i, text in enumerate(thread):
+        await s.say(Person(900600 + i, f"邻居{i}", f"neighbour_{i}"), text, group=GRID_GROUP)
+        clock.advance(60)
+    assert offers(s) == 1  # the first cry has the numbers; the thread is one incident
+    clock.advance(40 * 60)
+    await s.say(RESIDENT, "2号楼厨房又着火了 冒黑烟", group=GRID_GROUP)
+    assert offers(s) == 2  # a new incident, later

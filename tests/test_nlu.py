@@ -44,7 +44,9 @@ def test_every_author_wrote_apart() -> None:
     for e in shipped_examples():
         by_text.setdefault(normalize(e.text), set()).add(e.source)
     shared = {t: a for t, a in by_text.items() if len(a) > 1 and len(t) > 6}
-    assert len(shared) <= 10, list(shared.items())[:10]
+    # Since punctuation reads as a space, the short stock questions several authors each wrote ("how many points do i
+    # have?", "我现在有多少积分了") count as shared: 66 of 24,500 lines. More would make the author folds optimistic.
+    assert len(shared) <= 80, list(shared.items())[:10]
     assert len({e.source for e in shipped_examples()}) >= 6
 
 
@@ -73,17 +75,24 @@ def test_a_threshold_never_falls_under_even_odds() -> None:
 
 
 def test_pinyin_tone_numbers_are_dropped_and_other_numbers_masked() -> None:
-    assert normalize("lu4deng1 huai4 le") == normalize("ludeng huai le") == "ludeng huai le"
-    assert normalize("wu4 ye4 bu4 guan3.") == "wu ye bu guan."
+    # Whole-sentence pinyin is split into syllables, as the training data's pinyin copies are spaced.
+    assert (
+        normalize("lu4deng1 huai4 le") == normalize("ludeng huai le") == normalize("ludenghuaile") == "lu deng huai le"
+    )
+    assert normalize("wu4 ye4 bu4 guan3.") == "wu ye bu guan"
+    # Punctuation is how people type, not what they say; English is left as it is.
+    assert normalize("3号楼？？楼道？？") == normalize("3号楼……楼道！！！") == "0号楼 楼道"
+    assert normalize("gas,smell,building") == "gas smell building"
+    assert normalize("The lift is broken, please fix") == "the lift is broken please fix"
     # Building numbers are not tones: they stay masked, so 3号楼 and 12号楼 read alike.
     assert normalize("B2栋 12号楼 iphone15") == "b0栋 0号楼 iphone0"
 
 
 def test_pinyin_tone_marks_read_like_plain_pinyin() -> None:
     # Learners type pinyin as textbooks print it; the training data's pinyin copies have no marks.
-    assert normalize("Diàntī huài le") == normalize("dian4ti1 huai4 le") == "dianti huai le"
+    assert normalize("Diàntī huài le") == normalize("dian4ti1 huai4 le") == "dian ti huai le"
     assert normalize("lǜ dēng bù liàng") == pinyin("绿灯不亮") == "lv deng bu liang"
-    assert normalize("Ça marche?") == "ca marche?"
+    assert normalize("Ça marche?") == "ca marche"
     assert normalize("電梯壞了 한국어") == "电梯坏了 한국어"  # other scripts are left alone
 
 

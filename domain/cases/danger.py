@@ -300,6 +300,26 @@ def _mixed(k: _Kind, plain: str, lower: str) -> bool:
     return bool(k.near[0].search(plain) and k.mixed.search(lower) and not _ENGLISH_CALM.search(lower))
 
 
+# Said anywhere: the danger is over or in hand (烟灭了, 没事了, 人救出来了, 消防车到了, "all clear").
+_OVER = re.compile(
+    r"灭了|没事了|救出来|已经出来|劝下来|处理好|修好了|已经打|打了119|打了120|打过了|消防车到了|消防来了|救护车到了|"
+    r"救护车来了|警察来了|all clear|is out now|fire is out|no one (was )?hurt|everyone is (ok|fine|safe)"
+)
+
+
+def settled(text: str) -> bool:
+    """Whether a message says a danger is over, in hand, or was none (a thread's follow-ups: 烟灭了, 已经打110了,
+    警察来了 没事了), or is about a harmless thing the lexicon knows: what the lexicon reads near its words, said
+    of the whole message for any other reading."""
+    lower = unicodedata.normalize("NFKC", text or "").lower()
+    plain = _plain(lower)
+    # A harmless phrase the lexicon knows (轮胎漏气, 打不着火, 发烧) says what the message is about.
+    harmless = any(k.unless is not None and k.unless.search(plain) for k in _lexicon().values())
+    return harmless or bool(
+        _FALSE_ALARM.search(plain) or _FALSE_ALARM.search(lower) or _OVER.search(plain) or _OVER.search(lower)
+    )
+
+
 def hazards(text: str) -> tuple[str, ...]:
     """The hazards to life a text describes as happening now, in the lexicon's order — whatever its form:
     Traditional or Simplified, with fillers and heavy punctuation, a question to neighbours, pinyin (also the

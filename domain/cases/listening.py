@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from domain.cases.intake import ReportService
 from domain.cases.model import MAX_TEXT, Classification, Draft, GroupOffer
 from domain.cases.ports import Offers
 from domain.cases.rules import CaseRules
-from domain.cases.urgency import danger_in
+from domain.cases.urgency import danger_hint
 from domain.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from domain.kernel.markers import Markers
 from domain.kernel.notices import Action, Audience, Notice, Notices, PostMode, Subject
@@ -18,6 +19,7 @@ from domain.org.model import Unit
 from domain.org.service import OrgService
 
 LISTEN_MODES = ("on", "mention", "off")
+DANGER_WINDOW = timedelta(minutes=30)
 
 
 def offer_worthy(cls: Classification, threshold: float, mentioned: bool = False) -> bool:
@@ -90,7 +92,7 @@ class GroupService:
         mode = await self.listening(unit.code)
         # Danger to life is never passed over: not for a threshold, a cool-down or "only when @mentioned" (only a
         # group that turned listening off hears nothing), and the emergency numbers come with the offer.
-        danger = danger_in(text, cls) or cls.danger_hint
+        danger = danger_hint(text, cls)
         if mode == "off" or (mode == "mention" and not mentioned and not danger):
             return False
         if not danger and not offer_worthy(cls, self.offer_threshold(), mentioned):
@@ -101,6 +103,8 @@ class GroupService:
         last = await self.offers.last_offer_at(unit.code, author.id)
         if not danger and last is not None and now - last < self.rules.offer_cooldown:
             return False
+        if danger and not await self._first_alarm(unit.code, danger, now):
+            return False  # the group already has the numbers for this danger: a thread is one offer
         offer_id = await self.offers.add(GroupOffer(0, unit.code, author.id, text[:MAX_TEXT], photo, "open"), now)
         advice = self.rules.emergency.advice(danger) if danger else []
         await self.notices.emit(
@@ -116,6 +120,15 @@ class GroupService:
             )
         )
         return True
+
+    async def _first_alarm(self, unit_code: str, kinds: tuple[str, ...], now: datetime) -> bool:
+        # One danger offer per group and hazard in a half-hour window: ten neighbours crying "着火了", "打119了没"
+        # get the numbers once, not ten times.
+        window = int(now.timestamp() // DANGER_WINDOW.total_seconds())
+        first = False
+        for kind in kinds:
+            first = await self.markers.claim(f"danger:{unit_code}:{kind}:{window}") or first
+        return first
 
     async def offer(self, offer_id: int) -> GroupOffer:
         """An offer, or NotFound (an expired button)."""

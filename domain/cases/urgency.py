@@ -12,20 +12,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from domain.cases.danger import KINDS, hazards
+from domain.cases.danger import KINDS, hazards, settled
 from domain.cases.model import Classification
 
-__all__ = ["EMERGENCY_SERVICES", "KINDS", "EmergencyNumbers", "danger_in", "hazards", "suggests_urgent"]
+__all__ = ["EMERGENCY_SERVICES", "KINDS", "EmergencyNumbers", "danger_hint", "danger_in", "hazards", "suggests_urgent"]
 
 
 def danger_in(text: str, cls: Classification | None = None) -> tuple[str, ...]:
     """The hazards to life a message describes: the lexicon's, and the classifier's reading when there is one
     (either is enough: a missed danger costs more than a needless emergency number)."""
     found = list(hazards(text))
+    if settled(text):
+        return tuple(found)  # a thread's "灭了, 没事了": the lexicon judged its own words; no other reading counts
     for kind in cls.danger if cls is not None else ():
         if kind in KINDS and kind not in found:
             found.append(kind)
     return tuple(found)
+
+
+def danger_hint(text: str, cls: Classification) -> tuple[str, ...]:
+    """Enough danger to offer in a group, where the other choice is silence: any reading, unless the message
+    says it is over."""
+    return danger_in(text, cls) or (() if settled(text) else cls.danger_hint)
 
 
 def suggests_urgent(text: str, cls: Classification | None = None) -> bool:
