@@ -302,8 +302,9 @@ def _mixed(k: _Kind, plain: str, lower: str) -> bool:
 
 # Said anywhere: the danger is over or in hand (烟灭了, 没事了, 人救出来了, 消防车到了, "all clear").
 _OVER = re.compile(
-    r"灭了|没事了|救出来|已经出来|劝下来|处理好|修好了|已经打|打了119|打了120|打过了|消防车到了|消防来了|救护车到了|"
-    r"救护车来了|警察来了|all clear|is out now|fire is out|no one (was )?hurt|everyone is (ok|fine|safe)"
+    r"灭了|没事了|救出来|已经出来|劝下来|处理好|修好了|已经打|打了119|打了120|打过了|"
+    r"(消防车|消防员|消防|救护车|警察|民警)(已经)?(到了|来了)|"
+    r"all clear|is out now|fire is out|no one (was )?hurt|everyone is (ok|fine|safe)"
 )
 
 

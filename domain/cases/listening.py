@@ -9,6 +9,7 @@ from domain.cases.intake import ReportService
 from domain.cases.model import MAX_TEXT, Classification, Draft, GroupOffer
 from domain.cases.ports import Offers
 from domain.cases.rules import CaseRules
+from domain.cases.danger import settled
 from domain.cases.urgency import danger_hint
 from domain.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from domain.kernel.markers import Markers
@@ -95,8 +96,8 @@ class GroupService:
         danger = danger_hint(text, cls)
         if mode == "off" or (mode == "mention" and not mentioned and not danger):
             return False
-        if not danger and not offer_worthy(cls, self.offer_threshold(), mentioned):
-            return False
+        if not danger and (settled(text) or not offer_worthy(cls, self.offer_threshold(), mentioned)):
+            return False  # "消防车来了", "井盖修好了": news of something in hand is no new report
         if await self.org.may_handle(author, unit.code):
             return False
         now = self.clock()
