@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from domain.cases.danger import settled
 from domain.cases.intake import ReportService
 from domain.cases.model import MAX_TEXT, Classification, Draft, GroupOffer
 from domain.cases.ports import Offers
 from domain.cases.rules import CaseRules
-from domain.cases.danger import settled
 from domain.cases.urgency import danger_hint
 from domain.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from domain.kernel.markers import Markers
