@@ -94,8 +94,7 @@ class Photos:
             buffer = await self.bot.download_file(file.file_path)
             if buffer is None:
                 raise OSError("no content")
-            picture = clean_picture(buffer.read())
-            await self.store.put(picture.key, picture.data)
+            picture = await self.keep(buffer.read())
         except Exception as e:  # noqa: BLE001 - any failure is one more try noted; the case keeps its file id
             reason = e.code if isinstance(e, DomainError) else f"{type(e).__name__}: {e}"
             async with self.sessions.begin() as session:

@@ -98,8 +98,7 @@ class BuiltinClassifier:
             self.thresholds,
             place_text(entities),
             [(e.type, e.value) for e in entities],
-            self.danger.kinds(text, urgent=True),
-            self.danger.kinds(text),
+            *self.danger.readings(text),
         )
 
     @property
@@ -143,9 +142,7 @@ class RasaClassifier:
             self.thresholds,
             place_text(entities),
             [(e.type, e.value) for e in entities],
-            # Rasa knows no danger head: ours reads every message.
-            self.fallback.danger.kinds(text, urgent=True),
-            self.fallback.danger.kinds(text),
+            *self.fallback.danger.readings(text),  # Rasa knows no danger head: ours reads every message
         )
 
     async def close(self) -> None:

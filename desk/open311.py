@@ -28,7 +28,6 @@ from domain.reporting.model import RequestLine, RequestQuery, UpdateLine
 from domain.services import Services
 
 Scope = Callable[[], AbstractAsyncContextManager[Services]]
-Headers = dict[str, str] | None
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-12-01T00:00:00+08:00"
 DESCRIPTION_MAX = 4000  # the specification's limit for description

@@ -43,6 +43,7 @@ FALSE_ALARMS = 0.0025
 # Ordinary reports the stricter threshold may take for danger beyond the lexicon's reading.
 URGENT_EXTRA = 0.02
 MIN_CONTENT = 4  # characters or Latin words; shorter cries ("着火了", "fire!") are the lexicon's
+_CONTENT = re.compile(r"[\u3400-\u9fff]|[a-z]+")
 
 
 def danger_features(norm: str) -> list[str]:
@@ -107,17 +108,27 @@ class DangerModel:
 
     def score(self, text: str) -> float:
         """How much the text reads as danger to life now."""
-        proba = self.gate.proba(normalize(text))
-        return float(proba[self.gate.classes.index(DANGER)])
+        return self._score(normalize(text))
+
+    def _score(self, norm: str) -> float:
+        return float(self.gate.proba(norm)[self.gate.classes.index(DANGER)])
+
+    def readings(self, text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The hazard it reads (at most one) at the stricter threshold and at the group's, each empty below its
+        bar; a lone word ("电梯", "漏水？") is no message to judge. One pass for both."""
+        norm = normalize(text)
+        if len(_CONTENT.findall(norm)) < MIN_CONTENT:
+            return (), ()
+        score = self._score(norm)
+        if score < self.threshold:
+            return (), ()
+        kind = (self.kind.ranking(norm)[0][0],)
+        return (kind if score >= self.urgent_threshold else ()), kind
 
     def kinds(self, text: str, urgent: bool = False) -> tuple[str, ...]:
-        """The hazard it reads (at most one), or nothing; a lone word ("电梯", "漏水？") is no message to judge.
-        `urgent`: at the stricter threshold."""
-        norm = normalize(text)
-        bar = self.urgent_threshold if urgent else self.threshold
-        if len(re.findall(r"[\u3400-\u9fff]|[a-z]+", norm)) < MIN_CONTENT or self.score(text) < bar:
-            return ()
-        return (self.kind.ranking(normalize(text))[0][0],)
+        """The hazard it reads at the group's threshold, or (`urgent`) at the stricter one."""
+        strict, hint = self.readings(text)
+        return strict if urgent else hint
 
 
 DANGER = "danger"

@@ -107,10 +107,10 @@ def _spaced_pinyin(text: str) -> str:
     runs = _LATIN_RUN.findall(text)
     if not runs or sum(len(r) for r in runs) < 6:
         return text
-    parts = [(r, _split_syllables(r)) for r in runs]
-    if sum(len(r) for r, p in parts if p is not None) < 0.9 * sum(len(r) for r in runs):
+    parts = {r: _split_syllables(r) for r in runs}
+    if sum(len(r) for r in runs if parts[r] is not None) < 0.9 * sum(len(r) for r in runs):
         return text
-    return _LATIN_RUN.sub(lambda m: " ".join(_split_syllables(m[0]) or [m[0]]), text)
+    return _LATIN_RUN.sub(lambda m: " ".join(parts[m[0]] or [m[0]]), text)
 
 
 def pinyin(text: str) -> str:

@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -183,13 +182,6 @@ def spot() -> dict[str, float]:
     """A point inside grid QH-01-02."""
     p = places()["rider_spot"]
     return {"lat": float(p["lat"]), "lon": float(p["lon"])}
-
-
-def free_port() -> int:
-    """A port nobody listens on."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

@@ -26,8 +26,8 @@ from bot.scripted import Script
 from domain.kernel.media import stored_key
 from storage.media import MAX_ATTEMPTS, ObjectMedia
 from storage.orm import MediaRow
-from tests.conftest import FakeClock, free_port
-from tests.helpers import all_cases, sent_to, serving
+from tests.conftest import FakeClock
+from tests.helpers import all_cases, free_port, sent_to, serving
 from tests.test_console import signed_in
 from tests.test_e2e_report import report
 from tests.test_open311 import a_key, client

@@ -4,7 +4,6 @@ posted to the grid's group like any other."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
@@ -25,12 +24,6 @@ async def a_key(app: App, name: str = "12345热线") -> str:
     async with app.sessions.begin() as session:
         _, svc, _ = app.uow.unit_of_work(session)
         return await svc.open311.create_key(name)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import AsyncIterator
 
@@ -10,6 +9,7 @@ import pytest
 
 from intents.rasa_http import RasaHttpClient, RasaUnavailable, parse_intent_map
 from tests.fakes.rasa import DEFAULT_MODEL_ID, FakeRasa, rasa_entity, rasa_reply
+from tests.helpers import free_port
 
 FIRE = "3号楼消防通道被电动车堵死了"
 
@@ -27,12 +27,6 @@ async def client(rasa: FakeRasa) -> AsyncIterator[RasaHttpClient]:
     c = RasaHttpClient(rasa.base_url, timeout=1.0)
     yield c
     await c.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def test_plain_intent(rasa: FakeRasa, client: RasaHttpClient) -> None:

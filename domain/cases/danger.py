@@ -127,15 +127,18 @@ def _segment(token: str) -> list[str]:
     """A run of letters as pinyin syllables (longest first, backtracking); the token itself if it is none."""
     inventory = _inventory()
 
-    def split(rest: str) -> list[str] | None:
-        if not rest:
-            return []
-        for n in range(min(6, len(rest)), 0, -1):
-            if rest[:n] in inventory and (tail := split(rest[n:])) is not None:
-                return [rest[:n], *tail]
+    # Remembered by position: without it a run that is almost pinyin ("anan…anq") backtracks exponentially.
+    @functools.cache
+    def split(start: int) -> tuple[str, ...] | None:
+        if start == len(token):
+            return ()
+        for n in range(min(6, len(token) - start), 0, -1):
+            if token[start : start + n] in inventory and (tail := split(start + n)) is not None:
+                return (token[start : start + n], *tail)
         return None
 
-    return split(token) or [token] if len(token) <= 40 else [token]
+    found = split(0) if len(token) <= 40 else None
+    return list(found) if found else [token]
 
 
 # Pinyin saying it is not so, or not now (meiyou, fangzhi, zuotian …), a few syllables before.
@@ -232,18 +235,27 @@ def _english(pattern: re.Pattern[str] | None, lower: str) -> bool:
     return False
 
 
-def _syllables(plain: str) -> tuple[str, list[int]]:
-    """The pinyin of the characters run together, and where each character's syllable starts."""
+def _sound_of(plain: str) -> tuple[tuple[str, list[int]], tuple[list[str], list[int]]]:
+    """The characters' pinyin (one pass), two ways: run together, with where each character's syllable starts
+    (phrases by sound); and as syllables, with where in the plain text each one's character is (words by sound)."""
     from pypinyin import lazy_pinyin
 
     joined, starts = "", []
-    for item in lazy_pinyin(plain):
+    syllables: list[str] = []
+    where: list[int] = []
+    at = 0
+    for item in lazy_pinyin(plain) if plain else []:
         # pypinyin gives a Han character one syllable and a run of digits one item: keep the characters' count.
         for _ in item if item.isdigit() else [item]:
             starts.append(len(joined))
         if item.isalpha():
             joined += item
-    return joined, starts
+            syllables.append(item)
+            where.append(at)
+            at += 1
+        else:
+            at += len(item)
+    return (joined, starts), (syllables, where)
 
 
 def _homophone(k: _Kind, plain: str, syllables: tuple[str, list[int]], harmless: list[tuple[int, int]]) -> bool:
@@ -258,23 +270,6 @@ def _homophone(k: _Kind, plain: str, syllables: tuple[str, list[int]], harmless:
             if not _calm_han(plain, first, last, harmless):
                 return True
     return False
-
-
-def _sounds(plain: str) -> tuple[list[str], list[int]]:
-    """The characters' syllables, and where in the plain text each one's character is."""
-    from pypinyin import lazy_pinyin
-
-    syllables: list[str] = []
-    where: list[int] = []
-    at = 0
-    for item in lazy_pinyin(plain) if plain else []:
-        if item.isalpha():
-            syllables.append(item)
-            where.append(at)
-            at += 1
-        else:
-            at += len(item)  # a run of digits is one item
-    return syllables, where
 
 
 def _sounds_like(k: _Kind, plain: str, sounds: tuple[list[str], list[int]], harmless: list[tuple[int, int]]) -> bool:
@@ -329,14 +324,13 @@ def hazards(text: str) -> tuple[str, ...]:
         return ()
     lower = unicodedata.normalize("NFKC", text).lower()
     plain = _plain(lower)
-    latin, latin_starts = _starts(_LATIN_TOKEN.findall(re.sub(r"(?<=[a-z])[1-5]", "", lower)))
     if _FALSE_ALARM.search(plain) or _FALSE_ALARM.search(lower):
         return ()
-    syllables = _syllables(plain)
+    latin, latin_starts = _starts(_LATIN_TOKEN.findall(re.sub(r"(?<=[a-z])[1-5]", "", lower)))
     units = [u for token in _LATIN_TOKEN.findall(re.sub(r"(?<=[a-z])[1-5]", " ", lower)) for u in _segment(token)]
     # The characters as syllables: an input method's homophones (电悌卡住, 然气泄漏) read like the words; a lone word
     # of two syllables only through the near-lists, three or more alone.
-    sounds = _sounds(plain)
+    syllables, sounds = _sound_of(plain)
     found: list[str] = []
     for kind, k in _lexicon().items():
         harmless = _harmless(k, plain)

@@ -21,19 +21,24 @@ __all__ = ["EMERGENCY_SERVICES", "KINDS", "EmergencyNumbers", "danger_hint", "da
 def danger_in(text: str, cls: Classification | None = None) -> tuple[str, ...]:
     """The hazards to life a message describes: the lexicon's, and the classifier's reading when there is one
     (either is enough: a missed danger costs more than a needless emergency number)."""
-    found = list(hazards(text))
-    if settled(text):
-        return tuple(found)  # a thread's "灭了, 没事了": the lexicon judged its own words; no other reading counts
-    for kind in cls.danger if cls is not None else ():
-        if kind in KINDS and kind not in found:
-            found.append(kind)
-    return tuple(found)
+    found = hazards(text)
+    model = cls.danger if cls is not None else ()
+    if not model or settled(text):
+        return found  # a thread's "灭了, 没事了": the lexicon judged its own words; no other reading counts
+    return _joined(found, model)
 
 
 def danger_hint(text: str, cls: Classification) -> tuple[str, ...]:
     """Enough danger to offer in a group, where the other choice is silence: any reading, unless the message
     says it is over."""
-    return danger_in(text, cls) or (() if settled(text) else cls.danger_hint)
+    found = hazards(text)
+    if not (cls.danger or cls.danger_hint) or settled(text):
+        return found
+    return _joined(found, cls.danger) or cls.danger_hint
+
+
+def _joined(found: tuple[str, ...], more: tuple[str, ...]) -> tuple[str, ...]:
+    return found + tuple(dict.fromkeys(k for k in more if k in KINDS and k not in found))
 
 
 def suggests_urgent(text: str, cls: Classification | None = None) -> bool:
