@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.context import services_factory
 from bot.intake import UpdateFeeder
 from bot.media import Photos
+from bot.metrics import Metrics
 from bot.middlewares import UnitOfWorkMiddleware
 from bot.nlu import BuiltinClassifier, RasaClassifier
 from bot.sender import OutboxSender, Pace
@@ -28,6 +29,7 @@ from domain.org.service import GeoCache
 from handlers import get_routers
 from intents.rasa_http import RasaHttpClient, parse_intent_map
 from storage.db import create_engine, session_factory
+from storage.leader import Leadership
 from storage.media import ObjectMedia
 from storage.outbox import OutboxStore
 
@@ -55,6 +57,8 @@ class App:
     classifier: Classifier
     feeder: UpdateFeeder
     photos: Photos
+    leader: Leadership
+    metrics: Metrics
 
     async def close(self) -> None:
         """Release the HTTP sessions and the database pool."""
@@ -94,7 +98,8 @@ def create_dispatcher(
     """A dispatcher with fresh routers and the unit-of-work middleware."""
     dp = Dispatcher()
     make_services = services_factory(settings, clock, geo, classifier)
-    uow = UnitOfWorkMiddleware(sessions, make_services, clock, settings.default_locale, on_outbox)
+    one_writer = sessions.kw["bind"].dialect.name == "sqlite"
+    uow = UnitOfWorkMiddleware(sessions, make_services, clock, settings.default_locale, on_outbox, one_writer)
     dp.update.outer_middleware(uow)
     dp["classifier"] = classifier
     dp.include_routers(*get_routers())
@@ -134,4 +139,17 @@ def create_app(
     geo = GeoCache(settings.community_radius_m, settings.street_radius_m)
     dp, uow = create_dispatcher(sessions, classifier, settings, geo, clock, sender.wake)
     uow.console_url = str(settings.console_url).rstrip("/") if settings.console_url else None
-    return App(settings, engine, sessions, bot, dp, sender, store, uow, classifier, UpdateFeeder(dp, bot), photos)
+    feeder = UpdateFeeder(dp, bot)
+    metrics = Metrics()
+    uow.metrics = metrics
+    metrics.watch(
+        lambda: {
+            "gridbot_messages_sent": ("Messages the outbox sender delivered", sender.sent),
+            "gridbot_messages_failed": ("Messages Telegram refused for good", sender.failed),
+            "gridbot_telegram_429": ("429 Too Many Requests answers to the sender", sender.too_many),
+            "gridbot_update_retries": ("Update attempts retried while the database was away", feeder.retries),
+        }
+    )
+    return App(
+        settings, engine, sessions, bot, dp, sender, store, uow, classifier, feeder, photos, Leadership(engine), metrics
+    )

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     # company's line as gas=NUMBER.
     emergency_numbers: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     sender_concurrency: int = Field(8, ge=1, le=64)
+    # Updates of different chats handled at once (each chat's and each person's still in order).
+    update_concurrency: int = Field(32, ge=1, le=1024)
     # How long a sender's claim on an in-flight message lasts without renewal; after a crash, its messages are
     # sent again once this runs out.
     outbox_lease_s: float = Field(30.0, ge=1, le=3600)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 
+from bot.lanes import lane_keys
 from bot.middlewares import TransientFailure
 from domain.kernel.text import clean_tree
 
@@ -70,3 +72,77 @@ class UpdateFeeder:
             if attempt:
                 log.warning("database reachable again: update %s handled after %d retries", update.update_id, attempt)
             return True
+
+
+class Lanes:
+    """Updates of different chats handled at once, each chat's (and each person's) strictly in arrival order.
+
+    An update waits only for the last earlier update that shares a lane key with it, so a slow update holds up its
+    own chat and nobody else's. `confirmed` is the highest update id below which every update was handled: what a
+    poller may confirm to Telegram (a crash then loses nothing; what was handled beyond it is skipped as a
+    duplicate when Telegram delivers it again).
+    """
+
+    def __init__(self, feeder: UpdateFeeder, limit: int = 64) -> None:
+        self.feeder = feeder
+        self.limit = limit
+        self._tails: dict[str, asyncio.Task[bool]] = {}
+        self._running: dict[int, asyncio.Task[bool]] = {}
+        self._done: set[int] = set()
+        self._pending: deque[int] = deque()  # ids in arrival order not yet confirmed
+        self._room = asyncio.Semaphore(limit)
+        self.confirmed: int | None = None  # update_id + 1 of the contiguous handled prefix
+
+    def known(self, update_id: int) -> bool:
+        """Whether this update is being handled or was handled (Telegram repeats what is not confirmed)."""
+        return (
+            update_id in self._running
+            or update_id in self._done
+            or (self.confirmed is not None and update_id < self.confirmed)
+        )
+
+    @property
+    def busy(self) -> int:
+        """Updates accepted and not finished."""
+        return len(self._running)
+
+    async def submit(self, update: Update, give_up_after_s: float | None = None) -> asyncio.Task[bool]:
+        """Start handling an update behind the earlier updates of its lanes; waits while `limit` are running."""
+        await self._room.acquire()
+        before = [t for k in lane_keys(update) if (t := self._tails.get(k)) is not None and not t.done()]
+        task = asyncio.create_task(self._run(update, before, give_up_after_s))
+        for key in lane_keys(update):
+            self._tails[key] = task
+        self._running[update.update_id] = task
+        self._pending.append(update.update_id)
+        return task
+
+    async def _run(self, update: Update, before: list[asyncio.Task[bool]], give_up_after_s: float | None) -> bool:
+        try:
+            if before:
+                await asyncio.wait(before)
+            return await self.feeder.feed(update, give_up_after_s)
+        finally:
+            self._running.pop(update.update_id, None)
+            self._done.add(update.update_id)
+            self._room.release()
+            self._advance()
+            for key, tail in list(self._tails.items()):
+                if tail.done():
+                    del self._tails[key]
+
+    def _advance(self) -> None:
+        while self._pending and self._pending[0] in self._done:
+            uid = self._pending.popleft()
+            self._done.discard(uid)
+            self.confirmed = uid + 1
+
+    async def settled(self, timeout: float) -> None:
+        """Wait until some accepted update finishes, or `timeout` seconds."""
+        if self._running:
+            await asyncio.wait(list(self._running.values()), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+
+    async def drain(self) -> None:
+        """Wait until every accepted update was handled."""
+        while self._running:
+            await asyncio.wait(list(self._running.values()))

@@ -8,7 +8,10 @@ exception is a bug: recorded with the update for an operator, answered with an a
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 import traceback
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -21,6 +24,8 @@ from aiogram.types import User as TgUser
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.context import ServicesFactory
+from bot.lanes import lane_keys
+from bot.metrics import Metrics
 from domain.kernel.errors import DomainError
 from domain.kernel.i18n import normalize_locale
 from domain.services import Services
@@ -30,7 +35,7 @@ from handlers.views.messages import TgMessage
 from handlers.views.notices import TelegramNotices
 from storage.db import describe_db_error, is_transient
 from storage.unit_of_work import SqlUnitOfWork
-from storage.updates import claim_update, record_failed_update
+from storage.updates import claim_update, lock_lanes, record_failed_update
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -87,8 +92,14 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         clock: Callable[[], datetime],
         group_locale: str,
         on_outbox: Callable[[], None],
+        one_writer: bool = False,
     ) -> None:
         self.sessions = sessions
+        # SQLite lets one writer in at a time anyway: queueing here costs nothing, where waiting in its busy handler
+        # sleeps in steps of up to 100 ms.
+        self.gate: contextlib.AbstractAsyncContextManager[Any] = (
+            asyncio.Lock() if one_writer else contextlib.nullcontext()
+        )
         self.make_services = make_services
         self.clock = clock
         self.group_locale = group_locale
@@ -96,6 +107,7 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         self.bot_username: str | None = None
         self.console_url: str | None = None
         self.duplicates = 0
+        self.metrics: Metrics | None = None
 
     def unit_of_work(self, session: AsyncSession) -> tuple[SqlUnitOfWork, Services, Tg]:
         """Repositories, domain services and the Telegram side on one session, as every update has them."""
@@ -113,14 +125,22 @@ class UnitOfWorkMiddleware(BaseMiddleware):
                 self.bot_username = (await data["bot"].me()).username
             except TelegramAPIError:
                 log.warning("getMe failed; group links to the private chat are left out for now")
+        started = time.monotonic()
+        outcome, result = await self._handle(handler, event, data)
+        if self.metrics is not None:
+            self.metrics.handled(outcome, time.monotonic() - started)
+        return result
+
+    async def _handle(self, handler: Handler, event: Update, data: dict[str, Any]) -> tuple[str, Any]:
         tg: Tg | None = None
-        async with self.sessions() as session:
+        async with self.gate, self.sessions() as session:
             try:
                 async with session.begin():
+                    await lock_lanes(session, lane_keys(event))
                     if not await claim_update(session, event.update_id, self.clock()):
                         self.duplicates += 1
                         log.info("update %s already processed; skipped", event.update_id)
-                        return None
+                        return "duplicate", None
                     uow, svc, tg = self.unit_of_work(session)
                     data.update(svc=svc, tg=tg, user=await self._user(svc, data))
                     if data["user"] is not None:
@@ -130,15 +150,15 @@ class UnitOfWorkMiddleware(BaseMiddleware):
                     self.on_outbox()
             except DomainError as err:
                 await self._refuse(session, event, data, err)
-                return None
+                return "refused", None
             except Exception as exc:
                 if is_transient(exc):
                     raise TransientFailure(describe_db_error(exc)) from exc
                 log.exception("update %s failed (a bug; see gridbot updates failed)", event.update_id)
                 await self._record_bug(event, data, exc)
-                return None
+                return "failed", None
         await self._answer(event, tg.answer_text if tg else None, tg.answer_alert if tg else False)
-        return result
+        return "handled", result
 
     async def _user(self, svc: Services, data: dict[str, Any]) -> Any:
         tg: TgUser | None = data.get("event_from_user")

@@ -26,7 +26,9 @@ from pydantic import ValidationError
 
 from bot.app import App, create_app
 from bot.config import Settings
+from bot.intake import Lanes
 from bot.jobs import sweep
+from bot.metrics import CONTENT_TYPE
 from storage.db import describe_db_error, is_transient
 from storage.migrate import upgrade
 
@@ -54,34 +56,46 @@ async def periodic_jobs(app: App) -> None:
     await app.store.prune_updates(timedelta(days=7))
 
 
+# A process that does not lead asks again this often: a dead leader's work is taken over within it.
+LEADER_RETRY_S = 15.0
+
+
 async def _sweeping(app: App, stop: asyncio.Event) -> None:
-    # Deadlines, fixed days, monthly figures and broadcast reports: every sweep interval.
+    # Deadlines, fixed days, monthly figures and broadcast reports: every sweep interval, in the leading process.
     while not stop.is_set():
+        wait = app.settings.sweep_interval_s
         try:
-            result = await sweep(app)
-            if result.deadlines:
-                log.info("sweeper acted on %d deadline(s)", result.deadlines)
+            if await app.leader.check():
+                result = await sweep(app)
+                app.metrics.swept()
+                if result.deadlines:
+                    log.info("sweeper acted on %d deadline(s)", result.deadlines)
+            else:
+                wait = min(wait, LEADER_RETRY_S)
         except Exception as e:
             if is_transient(e):
                 log.warning("sweeper: database unavailable (%s); next round soon", describe_db_error(e))
             else:
                 log.exception("sweeper round failed")
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=app.settings.sweep_interval_s)
+        app.metrics.leading(app.leader.leading)
+        await _sleep_unless(stop, wait)
 
 
 async def _housekeeping(app: App, stop: asyncio.Event) -> None:
+    last = float("-inf")
     while not stop.is_set():
         try:
-            await periodic_jobs(app)
+            # Hourly, in the leading process (a new leader does its first round at once).
+            if app.leader.leading and asyncio.get_running_loop().time() - last >= 3600:
+                await periodic_jobs(app)
+                last = asyncio.get_running_loop().time()
         except Exception as e:
-            # A failed round is retried next hour; it must not end the bot.
+            # A failed round is retried next time; it must not end the bot.
             if is_transient(e):
-                log.warning("housekeeping: database unavailable (%s); next round in an hour", describe_db_error(e))
+                log.warning("housekeeping: database unavailable (%s); next round later", describe_db_error(e))
             else:
                 log.exception("housekeeping failed")
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=3600)
+        await _sleep_unless(stop, LEADER_RETRY_S)
 
 
 def _api_url(settings: Settings) -> str:
@@ -133,6 +147,8 @@ async def running(settings: Settings) -> AsyncIterator[App]:
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await app.leader.release()
         await app.close()
 
 
@@ -149,13 +165,14 @@ async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
 
 
 async def poll(app: App, stop: asyncio.Event) -> None:
-    """Long polling, one update at a time; the offset moves past an update only once it was handled."""
+    """Long polling; updates of different chats at once, each chat's in order (`Lanes`). The offset confirms only
+    the prefix of updates that were all handled, so a crash loses nothing."""
     allowed = app.dp.resolve_used_update_types()
-    offset: int | None = None
+    lanes = Lanes(app.feeder, app.settings.update_concurrency)
     failures = 0
     while not stop.is_set():
         fetch = asyncio.ensure_future(
-            app.bot.get_updates(offset=offset, timeout=POLL_TIMEOUT_S, allowed_updates=allowed)
+            app.bot.get_updates(offset=lanes.confirmed, timeout=POLL_TIMEOUT_S, allowed_updates=allowed)
         )
         stopper = asyncio.ensure_future(stop.wait())
         await asyncio.wait([fetch, stopper], return_when=asyncio.FIRST_COMPLETED)
@@ -169,6 +186,7 @@ async def poll(app: App, stop: asyncio.Event) -> None:
             updates: list[Update] = fetch.result()
         except TelegramUnauthorizedError:
             log.error("the Bot API refused the token (revoked?): stopping; check GRIDBOT_BOT_TOKEN")
+            await lanes.drain()
             raise
         except TelegramRetryAfter as e:
             log.warning("getUpdates: flood control, waiting %ss", e.retry_after)
@@ -188,15 +206,19 @@ async def poll(app: App, stop: asyncio.Event) -> None:
         if failures:
             log.warning("Bot API reachable again after %d failed attempts", failures)
             failures = 0
-        for update in updates:
+        fresh = [u for u in updates if not lanes.known(u.update_id)]
+        for update in fresh:
             if stop.is_set():
-                break  # not confirmed: Telegram gives it to the next start
-            await app.feeder.feed(update)
-            offset = update.update_id + 1
-    if offset is not None:
+                break  # not started: Telegram gives it to the next start
+            await lanes.submit(update)
+        if not fresh and lanes.busy:
+            # Telegram repeats what is not yet confirmed: wait for progress instead of asking again at once.
+            await lanes.settled(timeout=1.0)
+    await lanes.drain()
+    if lanes.confirmed is not None:
         # Confirm what was handled, so a restart does not receive it again (it would be skipped anyway).
         with contextlib.suppress(Exception):
-            await app.bot.get_updates(offset=offset, timeout=0, limit=1, allowed_updates=allowed)
+            await app.bot.get_updates(offset=lanes.confirmed, timeout=0, limit=1, allowed_updates=allowed)
 
 
 async def run_polling(settings: Settings, web_at: tuple[str, int] | None = None) -> None:
@@ -229,7 +251,9 @@ async def _serve_desk(app: App, at: tuple[str, int], stop: asyncio.Event) -> Non
 
 
 def webhook_app(app: App, secret: str) -> web.Application:
-    """The aiohttp application answering Telegram's webhook requests (200 only after the update was handled)."""
+    """The aiohttp application answering Telegram's webhook requests (200 only after the update was handled);
+    requests are handled at once across chats, in order within a chat (Telegram opens up to max_connections)."""
+    lanes = Lanes(app.feeder, app.settings.update_concurrency)
 
     async def handle(request: web.Request) -> web.Response:
         if request.headers.get("X-Telegram-Bot-Api-Secret-Token") != secret:
@@ -238,13 +262,19 @@ def webhook_app(app: App, secret: str) -> web.Application:
             update = Update.model_validate(await request.json(), context={"bot": app.bot})
         except (ValueError, ValidationError):
             return web.Response(status=400, text="not an Update")
-        if await app.feeder.feed(update, give_up_after_s=app.settings.webhook_patience_s):
+        task = await lanes.submit(update, give_up_after_s=app.settings.webhook_patience_s)
+        if await task:
             return web.Response(status=200)
         # Non-2xx: Telegram keeps the update and delivers it again later; its update_id makes it count once.
         return web.Response(status=503, headers={"Retry-After": "10"}, text="database unavailable, retry later")
 
+    async def metrics(_: web.Request) -> web.Response:
+        body = await app.metrics.exposition(app.store)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
     web_app = web.Application()
     web_app.router.add_post(WEBHOOK_PATH, handle)
+    web_app.router.add_get("/metrics", metrics)
     return web_app
 
 

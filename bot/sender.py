@@ -104,6 +104,7 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self.sent = 0
         self.failed = 0
+        self.too_many = 0  # 429 answers
 
     def wake(self) -> None:
         """New messages were committed: look now instead of at the next poll."""
@@ -200,6 +201,7 @@ class OutboxSender:
         try:
             message_id = await deliver(self.bot, self.store, env, self.seal, self.media)
         except TelegramRetryAfter as e:
+            self.too_many += 1
             log.info("429 for chat %s: waiting %ss", env.chat_id, e.retry_after)
             why = f"429 retry_after={e.retry_after}"
             await self._persist(self.store.retry_later, env.id, float(e.retry_after), why)

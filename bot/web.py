@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from bot.app import App
 from bot.config import Settings
+from bot.metrics import CONTENT_TYPE
 from desk.clean import CleanInput
 from desk.console.app import Console, LoginWidget
 from desk.console.svg import Tiles
@@ -74,8 +75,18 @@ def create_web(app: App, base_url: str = "") -> Starlette:
         body = {"ready": not stuck, "database": "ok", "outbox": {"due": pending, "oldest_waiting_s": round(oldest)}}
         return JSONResponse(body, status_code=503 if stuck else 200)
 
+    async def metrics(_: Request) -> Response:
+        # Prometheus: this process's figures (a reverse proxy should not pass /metrics to the internet).
+        return Response(await app.metrics.exposition(app.store), media_type=CONTENT_TYPE)
+
     return Starlette(
-        routes=[Route("/healthz", healthz), Route("/readyz", readyz), *open311.routes(), *console.routes()],
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/metrics", metrics),
+            *open311.routes(),
+            *console.routes(),
+        ],
         middleware=[Middleware(CleanInput)],
     )
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import conflict_insert
@@ -22,6 +23,21 @@ async def claim_update(session: AsyncSession, update_id: int, now: datetime) -> 
         .returning(ProcessedUpdateRow.update_id)
     )
     return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+def lane_lock_id(key: str) -> int:
+    """A signed 64-bit advisory-lock id for a lane key (a chat or a person)."""
+    return int.from_bytes(hashlib.blake2b(f"gridbot-lane:{key}".encode(), digest_size=8).digest(), "big", signed=True)
+
+
+async def lock_lanes(session: AsyncSession, keys: tuple[str, ...]) -> None:
+    """On PostgreSQL, hold the update's chat and person until the transaction ends: two processes never handle
+    one chat's (or one person's) updates at the same time. Taken in one order, so two updates cannot deadlock.
+    SQLite needs nothing: its write lock already lets one transaction in at a time."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for lock_id in sorted({lane_lock_id(k) for k in keys}):
+        await session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
 
 
 @dataclass

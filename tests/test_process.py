@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import socket
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
+from sqlalchemy import text
 
 from bot.demo import DISTRICT, places
 from bot.nlu import BuiltinClassifier
+from storage.db import create_engine
+from storage.orm import Base
+from tests.conftest import PG_URL
 from tests.fakes.bot_api import FakeBotAPI, callback_update, message_update
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +37,7 @@ def _trained_model(tmp_path: Path, nlu_cache: Path, classifier: BuiltinClassifie
     (tmp_path / "cache").symlink_to(nlu_cache, target_is_directory=True)
 
 
-def env(tmp: Path, api: str) -> dict[str, str]:
+def env(tmp: Path, api: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The process environment: only GRIDBOT_ settings of this test."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("GRIDBOT_")}
     base.update(
@@ -48,19 +54,22 @@ def env(tmp: Path, api: str) -> dict[str, str]:
             "GRIDBOT_OUTBOX_LEASE_S": "2",
         }
     )
+    base.update(extra or {})
     return base
 
 
-async def start(tmp: Path, api: str, *args: str) -> asyncio.subprocess.Process:
+async def start(tmp: Path, api: str, *args: str, extra: dict[str, str] | None = None) -> asyncio.subprocess.Process:
     """Start `gridbot run` with its log in tmp/run.log."""
     log = (tmp / "run.log").open("ab")
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", *args, env=env(tmp, api), cwd=str(tmp), stdout=log, stderr=log
+        sys.executable, "-m", "bot", "run", *args, env=env(tmp, api, extra), cwd=str(tmp), stdout=log, stderr=log
     )
 
 
-async def cli(tmp: Path, api: str, *args: str) -> None:
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", *args, env=env(tmp, api), cwd=str(tmp))
+async def cli(tmp: Path, api: str, *args: str, extra: dict[str, str] | None = None) -> None:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, env=env(tmp, api, extra), cwd=str(tmp)
+    )
     assert await proc.wait() == 0
 
 
@@ -230,3 +239,109 @@ async def test_webhook_200_means_committed_so_a_kill_loses_nothing(tmp_path: Pat
                 except TimeoutError:
                     p.kill()
         await fake.stop()
+
+
+@pytest.mark.skipif(not PG_URL, reason="two processes share one PostgreSQL")
+async def test_two_webhook_processes_on_postgres_share_the_work_and_survive_a_kill(
+    tmp_path: Path, pg_ready: None
+) -> None:
+    """Two `gridbot run --webhook` processes behind one "load balancer" on one PostgreSQL: every update handled
+    once and in order per chat, whichever process gets it; one of them leads; killing one mid-way loses nothing
+    and the other takes over the scheduled work."""
+    engine = create_engine(str(PG_URL))
+    async with engine.begin() as conn:
+        names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+    fake = FakeBotAPI()
+    api = await fake.start()
+    extra = {"GRIDBOT_DATABASE_URL": str(PG_URL)}
+    await cli(tmp_path, api, "grids", "import", str(DISTRICT), extra=extra)
+    ports, procs, homes = [], [], []
+    for name in ("a", "b"):
+        home = tmp_path / name
+        home.mkdir()
+        (home / "cache").symlink_to((tmp_path / "cache").resolve(), target_is_directory=True)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            ports.append(probe.getsockname()[1])
+        procs.append(
+            await start(home, api, "--webhook", f"http://127.0.0.1:{ports[-1]}", "--port", str(ports[-1]), extra=extra)
+        )
+        homes.append(home)
+    spot = places()["rider_spot"]
+    riders = [7001 + i for i in range(16)]
+    try:
+        await wait_until(lambda: len(fake.calls("setWebhook")) >= 2, 60, "both processes listening")
+        secret = fake.calls("setWebhook")[0]["params"]["secret_token"]
+        alive = [True, True]
+        uid = itertools.count(5000)
+
+        async with aiohttp.ClientSession() as http:
+
+            async def deliver(body: dict[str, Any], prefer: int) -> None:
+                # Telegram's side: retry (on the other process too) until one answers 200.
+                for attempt in range(200):
+                    i = (prefer + attempt) % 2
+                    if not alive[i]:
+                        continue
+                    url = f"http://127.0.0.1:{ports[i]}/telegram/webhook"
+                    try:
+                        async with http.post(url, json=body, headers={"X-Telegram-Bot-Api-Secret-Token": secret}) as r:
+                            if r.status == 200:
+                                return
+                    except aiohttp.ClientError:
+                        pass
+                    await asyncio.sleep(0.2)
+                raise AssertionError(f"update {body['update_id']} never accepted")
+
+            async def rider(k: int, chat: int) -> None:
+                steps = [
+                    message_update(chat, "3号楼楼道有人给电动车充电"),
+                    message_update(chat, "", location={"latitude": spot["lat"], "longitude": spot["lon"]}),
+                    callback_update(chat, "d:submit:"),
+                ]
+                for n, step in enumerate(steps):
+                    await deliver({"update_id": next(uid), **step}, prefer=(k + n) % 2)
+
+            async def kill_first_midway() -> None:
+                await wait_until(lambda: len(fake.calls("sendMessage")) >= 12, 60, "work under way")
+                leading = [leads(h) for h in homes]
+                await wait_until(lambda: any(leads(h) for h in homes), 30, "a leader")
+                assert sum(leads(h) for h in homes) == 1, leading  # one at a time
+                alive[0] = False
+                procs[0].send_signal(signal.SIGKILL)
+                await procs[0].wait()
+
+            await asyncio.gather(kill_first_midway(), *(rider(k, c) for k, c in enumerate(riders)))
+
+        def texts(chat: int) -> list[str]:
+            out: list[str] = []
+            for c in fake.calls("sendMessage"):
+                if c["status"] == 200 and int(c["params"]["chat_id"]) == chat:
+                    t = str(c["params"].get("text", ""))
+                    if not out or out[-1] != t:  # a message doubled by the kill counts once
+                        out.append(t)
+            return out
+
+        await wait_until(lambda: all(len(texts(c)) >= 3 for c in riders), 90, "every rider's three replies")
+        for c in riders:
+            got = texts(c)
+            assert "还差位置" in got[0] and "信息已齐全" in got[1], got
+            assert "已受理" in got[2] or "附近已有相同问题" in got[2], got
+        await wait_until(lambda: leads(homes[1]), 60, "the surviving process to lead")
+    finally:
+        for p in procs:
+            if p.returncode is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    await asyncio.wait_for(p.wait(), 20)
+                except TimeoutError:
+                    p.kill()
+        await fake.stop()
+
+
+def leads(home: Path) -> bool:
+    """Whether the process logging in `home` has become the leader."""
+    log = home / "run.log"
+    return log.exists() and "runs the scheduled work" in log.read_text(encoding="utf-8", errors="replace")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import shapely
-from shapely.geometry import Point, shape
+from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from shapely.strtree import STRtree
 from shapely.validation import explain_validity
@@ -238,7 +238,8 @@ class Location:
 
 
 class GridIndex:
-    """Point → grid lookup (STRtree), with nearest community / street as fallback queues."""
+    """Point → grid lookup (STRtree), with the nearest community / street in range as fallback (an STRtree per
+    level: a nearest-neighbour query, not a scan)."""
 
     def __init__(self, units: list[Unit], community_radius_m: float = 1500.0, street_radius_m: float = 5000.0):
         self.units = {u.code: u for u in units}
@@ -250,41 +251,55 @@ class GridIndex:
         self._grid_codes = [u.code for u in grids]
         shapes = [shape(u.geometry) for u in grids]
         self._lat0 = shapes[0].centroid.y if shapes else 0.0
-        self._grid_metric = [_to_metres(g, self._lat0) for g in shapes]
+        self._kx = 111_320.0 * math.cos(math.radians(self._lat0))
+        # One vectorised transform of every grid (a call per grid costs seconds at 100,000 grids).
+        self._grid_metric = list(_to_metres(shapely.GeometryCollection(shapes), self._lat0).geoms) if shapes else []
         self._tree = STRtree(self._grid_metric) if shapes else None
         self._areas: dict[str, BaseGeometry] = {}
+        self._levels: dict[Level, tuple[list[str], STRtree]] = {}
+        ancestors: dict[tuple[str, Level], str | None] = {}
         for level in (Level.COMMUNITY, Level.STREET):
-            for u in units:
-                if u.level is level:
-                    members = [
-                        g
-                        for code, g in zip(self._grid_codes, self._grid_metric, strict=True)
-                        if self._ancestor_at(code, level) == u.code
-                    ]
-                    if members:
-                        self._areas[u.code] = shapely.union_all(members)
+            members: dict[str, list[BaseGeometry]] = {}
+            for code, g in zip(self._grid_codes, self._grid_metric, strict=True):
+                owner = self._ancestor_at(code, level, ancestors)
+                if owner is not None:
+                    members.setdefault(owner, []).append(g)
+            codes = sorted(members)
+            for code in codes:
+                self._areas[code] = shapely.union_all(members[code])
+            if codes:
+                self._levels[level] = (codes, STRtree([self._areas[c] for c in codes]))
 
-    def _ancestor_at(self, code: str, level: Level) -> str | None:
-        unit = self.units.get(code)
-        while unit is not None and unit.level is not level:
-            unit = self.units.get(unit.parent_code or "")
-        return unit.code if unit else None
+    def _ancestor_at(self, code: str, level: Level, memo: dict[tuple[str, Level], str | None]) -> str | None:
+        key = (code, level)
+        if key not in memo:
+            unit = self.units.get(code)
+            if unit is None:
+                memo[key] = None
+            elif unit.level is level:
+                memo[key] = unit.code
+            else:
+                memo[key] = self._ancestor_at(unit.parent_code or "", level, memo) if unit.parent_code else None
+        return memo[key]
 
     def locate(self, lat: float, lon: float) -> Location | None:
         """The grid containing the point, else the nearest community/street in range, else None."""
         if self._tree is None or not valid_coordinates(lat, lon):
             return None
-        p = _to_metres(Point(lon, lat), self._lat0)
+        p = shapely.points(lon * self._kx, lat * _M_PER_DEG_LAT)
         hits = self._tree.query(p, predicate="intersects")
         if len(hits):
             return Location(self._grid_codes[int(min(hits))], fallback=False)
         for level, radius in ((Level.COMMUNITY, self.community_radius_m), (Level.STREET, self.street_radius_m)):
-            best: tuple[float, str] | None = None
-            for code, area in self._areas.items():
-                if self.units[code].level is level:
-                    d = area.distance(p)
-                    if d <= radius and (best is None or d < best[0]):
-                        best = (d, code)
-            if best is not None:
-                return Location(best[1], fallback=True, distance_m=best[0])
+            if level not in self._levels:
+                continue
+            codes, tree = self._levels[level]
+            # The areas within the radius (the tree's boxes, then an exact test), and the distance to each of them:
+            # measured 2× faster than the tree's own nearest-neighbour search with a maximum distance.
+            found = tree.query(p, predicate="dwithin", distance=radius)
+            if len(found):
+                distances = shapely.distance(tree.geometries[found], p)
+                # Equally near areas (a point on a shared border): the smallest code, as for grids.
+                best = min(zip(distances.tolist(), (codes[int(i)] for i in found), strict=True))
+                return Location(best[1], fallback=True, distance_m=float(best[0]))
         return None
