@@ -118,7 +118,7 @@ def create_app(
     sessions = session_factory(engine)
     bot = create_bot(settings, bot_session)
     store = OutboxStore(sessions, clock, sender_identity(), timedelta(seconds=settings.outbox_lease_s))
-    pace = Pace(settings.messages_per_second, settings.group_messages_per_minute)
+    pace = Pace(settings.messages_per_second, settings.group_messages_per_minute, settings.paid_broadcast_per_second)
     media = ObjectMedia(settings.media_url)
     photos = Photos(bot, sessions, media, clock, settings.media_private_links)
     sender = OutboxSender(

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(10_000, ge=0, le=600_000)
     # Telegram's limits, kept by the sender: messages a second overall, and a minute per group.
     messages_per_second: float = Field(30.0, gt=0, le=1000)
+    # Opt-in: broadcasts (only they) go as Telegram's paid broadcast at up to this many a second (≤ 1,000, billed in
+    # Stars to the bot's balance); 0 keeps them within the free 30 a second.
+    paid_broadcast_per_second: float = Field(0.0, ge=0, le=1000)
     group_messages_per_minute: int = Field(20, ge=1, le=10_000)
     # --- deadlines and outreach: files an office may supply (the shipped defaults otherwise)
     sla_policy: Path | None = None

@@ -45,11 +45,14 @@ class Pace:
     """Telegram's limits, kept before it has to say 429: about 30 messages a second overall, 20 a minute
     per group, each with headroom. A group over its minute waits (its messages are deferred, other chats go on)."""
 
-    def __init__(self, per_second: float = 30.0, group_per_minute: int = 20) -> None:
+    def __init__(self, per_second: float = 30.0, group_per_minute: int = 20, paid_per_second: float = 0.0) -> None:
         self.per_second = per_second * HEADROOM
         self.group_per_minute = group_per_minute
+        # Paid broadcasts (opt-in) have a rate of their own: up to 1,000 a second, beside the free 30.
+        self.paid_per_second = paid_per_second * HEADROOM
         self._sent: dict[int, deque[float]] = {}
         self._next_slot = 0.0
+        self._next_paid = 0.0
 
     def group_delay(self, chat_id: int) -> float:
         """Seconds until a group may get another message (0 for a private chat, or when it may now)."""
@@ -65,11 +68,20 @@ class Pace:
             return 0.0
         return max(0.05, GROUP_WINDOW_S - (now - window[0]))
 
-    async def slot(self, chat_id: int) -> None:
-        """Wait for the next overall slot, and count the message against its group."""
+    @property
+    def paid(self) -> bool:
+        """Whether broadcasts go as Telegram's paid broadcast."""
+        return self.paid_per_second > 0
+
+    async def slot(self, chat_id: int, paid: bool = False) -> None:
+        """Wait for the next slot (overall, or of paid broadcasts), and count the message against its group."""
         now = time.monotonic()
-        wait = self._next_slot - now
-        self._next_slot = max(now, self._next_slot) + 1 / self.per_second
+        if paid and self.paid:
+            wait = self._next_paid - now
+            self._next_paid = max(now, self._next_paid) + 1 / self.paid_per_second
+        else:
+            wait = self._next_slot - now
+            self._next_slot = max(now, self._next_slot) + 1 / self.per_second
         if wait > 0:
             await asyncio.sleep(wait)
         if chat_id < 0:
@@ -186,7 +198,8 @@ class OutboxSender:
             return
         if not await self._persist(self.store.mark_inflight, env.id):
             return
-        await self.pace.slot(env.chat_id)
+        paid = self.pace.paid and env.priority == 1 and env.edit_of is None
+        await self.pace.slot(env.chat_id, paid)
         renewer = asyncio.create_task(self._keep_lease(env.id))
         try:
             await self._send(env)
@@ -199,7 +212,8 @@ class OutboxSender:
         attempts = env.attempts + 1
         final = False  # sent, or refused for good
         try:
-            message_id = await deliver(self.bot, self.store, env, self.seal, self.media)
+            paid = self.pace.paid and env.priority == 1 and env.edit_of is None
+            message_id = await deliver(self.bot, self.store, env, self.seal, self.media, paid)
         except TelegramRetryAfter as e:
             self.too_many += 1
             log.info("429 for chat %s: waiting %ss", env.chat_id, e.retry_after)

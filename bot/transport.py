@@ -83,9 +83,16 @@ async def _photo(ref: str, media: MediaStore | None) -> str | BufferedInputFile:
 
 
 async def deliver(
-    bot: Bot, store: OutboxStore, env: Envelope, seal: Path | None = None, media: MediaStore | None = None
+    bot: Bot,
+    store: OutboxStore,
+    env: Envelope,
+    seal: Path | None = None,
+    media: MediaStore | None = None,
+    paid: bool = False,
 ) -> int | None:
-    """Send or edit; returns the Telegram message id of a sent message."""
+    """Send or edit; returns the Telegram message id of a sent message. `paid`: Telegram's paid broadcast (up to
+    1,000 messages a second, billed in Stars), for broadcasts when the office opted in."""
+    allow_paid = True if paid else None
     p = env.payload
     if env.edit_of is not None:
         target = await store.target(env.edit_of)
@@ -146,6 +153,7 @@ async def deliver(
             reply_markup=_markup(p),
             parse_mode="HTML",
             reply_parameters=reply_parameters,
+            allow_paid_broadcast=allow_paid,
         )
     else:
         sent = await bot.send_message(
@@ -155,5 +163,6 @@ async def deliver(
             parse_mode="HTML",
             reply_parameters=reply_parameters,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
+            allow_paid_broadcast=allow_paid,
         )
     return sent.message_id

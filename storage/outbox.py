@@ -22,6 +22,7 @@ class Envelope:
     payload: dict[str, Any]
     edit_of: int | None
     attempts: int
+    priority: int = 0  # 1: bulk (a broadcast)
 
 
 class OutboxStore:
@@ -108,7 +109,7 @@ class OutboxStore:
                     .limit(limit)
                 )
             ).scalars()
-            return [Envelope(r.id, r.chat_id, r.payload, r.edit_of, r.attempts) for r in rows]
+            return [Envelope(r.id, r.chat_id, r.payload, r.edit_of, r.attempts, r.priority) for r in rows]
 
     async def next_wake(self) -> datetime | None:
         """When the earliest waiting message becomes due."""

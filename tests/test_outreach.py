@@ -7,6 +7,7 @@ from aiogram.exceptions import TelegramForbiddenError
 from bot.demo_cast import ADMIN, COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP, RESIDENT, STREET_GROUP, WORKER
 from bot.jobs import sweep
 from bot.scripted import Script
+from bot.sender import Pace
 from domain.cases.model import CaseState
 from tests.conftest import FakeClock
 from tests.helpers import alerts, all_cases, sent_to, texts
@@ -98,3 +99,17 @@ async def test_stats_in_groups_and_privately(district: Script, spot: dict[str, f
     await s.say(WORKER, "/mystats")
     mine = texts(sent_to(s.session, WORKER.id))[-1]
     assert "王网格员" in mine and "办结 1" in mine
+
+
+async def test_paid_broadcast_is_opt_in_and_only_for_broadcasts(district: Script, clock: FakeClock) -> None:
+    s = district
+    s.app.sender.pace = Pace(per_second=1000, group_per_minute=10_000, paid_per_second=500)
+    await s.say(ADMIN, "/notice 明天8:00–12:00 青禾街道全域停水，请提前储水。", group=STREET_GROUP)
+    await s.press(ADMIN, "确认发送", group=STREET_GROUP)
+    await sweep(s.app)
+    await s.app.sender.drain()
+    sends = [c for c in s.session.calls if c.method == "sendMessage"]
+    notices = [c for c in sends if "停水" in str(c.params.get("text")) and "确认" not in str(c.params.get("text"))]
+    assert len(notices) >= 3 and all(c.params.get("allow_paid_broadcast") is True for c in notices)
+    others = [c for c in sends if c not in notices]
+    assert others and not any(c.params.get("allow_paid_broadcast") for c in others)  # case and staff messages free
