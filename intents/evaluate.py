@@ -8,11 +8,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
+import yaml
 from joblib import Parallel, delayed
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold
 
-from intents.model import NluModel, Prediction, answer_intent, train
+from intents.model import DATA_DIR, NluModel, Prediction, answer_intent, train
 from intents.rasa import REPORT, Example
 
 
@@ -191,6 +192,22 @@ def summary_json(intent: Scores, category: Scores) -> dict[str, float]:
     }
 
 
+UNITS = DATA_DIR / "units.yml"
+
+
+def handling_units() -> dict[str, str]:
+    """Category → the body that usually handles it (`intents/data/units.yml`)."""
+    data = yaml.safe_load(UNITS.read_text(encoding="utf-8")) or {}
+    return {str(k): str(v).split(" (")[0] for k, v in data.items()}
+
+
+def across_units(category: Scores, units: dict[str, str] | None = None) -> tuple[int, list[tuple[str, str, int]]]:
+    """Category errors that would send a case to another body: how many, and which."""
+    units = handling_units() if units is None else units
+    wrong = [(t, p, n) for t, p, n in category.confusions if units.get(t, t) != units.get(p, p)]
+    return sum(n for _, _, n in wrong), wrong
+
+
 def report_text(intent: Scores, category: Scores) -> str:
     """Human-readable report."""
     out: list[str] = []
@@ -201,4 +218,13 @@ def report_text(intent: Scores, category: Scores) -> str:
         if s.confusions:
             out.append("  confusions (true → predicted: count):")
             out += [f"    {t} → {p}: {n}" for t, p, n in s.confusions[:15]]
+    if category.n:
+        units = handling_units()
+        n, wrong = across_units(category, units)
+        errors = sum(c for _, _, c in category.confusions)
+        out.append(
+            f"category errors that reach another body: {n} of {errors} errors, {n / category.n:.1%} of {category.n}"
+            " reports (intents/data/units.yml)"
+        )
+        out += [f"    {t} ({units.get(t, '?')}) → {p} ({units.get(p, '?')}): {c}" for t, p, c in wrong[:10]]
     return "\n".join(out)

@@ -31,7 +31,7 @@ SHIPPED_MODEL = Path(__file__).parent / "trained" / "nlu.npz"
 MODEL_FORMAT = 1
 PIPELINE_NAME = "tfidf-char-lr"
 # Bump when the features or estimator change, so cached models built by older code are not reused.
-PIPELINE_REV = "8"
+PIPELINE_REV = "9"
 _DIGITS = re.compile(r"\d+")
 # A tone number typed after a pinyin syllable (lu4deng1, "wu4 ye4"): a syllable ends in a vowel, n, g or r.
 _TONE = re.compile(r"(?<=[aeiouvünrg])[1-5](?=[a-z]|\W|$)")
@@ -277,14 +277,19 @@ class NluModel:
     def predict(self, text: str) -> Prediction:
         """Intent, category (always predicted, meaningful for reports), their runners-up, and the group score."""
         norm = normalize(text)
-        ranking = _fold(self._intent.ranking(norm))
+        labels = self._intent.ranking(norm)
+        ranking = _fold(labels)
         cat_ranking = self._category.ranking(norm) if self._category is not None else []
         category, cat_conf = cat_ranking[0] if cat_ranking else (None, 0.0)
         intent, conf = ranking[0]
         report = None
         if self._report is not None:
             proba = self._report.proba(norm)
-            report = float(proba[self._report.classes.index("report")]) * _content_weight(norm)
+            # The report head's yes, discounted by how much the intent head reads it as talk between residents:
+            # the two disagree most on chat that names what reports name (leave-one-group-author-out over 16
+            # group authors, false offers at 95 % recall 2.7 % → 2.2 %).
+            chat = dict(labels).get("chitchat", 0.0)
+            report = float(proba[self._report.classes.index("report")]) * _content_weight(norm) * (1.0 - chat)
         return Prediction(intent, conf, category, cat_conf, ranking[:3], cat_ranking[:3], self.version, report)
 
 
