@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import uuid
@@ -94,12 +95,12 @@ def create_dispatcher(
     geo: GeoCache,
     clock: Callable[[], datetime],
     on_outbox: Callable[[], None],
+    gate: asyncio.Lock | None = None,
 ) -> tuple[Dispatcher, UnitOfWorkMiddleware]:
     """A dispatcher with fresh routers and the unit-of-work middleware."""
     dp = Dispatcher()
     make_services = services_factory(settings, clock, geo, classifier)
-    one_writer = sessions.kw["bind"].dialect.name == "sqlite"
-    uow = UnitOfWorkMiddleware(sessions, make_services, clock, settings.default_locale, on_outbox, one_writer)
+    uow = UnitOfWorkMiddleware(sessions, make_services, clock, settings.default_locale, on_outbox, gate)
     dp.update.outer_middleware(uow)
     dp["classifier"] = classifier
     dp.include_routers(*get_routers())
@@ -117,7 +118,10 @@ def create_app(
     engine = engine or create_engine(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     sessions = session_factory(engine)
     bot = create_bot(settings, bot_session)
-    store = OutboxStore(sessions, clock, sender_identity(), timedelta(seconds=settings.outbox_lease_s))
+    # SQLite lets one writer in at a time: the updates' transactions and the sender's queue for it here, in the
+    # process, rather than sleeping in SQLite's busy handler (steps of up to 100 ms).
+    gate = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+    store = OutboxStore(sessions, clock, sender_identity(), timedelta(seconds=settings.outbox_lease_s), gate)
     pace = Pace(settings.messages_per_second, settings.group_messages_per_minute, settings.paid_broadcast_per_second)
     media = ObjectMedia(settings.media_url)
     photos = Photos(bot, sessions, media, clock, settings.media_private_links)
@@ -137,7 +141,7 @@ def create_app(
             )
             classifier = RasaClassifier(client, classifier)
     geo = GeoCache(settings.community_radius_m, settings.street_radius_m)
-    dp, uow = create_dispatcher(sessions, classifier, settings, geo, clock, sender.wake)
+    dp, uow = create_dispatcher(sessions, classifier, settings, geo, clock, sender.wake, gate)
     uow.console_url = str(settings.console_url).rstrip("/") if settings.console_url else None
     feeder = UpdateFeeder(dp, bot)
     metrics = Metrics()

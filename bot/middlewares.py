@@ -92,14 +92,11 @@ class UnitOfWorkMiddleware(BaseMiddleware):
         clock: Callable[[], datetime],
         group_locale: str,
         on_outbox: Callable[[], None],
-        one_writer: bool = False,
+        gate: asyncio.Lock | None = None,
     ) -> None:
         self.sessions = sessions
-        # SQLite lets one writer in at a time anyway: queueing here costs nothing, where waiting in its busy handler
-        # sleeps in steps of up to 100 ms.
-        self.gate: contextlib.AbstractAsyncContextManager[Any] = (
-            asyncio.Lock() if one_writer else contextlib.nullcontext()
-        )
+        # SQLite's one writer, queued in the process (the app shares it with the sender); nothing on PostgreSQL.
+        self.gate: contextlib.AbstractAsyncContextManager[Any] = gate or contextlib.nullcontext()
         self.make_services = make_services
         self.clock = clock
         self.group_locale = group_locale

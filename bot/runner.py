@@ -135,6 +135,10 @@ async def running(settings: Settings) -> AsyncIterator[App]:
     except BaseException:
         await app.close()
         raise
+    # Read the classifier (model files, the pinyin and Traditional-Chinese tables) before the first update does:
+    # otherwise the first people after a start wait a second or two for it.
+    with contextlib.suppress(Exception):
+        await app.classifier.classify("预热")
     log.info("gridbot running as @%s (database %s)", username, app.engine.url.render_as_string())
     stop = asyncio.Event()
     tasks = [
@@ -288,7 +292,11 @@ async def run_webhook(settings: Settings, url: str, host: str, port: int) -> Non
         await web.TCPSite(runner, host, port).start()
         log.info("webhook listening on %s:%s%s", host, port, WEBHOOK_PATH)
         await app.bot.set_webhook(
-            url.rstrip("/") + WEBHOOK_PATH, secret_token=secret, allowed_updates=app.dp.resolve_used_update_types()
+            url.rstrip("/") + WEBHOOK_PATH,
+            secret_token=secret,
+            allowed_updates=app.dp.resolve_used_update_types(),
+            # As many requests at once as the process handles chats at once (Telegram allows 1–100).
+            max_connections=max(1, min(100, settings.update_concurrency)),
         )
         stop = asyncio.Event()
         _stop_on_signals(stop)

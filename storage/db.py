@@ -47,7 +47,9 @@ def create_engine(url: str, echo: bool = False, busy_timeout_ms: int = 10_000) -
         event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
     # A short connect timeout: an unreachable server is reported (and retried) instead of hanging an update.
-    kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10, pool_timeout=10, connect_args={"timeout": 10})
+    # Up to 40 connections a process: the update lanes (32 by default), the sender, the sweeper and the leader's own;
+    # two processes stay under PostgreSQL's default of 100.
+    kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=30, pool_timeout=10, connect_args={"timeout": 10})
     return create_async_engine(url, **kwargs)
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,15 +39,24 @@ class OutboxStore:
         clock: Callable[[], datetime],
         owner: str = "sender",
         lease: timedelta = timedelta(seconds=30),
+        gate: contextlib.AbstractAsyncContextManager[Any] | None = None,
     ) -> None:
         self.sessions = sessions
+        # The process's one-writer gate on SQLite (shared with the updates' transactions): writers queue here
+        # instead of sleeping in SQLite's busy handler.
+        self.gate = gate or contextlib.nullcontext()
         self.clock = clock
         self.owner = owner[:64]
         self.lease = lease
 
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        async with self.gate, self.sessions.begin() as s:
+            yield s
+
     async def recover(self) -> int:
         """Messages whose sender died mid-send (lease expired) may or may not have arrived: send them again."""
-        async with self.sessions.begin() as s:
+        async with self._writing() as s:
             res = await s.execute(
                 update(OutboxRow)
                 .where(
@@ -59,7 +69,7 @@ class OutboxStore:
 
     async def defer(self, msg_id: int, delay: float) -> None:
         """Not yet (the chat's pace): try again in `delay` seconds, without counting an attempt."""
-        async with self.sessions.begin() as s:
+        async with self._writing() as s:
             await s.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id == msg_id, OutboxRow.state == "pending")
@@ -76,7 +86,7 @@ class OutboxStore:
 
     async def renew(self, msg_id: int) -> bool:
         """Extend this sender's lease on a message it is still sending."""
-        async with self.sessions.begin() as s:
+        async with self._writing() as s:
             res = await s.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id == msg_id, OutboxRow.state == "inflight", OutboxRow.lease_owner == self.owner)
@@ -130,22 +140,29 @@ class OutboxStore:
 
     async def mark_inflight(self, msg_id: int) -> bool:
         """Claim a message for sending; False if someone else did."""
-        async with self.sessions.begin() as s:
+        return msg_id in await self.claim([msg_id])
+
+    async def claim(self, msg_ids: list[int]) -> set[int]:
+        """Claim messages for sending in one transaction; the ids this sender got (another may have taken some)."""
+        if not msg_ids:
+            return set()
+        async with self._writing() as s:
             res = await s.execute(
                 update(OutboxRow)
-                .where(OutboxRow.id == msg_id, OutboxRow.state == "pending")
+                .where(OutboxRow.id.in_(msg_ids), OutboxRow.state == "pending")
                 .values(
                     state="inflight",
                     attempts=OutboxRow.attempts + 1,
                     lease_owner=self.owner,
                     lease_until=self.clock() + self.lease,
                 )
+                .returning(OutboxRow.id)
             )
-            return bool(res.rowcount == 1)  # type: ignore[attr-defined]
+            return {int(i) for i in res.scalars()}
 
     async def mark_sent(self, msg_id: int, message_id: int | None) -> None:
         """Delivered."""
-        async with self.sessions.begin() as s:
+        async with self._writing() as s:
             await s.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id == msg_id)
@@ -161,14 +178,14 @@ class OutboxStore:
 
     async def forget_text(self, msg_id: int) -> None:
         """A secret that has gone out (or never will): its text is no longer kept, in the outbox or its backups."""
-        async with self.sessions.begin() as s:
+        async with self._writing() as s:
             await s.execute(
                 update(OutboxRow).where(OutboxRow.id == msg_id).values(payload={"text": "", "secret": True})
             )
 
     async def retry_later(self, msg_id: int, delay: float, error: str) -> None:
         """Back to pending, not before `delay` seconds."""
-        async with self.sessions.begin() as s:
+        async with self._writing() as s:
             await s.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id == msg_id)
@@ -183,7 +200,7 @@ class OutboxStore:
 
     async def mark_failed(self, msg_id: int, error: str) -> None:
         """Telegram refused for good (bot blocked, chat gone, bad request): recorded, not retried."""
-        async with self.sessions.begin() as s:
+        async with self._writing() as s:
             await s.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id == msg_id)
@@ -192,7 +209,7 @@ class OutboxStore:
 
     async def move_chat(self, old_chat: int, new_chat: int) -> None:
         """A group became a supergroup: its pending messages follow it."""
-        async with self.sessions.begin() as s:
+        async with self._writing() as s:
             await s.execute(
                 update(OutboxRow)
                 .where(OutboxRow.chat_id == old_chat, OutboxRow.state.in_(("pending", "inflight")))
@@ -229,5 +246,5 @@ class OutboxStore:
 
     async def prune_updates(self, older_than: timedelta) -> None:
         """Forget processed update ids once Telegram can no longer redeliver them."""
-        async with self.sessions.begin() as s:
+        async with self._writing() as s:
             await s.execute(delete(ProcessedUpdateRow).where(ProcessedUpdateRow.at < self.clock() - older_than))
