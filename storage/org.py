@@ -54,6 +54,16 @@ class UnitRepo:
         self._rows.update((r.code, r) for r in rows)
         return [_unit(r) for r in rows]
 
+    async def of_level(self, level: Level, parent: str | None = None) -> list[Unit]:
+        """Units of one level (under one parent when given), by code: one indexed query, not every unit's outline
+        (asking whether any department exists on each case action read all 200 grids' polygons)."""
+        query = select(UnitRow).where(UnitRow.level == level.value)
+        if parent is not None:
+            query = query.where(UnitRow.parent_code == parent)
+        rows = list((await self.s.execute(query.order_by(UnitRow.code))).scalars())
+        self._rows.update((r.code, r) for r in rows)
+        return [_unit(r) for r in rows]
+
     async def get(self, code: str) -> Unit | None:
         """By code."""
         if code not in self._rows:

@@ -6,13 +6,15 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.kernel.people import User
-from domain.org.model import AuditEntry, ChannelRef, Unit
+from domain.org.model import AuditEntry, ChannelRef, Level, Unit
 
 
 class Units(Protocol):
     """The street / community / grid hierarchy and the channels bound to it."""
 
     async def all(self) -> list[Unit]: ...
+
+    async def of_level(self, level: Level, parent: str | None = None) -> list[Unit]: ...
 
     async def get(self, code: str) -> Unit | None: ...
 

@@ -94,11 +94,7 @@ class OrgService:
 
     async def of_level(self, level: Level, parent: str | None = None) -> list[Unit]:
         """Units of one level (under one parent when given), sorted by code."""
-        units = await self.units.all()
-        return sorted(
-            (u for u in units if u.level is level and (parent is None or u.parent_code == parent)),
-            key=lambda u: u.code,
-        )
+        return await self.units.of_level(level, parent)
 
     async def units_of(self, user: User) -> list[str]:
         """Codes of the units a person is staff of."""

@@ -91,6 +91,13 @@ class Units:
         """Every unit."""
         return list(self.rows.values())
 
+    async def of_level(self, level: Level, parent: str | None = None) -> list[Unit]:
+        """Units of one level (under one parent when given), by code."""
+        return sorted(
+            (u for u in self.rows.values() if u.level is level and (parent is None or u.parent_code == parent)),
+            key=lambda u: u.code,
+        )
+
     async def get(self, code: str) -> Unit | None:
         """By code."""
         return self.rows.get(code)
