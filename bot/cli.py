@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from bot.config import Settings
 
 if TYPE_CHECKING:
+    from bot.nlu import BuiltinClassifier
     from intents.rasa import Example
 
 T = TypeVar("T")
@@ -543,7 +544,8 @@ def nlu_offers(
     from intents.evaluate import offers
     from intents.model import load_or_train, normalize
 
-    rows = [(r["text"].strip(), r["is_report"].strip() == "1") for r in _labelled_rows(file, "is_report")]
+    labelled = _labelled_rows(file, "is_report")
+    rows = [(r["text"].strip(), r["is_report"].strip() == "1") for r in labelled]
     data_dir = load_settings().nlu_data_dir
     training = _training_set(data_dir)
     train_texts = {normalize(e.text) for e in training}
@@ -558,14 +560,42 @@ def nlu_offers(
     )
     for text in result.offered_non_reports:
         typer.echo(f"  offered, not a report: {text}")
+    summary: dict[str, float] = {
+        "false_offer_rate": round(result.false_offer_rate, 4),
+        "recall": round(result.recall, 4),
+        "n_non_reports": result.n_non_reports,
+        "n_reports": result.n_reports,
+    }
+    if labelled and "reply_to" in labelled[0]:
+        summary.update(_thread_offers(classifier, labelled))
     if as_json:
-        summary = {
-            "false_offer_rate": round(result.false_offer_rate, 4),
-            "recall": round(result.recall, 4),
-            "n_non_reports": result.n_non_reports,
-            "n_reports": result.n_reports,
-        }
         typer.echo(json.dumps(summary))
+
+
+def _thread_offers(classifier: BuiltinClassifier, rows: list[dict[str, str]]) -> dict[str, float]:
+    """With the thread (`id`, `reply_to` columns): the bot's own decision, which also reads what a reply answers."""
+    from domain.cases.listening import worth_offering
+
+    threshold = classifier.thresholds.group_report
+    by_id = {r.get("id", ""): r for r in rows}
+    wrong = caught = n_non = n_rep = replies = 0
+    for r in rows:
+        parent = by_id.get((r.get("reply_to") or "").strip())
+        replies += parent is not None
+        replying_to = classifier.classify_now(parent["text"]) if parent is not None else None
+        offered = worth_offering(classifier.classify_now(r["text"]), threshold, False, replying_to)
+        if r["is_report"].strip() == "1":
+            n_rep += 1
+            caught += offered
+        else:
+            n_non += 1
+            wrong += offered
+    false_rate, recall = wrong / max(1, n_non), caught / max(1, n_rep)
+    typer.echo(
+        f"with the thread ({replies} replies): false offers {wrong}/{n_non} = {false_rate:.3f}; "
+        f"reports offered {caught}/{n_rep} = {recall:.3f}"
+    )
+    return {"thread_false_offer_rate": round(false_rate, 4), "thread_recall": round(recall, 4)}
 
 
 def _training_set(data_dir: Path | None) -> list[Example]:

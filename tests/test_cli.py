@@ -104,6 +104,18 @@ def test_nlu_evaluate_json_last_line(tmp_path: Path) -> None:
     assert set(last) == {"false_offer_rate", "recall", "n_non_reports", "n_reports"}
     assert (last["n_non_reports"], last["n_reports"]) == (3, 2)
     assert last["false_offer_rate"] == 0 and last["recall"] == 1
+    # A threaded file: the neighbour's "me too" under a report is that report's thread, not a new offer.
+    thread = tmp_path / "thread.csv"
+    thread.write_text(
+        "id,reply_to,author,text,is_report\n"
+        "1,,张,东门那个井盖没了 晚上能掉进去人 快来看看,1\n"
+        "2,1,李,对 我昨天也差点踩空 那个井盖没了好几天了,0\n",
+        encoding="utf-8",
+    )
+    res = gridbot("nlu", "offers", str(thread), "--json", env=env)
+    assert res.returncode == 0, res.stderr
+    last = json.loads(res.stdout.strip().splitlines()[-1])
+    assert last["false_offer_rate"] == 1 and last["thread_false_offer_rate"] == 0 and last["thread_recall"] == 1
     bad = tmp_path / "bad.csv"
     bad.write_text("text,label\n你好,0\n", encoding="utf-8")
     res = gridbot("nlu", "offers", str(bad), env=env)

@@ -139,3 +139,19 @@ async def test_a_danger_thread_gets_the_numbers_once_and_its_follow_ups_stay_qui
     clock.advance(40 * 60)
     await s.say(RESIDENT, "2号楼厨房又着火了 冒黑烟", group=GRID_GROUP)
     assert offers(s) == 2  # a new incident, later
+
+
+async def test_a_reply_that_follows_up_a_neighbours_report_gets_no_offer_of_its_own(district: Script) -> None:
+    s = district
+    first = s.message_dict(RESIDENT, "2单元电梯又坏了 关了人没有不知道 已经停了一上午", GRID_GROUP)
+    await s.feed({"message": first})
+    assert offers(s) == 1
+    neighbour = Person(900610, "王叔", "wang_shu")
+    # "Me too, for days": part of the report above, not a new one.
+    await s.say(neighbour, "对 我们单元电梯也一直坏 好几天了都没人修", group=GRID_GROUP, reply_to_message=first)
+    assert offers(s) == 1
+    # A reply to small talk that raises a problem of its own is still heard.
+    chat = s.message_dict(RESIDENT, "今天天气真好 晒被子了", GRID_GROUP)
+    await s.feed({"message": chat})
+    await s.say(neighbour, "北门外面井盖没了 晚上黑 容易掉进去", group=GRID_GROUP, reply_to_message=chat)
+    assert offers(s) == 2

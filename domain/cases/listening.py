@@ -35,6 +35,20 @@ def offer_worthy(cls: Classification, threshold: float, mentioned: bool = False)
     return score >= threshold
 
 
+def follow_up(replying_to: Classification | None, threshold: float) -> bool:
+    """A reply to a neighbour's message that itself reads as a report belongs to that report's thread ("我家也是",
+    "好几天了", "物业说下午来"): the first message was the report, and its author was the one to ask."""
+    return replying_to is not None and offer_worthy(replying_to, threshold)
+
+
+def worth_offering(
+    cls: Classification, threshold: float, mentioned: bool = False, replying_to: Classification | None = None
+) -> bool:
+    """The whole group decision for a message that is not a danger to life: it reads as a report, and it is not a
+    follow-up in a report's thread."""
+    return offer_worthy(cls, threshold, mentioned) and (mentioned or not follow_up(replying_to, threshold))
+
+
 class GroupService:
     """Offers in groups to file a message as a report, and `/report` on someone's message."""
 
@@ -86,8 +100,10 @@ class GroupService:
         origin: str,
         cls: Classification,
         mentioned: bool = False,
+        replying_to: Classification | None = None,
     ) -> bool:
-        """Offer [上报][不用了] under a message that reads as a report; at most once per author per cool-down."""
+        """Offer [上报][不用了] under a message that reads as a report; at most once per author per cool-down.
+        `replying_to`: how the neighbour's message it replies to reads (a thread's follow-ups are not new reports)."""
         if unit is None:
             return False
         mode = await self.listening(unit.code)
@@ -96,7 +112,7 @@ class GroupService:
         danger = danger_hint(text, cls)
         if mode == "off" or (mode == "mention" and not mentioned and not danger):
             return False
-        if not danger and (settled(text) or not offer_worthy(cls, self.offer_threshold(), mentioned)):
+        if not danger and (settled(text) or not worth_offering(cls, self.offer_threshold(), mentioned, replying_to)):
             return False  # "消防车来了", "井盖修好了": news of something in hand is no new report
         if await self.org.may_handle(author, unit.code):
             return False
