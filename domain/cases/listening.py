@@ -106,14 +106,15 @@ class GroupService:
         `replying_to`: how the neighbour's message it replies to reads (a thread's follow-ups are not new reports)."""
         if unit is None:
             return False
-        mode = await self.listening(unit.code)
         # Danger to life is never passed over: not for a threshold, a cool-down or "only when @mentioned" (only a
         # group that turned listening off hears nothing), and the emergency numbers come with the offer.
         danger = danger_hint(text, cls)
-        if mode == "off" or (mode == "mention" and not mentioned and not danger):
-            return False
+        # What the message says is decided first, in memory: most group chat ends here, without a query.
         if not danger and (settled(text) or not worth_offering(cls, self.offer_threshold(), mentioned, replying_to)):
             return False  # "消防车来了", "井盖修好了": news of something in hand is no new report
+        mode = await self.listening(unit.code)
+        if mode == "off" or (mode == "mention" and not mentioned and not danger):
+            return False
         if await self.org.may_handle(author, unit.code):
             return False
         now = self.clock()
