@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.fakes.bot_api import FakeBotAPI, message_update  # noqa: E402
+from tests.helpers import stop_process  # noqa: E402
 
 TOKEN = "123456789:BENCH-faults-token-abcdefghijklmn"
 PG = os.environ.get("GRIDBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
@@ -55,16 +56,6 @@ async def start(db_url: str, api: str, tmp: Path, *args: str) -> asyncio.subproc
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", *args, env=env(db_url, api, tmp), cwd=str(tmp), stdout=log, stderr=log
     )
-
-
-async def stop(proc: asyncio.subprocess.Process) -> None:
-    """SIGTERM, then kill if it lingers."""
-    if proc.returncode is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), 20)
-        except TimeoutError:
-            proc.kill()
 
 
 def answered(fake: FakeBotAPI) -> set[int]:
@@ -111,7 +102,7 @@ async def sqlite_outage(outage: float) -> tuple[int, int]:
             await wait_for(lambda: set(chats) <= answered(fake), 120)
             return len(chats), len(set(chats) - answered(fake))
         finally:
-            await stop(proc)
+            await stop_process(proc)
             await fake.stop()
 
 
@@ -149,7 +140,7 @@ async def pg_outage(outage: float) -> tuple[int, int]:
             await wait_for(lambda: set(chats) <= answered(fake), 120)
             return len(chats), len(set(chats) - answered(fake))
         finally:
-            await stop(proc)
+            await stop_process(proc)
             await fake.stop()
             await sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
             await sql(f'DROP DATABASE IF EXISTS "{name}"')
@@ -191,7 +182,7 @@ async def webhook_kill() -> tuple[int, int]:
         finally:
             for p in (proc, second):
                 if p is not None:
-                    await stop(p)
+                    await stop_process(p)
             await fake.stop()
 
 

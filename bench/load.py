@@ -27,7 +27,6 @@ import math
 import os
 import random
 import re
-import signal
 import socket
 import sys
 import tempfile
@@ -45,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import text  # noqa: E402
 
 from storage.db import create_engine  # noqa: E402
+from tests.helpers import stop_process  # noqa: E402
 
 TOKEN = "123456789:LOAD-BENCH-token-abcdefghijklmn"
 ADMIN = 4242
@@ -524,12 +524,7 @@ async def run(args: argparse.Namespace) -> int:
                 print(f"ratio sustained/floor {best / floor:.3f}")
     finally:
         for p in reversed(procs):
-            if p.returncode is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    await asyncio.wait_for(p.wait(), 20)
-                except TimeoutError:
-                    p.kill()
+            await stop_process(p)
     return 0
 
 

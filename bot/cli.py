@@ -577,13 +577,13 @@ def _thread_offers(classifier: BuiltinClassifier, rows: list[dict[str, str]]) ->
     from domain.cases.listening import worth_offering
 
     threshold = classifier.thresholds.group_report
-    by_id = {r.get("id", ""): r for r in rows}
+    read = [classifier.classify_now(r["text"]) for r in rows]  # each message once, replied to or not
+    by_id = {(r.get("id") or "").strip(): cls for r, cls in zip(rows, read, strict=True) if (r.get("id") or "").strip()}
     wrong = caught = n_non = n_rep = replies = 0
-    for r in rows:
-        parent = by_id.get((r.get("reply_to") or "").strip())
-        replies += parent is not None
-        replying_to = classifier.classify_now(parent["text"]) if parent is not None else None
-        offered = worth_offering(classifier.classify_now(r["text"]), threshold, False, replying_to)
+    for r, cls in zip(rows, read, strict=True):
+        replying_to = by_id.get((r.get("reply_to") or "").strip())
+        replies += replying_to is not None
+        offered = worth_offering(cls, threshold, False, replying_to)
         if r["is_report"].strip() == "1":
             n_rep += 1
             caught += offered

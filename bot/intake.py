@@ -85,7 +85,6 @@ class Lanes:
 
     def __init__(self, feeder: UpdateFeeder, limit: int = 64) -> None:
         self.feeder = feeder
-        self.limit = limit
         self._tails: dict[str, asyncio.Task[bool]] = {}
         self._running: dict[int, asyncio.Task[bool]] = {}
         self._done: set[int] = set()
@@ -109,15 +108,18 @@ class Lanes:
     async def submit(self, update: Update, give_up_after_s: float | None = None) -> asyncio.Task[bool]:
         """Start handling an update behind the earlier updates of its lanes; waits while `limit` are running."""
         await self._room.acquire()
-        before = [t for k in lane_keys(update) if (t := self._tails.get(k)) is not None and not t.done()]
-        task = asyncio.create_task(self._run(update, before, give_up_after_s))
-        for key in lane_keys(update):
+        keys = lane_keys(update)
+        before = [t for k in keys if (t := self._tails.get(k)) is not None]
+        task = asyncio.create_task(self._run(update, keys, before, give_up_after_s))
+        for key in keys:
             self._tails[key] = task
         self._running[update.update_id] = task
         self._pending.append(update.update_id)
         return task
 
-    async def _run(self, update: Update, before: list[asyncio.Task[bool]], give_up_after_s: float | None) -> bool:
+    async def _run(
+        self, update: Update, keys: tuple[str, ...], before: list[asyncio.Task[bool]], give_up_after_s: float | None
+    ) -> bool:
         try:
             if before:
                 await asyncio.wait(before)
@@ -127,8 +129,10 @@ class Lanes:
             self._done.add(update.update_id)
             self._room.release()
             self._advance()
-            for key, tail in list(self._tails.items()):
-                if tail.done():
+            # A lane whose last update this was is empty now (a later update would have replaced it as the tail).
+            me = asyncio.current_task()
+            for key in keys:
+                if self._tails.get(key) is me:
                     del self._tails[key]
 
     def _advance(self) -> None:

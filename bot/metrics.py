@@ -28,12 +28,6 @@ class Metrics:
         self.latency = Histogram(
             "gridbot_update_seconds", "Time from receiving an update to its commit", buckets=LATENCY_BUCKETS, registry=r
         )
-        self.retries = Counter(
-            "gridbot_update_retries", "Update attempts retried while the database was away", registry=r
-        )
-        self.sent = Counter("gridbot_messages_sent", "Messages the outbox sender delivered", registry=r)
-        self.undeliverable = Counter("gridbot_messages_failed", "Messages Telegram refused for good", registry=r)
-        self.too_many = Counter("gridbot_telegram_429", "429 Too Many Requests answers from the Bot API", registry=r)
         self.backlog = Gauge("gridbot_outbox_due", "Messages due and not yet sent", registry=r)
         self.backlog_age = Gauge(
             "gridbot_outbox_oldest_due_seconds", "How long the oldest due message waited", registry=r

@@ -201,21 +201,21 @@ class OutboxSender:
                 await asyncio.sleep(delay)
 
     async def _one(self, env: Envelope) -> None:
+        # Only a broadcast's new messages go as paid broadcast (an edit is not a broadcast).
         paid = self.pace.paid and env.priority == 1 and env.edit_of is None
         await self.pace.slot(env.chat_id, paid)
         renewer = asyncio.create_task(self._keep_lease(env.id))
         try:
-            await self._send(env)
+            await self._send(env, paid)
         finally:
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewer
 
-    async def _send(self, env: Envelope) -> None:
+    async def _send(self, env: Envelope, paid: bool) -> None:
         attempts = env.attempts + 1
         final = False  # sent, or refused for good
         try:
-            paid = self.pace.paid and env.priority == 1 and env.edit_of is None
             message_id = await deliver(self.bot, self.store, env, self.seal, self.media, paid)
         except TelegramRetryAfter as e:
             self.too_many += 1

@@ -122,9 +122,10 @@ def router() -> Router:
         where = origin(message.chat.id, message.message_id)
         # What a reply answers is part of what it says: a follow-up to a neighbour's report is not a new one.
         parent = message.reply_to_message
-        human = parent is not None and parent.from_user is not None and not parent.from_user.is_bot
-        said = (parent.text or parent.caption or "") if human and parent is not None else ""
-        replying_to = await classifier.classify(said) if said.strip() else None
+        replying_to = None
+        if parent is not None and parent.from_user is not None and not parent.from_user.is_bot:
+            said = parent.text or parent.caption or ""
+            replying_to = await classifier.classify(said) if said.strip() else None
         await svc.groups.consider(unit, user, text, photo, where, cls, mentioned, replying_to)
 
     @r.callback_query(OfferCb.filter())

@@ -55,8 +55,8 @@ class UnitRepo:
         return [_unit(r) for r in rows]
 
     async def of_level(self, level: Level, parent: str | None = None) -> list[Unit]:
-        """Units of one level (under one parent when given), by code: one indexed query, not every unit's outline
-        (asking whether any department exists on each case action read all 200 grids' polygons)."""
+        """Units of one level (under one parent when given), by code: one query for that level, not every unit's
+        outline (asking whether any department exists on each case action read all 200 grids' polygons)."""
         query = select(UnitRow).where(UnitRow.level == level.value)
         if parent is not None:
             query = query.where(UnitRow.parent_code == parent)

@@ -138,10 +138,6 @@ class OutboxStore:
                 return lease  # a dead sender's lease runs out then: look again
             return at
 
-    async def mark_inflight(self, msg_id: int) -> bool:
-        """Claim a message for sending; False if someone else did."""
-        return msg_id in await self.claim([msg_id])
-
     async def claim(self, msg_ids: list[int]) -> set[int]:
         """Claim messages for sending in one transaction; the ids this sender got (another may have taken some)."""
         if not msg_ids:

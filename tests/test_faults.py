@@ -194,7 +194,7 @@ async def test_a_starting_sender_leaves_a_live_senders_messages_alone(app: App, 
         msg = await OutboxRepo(s, clock).add(7, {"text": "slow send"})
     alive = OutboxStore(app.sessions, clock, owner="alive", lease=timedelta(seconds=30))
     newcomer = OutboxStore(app.sessions, clock, owner="newcomer", lease=timedelta(seconds=30))
-    assert await alive.mark_inflight(msg)
+    assert await alive.claim([msg]) == {msg}
     assert await newcomer.recover() == 0  # the other process is sending it right now
     clock.advance(20)
     assert await alive.renew(msg)  # still sending: the lease moves on

@@ -183,3 +183,6 @@ async def test_metrics_count_updates_and_show_the_outbox(district: Script, desk:
     assert 'gridbot_updates_total{outcome="handled"}' in body
     assert "gridbot_update_seconds_bucket" in body and "gridbot_outbox_due" in body
     assert "gridbot_messages_sent_total" in body and "gridbot_leader" in body
+    # Each family once: a counter the sender keeps is not also an idle registry counter stuck at zero.
+    for family in ("messages_sent", "messages_failed", "telegram_429", "update_retries"):
+        assert body.count(f"# TYPE gridbot_{family}_total counter") == 1, family

@@ -22,6 +22,7 @@ from storage.db import create_engine
 from storage.orm import Base
 from tests.conftest import PG_URL
 from tests.fakes.bot_api import FakeBotAPI, callback_update, message_update
+from tests.helpers import stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456789:PROCESS-TEST-token-abcdefghijkl"
@@ -152,12 +153,7 @@ async def test_run_survives_429_500_and_sigkill(tmp_path: Path) -> None:
         assert statuses[429] == 1 and statuses[500] == 1
     finally:
         for p in procs:
-            if p.returncode is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    await asyncio.wait_for(p.wait(), 20)
-                except TimeoutError:
-                    p.kill()
+            await stop_process(p)
         await fake.stop()
     log = (tmp_path / "run.log").read_text(encoding="utf-8", errors="replace")
     assert "re-sending 1 message" in log, log[-3000:]
@@ -188,11 +184,7 @@ async def test_webhook_checks_secret_token(tmp_path: Path) -> None:
         await asyncio.sleep(1.0)
         assert len([c for c in fake.calls("sendMessage") if c["params"]["chat_id"] == 777]) == 1
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), 20)
-        except TimeoutError:
-            proc.kill()
+        await stop_process(proc)
         await fake.stop()
 
 
@@ -232,12 +224,8 @@ async def test_webhook_200_means_committed_so_a_kill_loses_nothing(tmp_path: Pat
         await wait_until(lambda: set(chats) <= replied(), 90, "a reply to every acknowledged update")
     finally:
         for p in (proc, second):
-            if p is not None and p.returncode is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    await asyncio.wait_for(p.wait(), 20)
-                except TimeoutError:
-                    p.kill()
+            if p is not None:
+                await stop_process(p)
         await fake.stop()
 
 
@@ -332,12 +320,7 @@ async def test_two_webhook_processes_on_postgres_share_the_work_and_survive_a_ki
         await wait_until(lambda: leads(homes[1]), 60, "the surviving process to lead")
     finally:
         for p in procs:
-            if p.returncode is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    await asyncio.wait_for(p.wait(), 20)
-                except TimeoutError:
-                    p.kill()
+            await stop_process(p)
         await fake.stop()
 
 
