@@ -15,6 +15,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from domain.cases.model import CATEGORIES
 from domain.cases.rules import CaseRules
 from domain.cases.urgency import EMERGENCY_SERVICES
+from domain.civic.assessment import load_plan
+from domain.civic.rules import CivicRules
 from domain.kernel.hours import QuietHours
 from domain.points.rules import PointsRules
 from domain.reporting.rules import ReportingRules
@@ -66,6 +68,11 @@ class Settings(BaseSettings):
     sla_policy: Path | None = None
     calendar_file: Path | None = None
     fixed_days_file: Path | None = None
+    # --- residents: the 物业 五位一体 plan (rating items, window, weights), and the categories a company is called to
+    assessment_file: Path | None = None
+    property_categories: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(CivicRules().property_categories)
+    )
     sweep_interval_s: float = Field(30.0, ge=1, le=3600)
     # --- the desk: Open311 and the console
     open311_per_minute: int = Field(30, ge=1, le=10_000)
@@ -150,6 +157,30 @@ class Settings(BaseSettings):
             if value.startswith("{"):
                 return json.loads(value)
             return {k.strip(): int(v) for k, v in (p.split("=", 1) for p in value.split(",") if p.strip())}
+        return value
+
+    @field_validator("property_categories", mode="before")
+    @classmethod
+    def _property_categories(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [x.strip() for x in value.split(",") if x.strip()]
+        return value
+
+    @field_validator("property_categories")
+    @classmethod
+    def _property_known(cls, value: list[str]) -> list[str]:
+        unknown = [c for c in value if c not in CATEGORIES]
+        if unknown:
+            raise ValueError(f"unknown categories {', '.join(unknown)} (expected some of {', '.join(CATEGORIES)})")
+        return value
+
+    @field_validator("assessment_file")
+    @classmethod
+    def _assessment(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            if not value.exists():
+                raise ValueError(f"no such file: {value}")
+            load_plan(value)
         return value
 
     @field_validator("open311_private_categories", mode="before")

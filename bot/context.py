@@ -11,6 +11,8 @@ from bot.config import Settings
 from domain.cases.rules import CaseRules, default_policy
 from domain.cases.sla import Policy, load_policy
 from domain.cases.urgency import EmergencyNumbers
+from domain.civic.assessment import Plan, default_plan, load_plan
+from domain.civic.rules import CivicRules
 from domain.kernel.hours import QuietHours
 from domain.kernel.notices import Notices
 from domain.kernel.people import UserRef
@@ -29,18 +31,20 @@ ServicesFactory = Callable[[Ports, Notices], Services]
 
 @dataclass(frozen=True)
 class Files:
-    """What offices supply as files (read once at start): service levels, calendar, fixed days."""
+    """What offices supply as files (read once at start): service levels, calendar, fixed days, assessment."""
 
     policy: Policy
     calendar: WorkCalendar
     fixed_days: tuple[FixedDay, ...]
+    plan: Plan
 
 
 def files_from(settings: Settings) -> Files:
     """Read the office's files (the shipped defaults where none is given)."""
     policy = load_policy(settings.sla_policy) if settings.sla_policy else default_policy()
     schedule = load_schedule(settings.fixed_days_file) if settings.fixed_days_file else default_schedule()
-    return Files(policy, WorkCalendar.load(settings.calendar_file), schedule)
+    plan = load_plan(settings.assessment_file) if settings.assessment_file else default_plan()
+    return Files(policy, WorkCalendar.load(settings.calendar_file), schedule, plan)
 
 
 def rules_from(settings: Settings, files: Files | None = None) -> Rules:
@@ -77,6 +81,11 @@ def rules_from(settings: Settings, files: Files | None = None) -> Rules:
         admins=frozenset(UserRef("telegram", str(i)) for i in settings.admin_ids),
         fixed_days=files.fixed_days,
         quiet=QuietHours.parse(settings.quiet_hours) if settings.quiet_hours else QuietHours(dt.time(0), dt.time(0)),
+        civic=CivicRules(
+            plan=files.plan,
+            property_categories=tuple(settings.property_categories),
+            locale=settings.default_locale,
+        ),
     )
 
 

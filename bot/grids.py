@@ -7,9 +7,11 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.civic.places import parse_places
 from domain.kernel.text import clean_tree
 from domain.org.crs import convert_geometry
 from domain.org.geo import parse_district
+from storage.civic import PlaceRepo
 from storage.db import session_factory
 from storage.migrate import migrated_engine
 from storage.org import UnitRepo
@@ -17,11 +19,17 @@ from storage.org import UnitRepo
 
 async def import_units(session: AsyncSession, data: object) -> tuple[int, int]:
     """Validate and upsert inside the caller's transaction; raises ValueError listing every problem."""
-    repo = UnitRepo(session)
-    units, problems = parse_district(data, await repo.all())
+    repo, places = UnitRepo(session), PlaceRepo(session)
+    stored = await repo.all()
+    units, problems = parse_district(data, stored)
+    known = {u.code: u for u in stored} | {u.code: u for u in units}
+    compounds, buildings, wrong = parse_places(data, list(known.values()), await places.all_codes())
+    problems = sorted([*problems, *wrong], key=lambda p: p.feature)
     if problems:
         raise ValueError("refused, nothing imported:\n" + "\n".join(f"  {p}" for p in problems))
-    return await repo.replace_all(units)
+    created, updated = await repo.replace_all(units) if units else (0, 0)
+    more, changed = await places.upsert(compounds, buildings)
+    return created + more, updated + changed
 
 
 def to_wgs84(data: object, system: str) -> object:

@@ -24,17 +24,21 @@ class SweepResult:
     broadcast_reports: int = 0
     snapshots: int = 0
     photos: int = 0
+    matters: int = 0
 
     @property
     def anything(self) -> bool:
         """Whether messages were queued."""
-        return bool(self.deadlines or self.fixed_day_reminders or self.monthly_posts or self.broadcast_reports)
+        return bool(
+            self.deadlines or self.fixed_day_reminders or self.monthly_posts or self.broadcast_reports or self.matters
+        )
 
 
 async def sweep(app: App) -> SweepResult:
-    """One round: act on every due deadline (in batches, one transaction each), remind of fixed days, post the
-    month's figures on the 1st, report finished broadcasts, refresh a few stale closed-month figures, and keep
-    new case photos in the office's media store."""
+    """One round: act on every due deadline (in batches, one transaction each), remind of fixed days, count the
+    votes of matters whose window ended, open and close the quarter's property ratings, post the month's figures
+    on the 1st, report finished broadcasts, refresh a few stale closed-month figures, and keep new case photos in
+    the office's media store."""
     result = SweepResult()
     while True:
         async with app.sessions.begin() as session:
@@ -46,6 +50,8 @@ async def sweep(app: App) -> SweepResult:
     async with app.sessions.begin() as session:
         _, svc, _ = app.uow.unit_of_work(session)
         result.fixed_day_reminders = await svc.fixed_days.remind()
+        result.matters = await svc.civic.matters.close_due()
+        result.matters += await svc.civic.rating.open_due() + await svc.civic.rating.close_due()
         result.monthly_posts = len(await svc.stats.post_monthly())
     result.broadcast_reports = await report_broadcasts(app)
     async with app.sessions.begin() as session:

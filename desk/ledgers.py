@@ -68,7 +68,8 @@ class Sheet:
     widths: list[int | None]
 
 
-def _cell(value: object) -> object:
+def cell(value: object) -> object:
+    """A value as a spreadsheet cell holds it (aware datetimes as Beijing wall time)."""
     # openpyxl refuses aware datetimes: Beijing wall time is what a clerk reads.
     if isinstance(value, datetime):
         return local(value).replace(tzinfo=None, microsecond=0)
@@ -81,7 +82,7 @@ def table(name: str, title: str, columns: Sequence[Column], items: Sequence[Any]
         name,
         title,
         [text(f"ledger.col.{c.key}", locale) for c in columns],
-        [[_cell(c.value(item)) for c in columns] for item in items],
+        [[cell(c.value(item)) for c in columns] for item in items],
         [c.number_format for c in columns],
         [c.width for c in columns],
     )

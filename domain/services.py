@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cached_property
 
 from domain.cases.access import CaseAccess
+from domain.cases.bodies import body_figures
 from domain.cases.deadlines import DeadlineClock
 from domain.cases.departments import WhistleService
 from domain.cases.duplicates import DuplicateService
@@ -28,8 +30,19 @@ from domain.cases.stats import StatsService
 from domain.cases.steps import Deps, Steps
 from domain.cases.sweeper import Sweeper
 from domain.cases.verdicts import Verdicts
+from domain.civic.ports import Assessments, Homes, Matters, Places
+from domain.civic.rules import CivicRules
+from domain.civic.wiring import Civic, CivicPorts
 from domain.kernel.awaiting import Awaitings, Conversation
-from domain.kernel.events import AttendanceRecorded, CaseResolved, EventBus, MatterToFile, OrderRated
+from domain.kernel.events import (
+    AttendanceRecorded,
+    CaseOpened,
+    CaseResolved,
+    EventBus,
+    HomeConfirmed,
+    MatterToFile,
+    OrderRated,
+)
 from domain.kernel.hours import HoursGuard, QuietHours
 from domain.kernel.markers import Markers
 from domain.kernel.notices import Notices
@@ -92,6 +105,10 @@ class Ports:
     api_keys: ApiKeys
     logins: Logins
     snapshots: RateSnapshots
+    places: Places
+    homes: Homes
+    matters: Matters
+    assessments: Assessments
 
 
 @dataclass(frozen=True)
@@ -105,6 +122,7 @@ class Rules:
     admins: frozenset[UserRef] = frozenset()
     fixed_days: tuple[FixedDay, ...] = field(default_factory=default_schedule)
     quiet: QuietHours = field(default_factory=QuietHours)
+    civic: CivicRules = field(default_factory=CivicRules)
 
 
 class Services:
@@ -133,6 +151,9 @@ class Services:
         self.events.subscribe(AttendanceRecorded, lambda e: self.rewards.attendance(e))
         self.events.subscribe(OrderRated, lambda e: self.rewards.order_rated(e))
         self.events.subscribe(MatterToFile, self._file_matter)
+        self.events.subscribe(HomeConfirmed, lambda e: self.rewards.home_confirmed(e))
+        self.events.subscribe(CaseResolved, lambda e: self.civic.matters.case_resolved(e))
+        self.events.subscribe(CaseOpened, self._call_property)
 
     def acting(self, user_id: int | None) -> None:
         """Whose update this unit of work handles: answers to them go at once, whatever the hour."""
@@ -140,6 +161,20 @@ class Services:
 
     async def _file_matter(self, matter: MatterToFile) -> None:
         await self.reports.file_matter(matter)
+
+    async def _call_property(self, opened: CaseOpened) -> None:
+        company = await self.civic.property.company_for(opened)
+        if company is not None and await self.org.find(company) is not None:
+            case = await self.case_record.get(opened.case_id)
+            await self.cases.act(case.id, "whistle", case.rev, None, company)
+
+    async def _body_score(self, code: str, since: datetime, until: datetime) -> float | None:
+        ports = self.ports
+        return (await body_figures(ports.calls, ports.deadlines, ports.cases, code, since, until)).score
+
+    async def _file_follow_up(self, unit_code: str, text: str, by: int) -> tuple[int, str]:
+        case = await self.reports.file_matter(MatterToFile(unit_code, text, by, 0, 0))
+        return case.id, case.number
 
     @cached_property
     def people(self) -> PeopleService:
@@ -160,14 +195,9 @@ class Services:
     def clocks(self) -> DeadlineClock:
         """Deadlines of cases."""
         return DeadlineClock(
-            self.ports.deadlines,
-            self.rules.cases.policy,
-            self.rules.cases.calendar,
-            self.org,
-            self.clock,
-            self.ports.markers,
-            self.notices,
-        )
+            self.ports.deadlines, self.rules.cases.policy, self.rules.cases.calendar, self.org, self.clock,
+            self.ports.markers, self.notices,
+        )  # fmt: skip
 
     @cached_property
     def case_record(self) -> CaseRecord:
@@ -227,18 +257,9 @@ class Services:
     def stats(self) -> StatsService:
         """The 三率 and staff performance."""
         return StatsService(
-            self.ports.cases,
-            self.ports.deadlines,
-            self.ports.followers,
-            self.ports.calls,
-            self.org,
-            self.people,
-            self.ports.markers,
-            self.notices,
-            self.clock,
-            self.ports.snapshots,
-            self.rules.quiet,
-        )
+            self.ports.cases, self.ports.deadlines, self.ports.followers, self.ports.calls, self.org, self.people,
+            self.ports.markers, self.notices, self.clock, self.ports.snapshots, self.rules.quiet,
+        )  # fmt: skip
 
     @cached_property
     def ledgers(self) -> LedgerService:
@@ -268,32 +289,18 @@ class Services:
     def open311(self) -> Open311Service:
         """Requests in and out for other systems (Open311)."""
         return Open311Service(
-            self.ports.requests,
-            self.ports.api_keys,
-            self.people,
-            self.ports.people,
-            self.reports,
-            self.clock,
-            self.rules.reporting.open311_per_minute,
-            self.ports.units,
-            self.rules.reporting.open311_private_categories,
-            self.rules.reporting.open311_public_precision_m,
-        )
+            self.ports.requests, self.ports.api_keys, self.people, self.ports.people, self.reports, self.clock,
+            self.rules.reporting.open311_per_minute, self.ports.units,
+            self.rules.reporting.open311_private_categories, self.rules.reporting.open311_public_precision_m,
+        )  # fmt: skip
 
     @cached_property
     def fixed_days(self) -> FixedDayService:
         """民情日 and the other fixed days."""
         return FixedDayService(
-            self.rules.fixed_days,
-            self.ports.day_records,
-            self.org,
-            self.rules.cases.calendar,
-            self.ports.markers,
-            self.notices,
-            self.events,
-            self.clock,
-            self.rules.quiet,
-        )
+            self.rules.fixed_days, self.ports.day_records, self.org, self.rules.cases.calendar, self.ports.markers,
+            self.notices, self.events, self.clock, self.rules.quiet,
+        )  # fmt: skip
 
     @cached_property
     def broadcasts(self) -> BroadcastService:
@@ -303,21 +310,16 @@ class Services:
     @cached_property
     def reports(self) -> ReportService:
         """Drafts and submission."""
-        return ReportService(self.ports.drafts, self.ports.examples, self.ports.cases, self.cases, self.org, self.clock)
+        ports = self.ports
+        return ReportService(ports.drafts, ports.examples, ports.cases, self.cases, self.org, self.clock, self.events)
 
     @cached_property
     def groups(self) -> GroupService:
         """Listening in groups."""
         return GroupService(
-            self.ports.offers,
-            self.reports,
-            self.org,
-            self.notices,
-            self.clock,
-            self.rules.cases,
-            self.offer_threshold,
-            self.ports.markers,
-        )
+            self.ports.offers, self.reports, self.org, self.notices, self.clock, self.rules.cases,
+            self.offer_threshold, self.ports.markers,
+        )  # fmt: skip
 
     @cached_property
     def points(self) -> PointsService:
@@ -346,15 +348,9 @@ class Services:
     def activities(self) -> ActivityService:
         """Activities, sign-ups, check-in/out."""
         return ActivityService(
-            self.ports.activities,
-            self.ports.volunteers,
-            self.org,
-            self.people,
-            self.notices,
-            self.events,
-            self.clock,
-            self.rules.volunteering,
-        )
+            self.ports.activities, self.ports.volunteers, self.org, self.people, self.notices, self.events,
+            self.clock, self.rules.volunteering,
+        )  # fmt: skip
 
     @cached_property
     def organiser(self) -> OrganiserTools:
@@ -375,11 +371,14 @@ class Services:
     def orders(self) -> OrderService:
         """Residents' service orders."""
         return OrderService(
-            self.ports.orders,
-            self.ports.volunteers,
-            self.org,
-            self.notices,
-            self.events,
-            self.clock,
+            self.ports.orders, self.ports.volunteers, self.org, self.notices, self.events, self.clock,
             self.rules.volunteering,
-        )
+        )  # fmt: skip
+
+    @cached_property
+    def civic(self) -> Civic:
+        """Residents: homes, building heads, 议事, property companies and their assessment."""
+        p = self.ports
+        ports = CivicPorts(p.places, p.homes, p.matters, p.assessments, p.forms)
+        return Civic(ports, self.org, self.people, self.notices, self.events, self.clock, self.rules.civic,
+                     self._file_follow_up, self._body_score)  # fmt: skip

@@ -7,7 +7,7 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     """Fresh routers (a router can belong to one dispatcher only), in priority order."""
-    from handlers import activities, cases_admin, fallback, forms, group, orders, points, private, volunteers
+    from handlers import activities, cases_admin, civic, fallback, forms, group, orders, points, private, volunteers
 
     return [
         forms.router(),
@@ -16,6 +16,7 @@ def get_routers() -> list[Router]:
         activities.router(),
         points.router(),
         cases_admin.router(),
+        civic.router(),
         private.router(),
         group.router(),
         fallback.router(),

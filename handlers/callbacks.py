@@ -163,6 +163,30 @@ class BroadcastCb(CallbackData, prefix="bc"):
     id: Id
 
 
+class HomeCb(CallbackData, prefix="home"):
+    """Home registration: reg, comm, cpd, bld; confirmation: ok, no (v: the home id)."""
+
+    a: Code
+    v: Code = ""
+
+
+class MatterCb(CallbackData, prefix="mt"):
+    """议事: show, vote (o: the option), acc (put to the vote), dec (decline)."""
+
+    a: Code
+    id: Id
+    o: Annotated[int, Field(ge=0, le=99)] = 0
+
+
+class AssessCb(CallbackData, prefix="as"):
+    """The residents' rating of their property company: go, s (item i scored v), done."""
+
+    a: Code
+    r: Id
+    i: Annotated[int, Field(ge=0, le=99)] = 0
+    v: Annotated[int, Field(ge=0, le=9)] = 0
+
+
 # Every callback class of this module, by prefix (a new class is registered by being defined here).
 CALLBACKS: dict[str, type[CallbackData]] = {
     cls.__prefix__: cls  # type: ignore[attr-defined]

@@ -7,9 +7,11 @@ draft takes it; else the classifier decides.
 
 from __future__ import annotations
 
+import re
+
 from aiogram import F, Router
 from aiogram.enums import ChatType
-from aiogram.filters import Command, CommandStart
+from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, Message
 
 from domain.cases.model import Classification
@@ -18,7 +20,7 @@ from domain.kernel.awaiting import Awaited, Awaiting
 from domain.kernel.errors import Invalid
 from domain.kernel.people import Role, User
 from domain.services import Services
-from handlers import activities, cases_admin, forms, orders, points, volunteers
+from handlers import activities, cases_admin, civic, forms, orders, points, volunteers
 from handlers.callbacks import ClarifyCb, DraftCb, MyCaseCb, RateCb, RoleCb, bounded_id
 from handlers.context import Tg, reply_chat
 from handlers.i18n import plain, t
@@ -33,7 +35,15 @@ def router() -> Router:
     r.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
 
     @r.message(CommandStart())
-    async def start(message: Message, svc: Services, user: User, tg: Tg) -> None:
+    async def start(message: Message, command: CommandObject, svc: Services, user: User, tg: Tg) -> None:
+        payload = (command.args or "").strip()
+        if re.fullmatch(r"m\d{1,15}", payload):
+            # From a group's [投票] button: the ballot, privately.
+            await civic.show_ballot(message.chat.id, svc, user, tg, int(payload[1:]))
+            return
+        if payload == "home":
+            await civic.start_registration(message.chat.id, svc, user, tg)
+            return
         await tg.send(views.main_menu(message.chat.id, t("start.greeting", user.locale), user.locale))
         draft = await svc.reports.draft(user)
         if draft is not None and (draft.text or draft.photo_file_id):
@@ -272,6 +282,10 @@ async def cancel(chat: int, svc: Services, user: User, tg: Tg) -> None:
             Awaited.CHECK_OUT: "act.check_cancelled",
             Awaited.RESOLVE_NOTE: "resolve.cancelled",
             Awaited.DEPARTMENT_NOTE: "resolve.cancelled",
+            Awaited.HOME_FLAT: "civic.cancelled",
+            Awaited.MATTER_PROPOSAL: "civic.cancelled",
+            Awaited.MATTER_ANSWER: "civic.cancelled",
+            Awaited.RATING_COMMENT: "civic.cancelled",
         }.get(awaiting.kind, "vol.cancelled")
         await tg.send(views.main_menu(chat, t(key, loc), loc))
         return
@@ -291,6 +305,14 @@ async def awaited_reply(chat: int, svc: Services, user: User, tg: Tg, awaiting: 
         await activities.complete_check(chat, svc, user, tg, awaiting, body, None, None)
     elif awaiting.kind is Awaited.DEPARTMENT_NOTE:
         await cases_admin.department_note(chat, svc, user, tg, body, None)
+    elif awaiting.kind is Awaited.HOME_FLAT:
+        await civic.flat_reply(chat, svc, user, tg, awaiting.ref, body)
+    elif awaiting.kind is Awaited.MATTER_PROPOSAL:
+        await civic.proposal_reply(chat, svc, user, tg, body)
+    elif awaiting.kind is Awaited.MATTER_ANSWER:
+        await civic.answer_reply(chat, svc, user, tg, awaiting.ref_id, body)
+    elif awaiting.kind is Awaited.RATING_COMMENT:
+        await civic.rating_done(chat, svc, user, tg, awaiting.ref_id, body)
     else:
         await resolve(chat, svc, user, tg, body, None)
 

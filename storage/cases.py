@@ -556,6 +556,15 @@ class CallRepo:
             out += [_call(r) for r in rows.scalars()]
         return out
 
+    async def of_department(self, department: str, since: datetime, until: datetime) -> list[DepartmentCall]:
+        """A department's (or property company's) calls made in [since, until)."""
+        rows = await self.s.execute(
+            select(CallRow)
+            .where(CallRow.department == department, CallRow.called_at >= since, CallRow.called_at < until)
+            .order_by(CallRow.called_at)
+        )
+        return [_call(r) for r in rows.scalars()]
+
     async def update(self, case_id: int, department: str, expected_state: str, **values: object) -> bool:
         """Compare-and-set on the state."""
         res = await self.s.execute(

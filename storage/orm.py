@@ -578,3 +578,143 @@ class MediaRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     __table_args__ = (Index("ix_media_due", "state", "next_at"),)
+
+
+class CompoundRow(Base):
+    """A residential compound (小区) of the district file."""
+
+    __tablename__ = "compounds"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    grid_code: Mapped[str] = mapped_column(ForeignKey("units.code"), index=True)
+    property_code: Mapped[str | None] = mapped_column(String(64))
+    geometry: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class BuildingRow(Base):
+    """A building (楼栋) of a compound."""
+
+    __tablename__ = "buildings"
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    compound_code: Mapped[str] = mapped_column(ForeignKey("compounds.code"), index=True)
+    geometry: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class HomeRow(Base):
+    """A person's registered home, confirmed by a building head or the grid's staff."""
+
+    __tablename__ = "homes"
+    __table_args__ = (
+        UniqueConstraint("user_id", "building_code", "entrance", "room"),
+        Index("ix_homes_building_state", "building_code", "state"),
+    )
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    building_code: Mapped[str] = mapped_column(ForeignKey("buildings.code"))
+    entrance: Mapped[str] = mapped_column(String(8))
+    room: Mapped[str] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class BuildingHeadRow(Base):
+    """A building head (楼栋长) of a building."""
+
+    __tablename__ = "building_heads"
+    building_code: Mapped[str] = mapped_column(ForeignKey("buildings.code"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    named_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class MatterRow(Base):
+    """A matter put to the residents (议事)."""
+
+    __tablename__ = "matters"
+    __table_args__ = (Index("ix_matters_state_closes", "state", "closes_at"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(128))
+    body: Mapped[str] = mapped_column(Text)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"), index=True)
+    state: Mapped[str] = mapped_column(String(12))
+    options: Mapped[list[str]] = mapped_column(JSON)
+    scope_level: Mapped[str] = mapped_column(String(12))
+    scope_code: Mapped[str] = mapped_column(String(64))
+    per: Mapped[str] = mapped_column(String(12))
+    quorum_pct: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    opens_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closes_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    proposer_id: Mapped[int | None] = mapped_column(BigInteger)
+    opened_by: Mapped[int | None] = mapped_column(BigInteger)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    eligible: Mapped[int] = mapped_column(Integer, default=0)
+    decision: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class BallotRow(Base):
+    """One voter's (a person's or a household's) current choice; counted, never listed."""
+
+    __tablename__ = "ballots"
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), primary_key=True)
+    voter_key: Mapped[str] = mapped_column(String(96), primary_key=True)
+    option: Mapped[int] = mapped_column(Integer)
+    cast_by: Mapped[int] = mapped_column(BigInteger)
+    cast_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    changes: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FollowUpRow(Base):
+    """An action a matter's decision calls for, filed as a case."""
+
+    __tablename__ = "matter_follow_ups"
+    matter_id: Mapped[int] = mapped_column(ForeignKey("matters.id"), primary_key=True)
+    index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    case_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    case_number: Mapped[str] = mapped_column(String(32), default="")
+
+
+class RatingRoundRow(Base):
+    """A compound's residents' rating of its property company in a quarter."""
+
+    __tablename__ = "rating_rounds"
+    __table_args__ = (UniqueConstraint("quarter", "compound_code"), Index("ix_rating_rounds_due", "state", "closes_at"))
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    quarter: Mapped[str] = mapped_column(String(8), index=True)
+    compound_code: Mapped[str] = mapped_column(ForeignKey("compounds.code"))
+    company_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
+    opens_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    closes_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    state: Mapped[str] = mapped_column(String(12), default="open")
+
+
+class RatingAnswerRow(Base):
+    """One resident's answer to a round (one per person)."""
+
+    __tablename__ = "rating_answers"
+    round_id: Mapped[int] = mapped_column(ForeignKey("rating_rounds.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    scores: Mapped[dict[str, int]] = mapped_column(JSON)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CheckRow(Base):
+    """A spot check or a yearly review of a property company."""
+
+    __tablename__ = "assessment_checks"
+    __table_args__ = (Index("ix_assessment_checks_company", "company_code", "period"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    company_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
+    kind: Mapped[str] = mapped_column(String(8))
+    period: Mapped[str] = mapped_column(String(8))
+    score: Mapped[float] = mapped_column(Float)
+    note: Mapped[str] = mapped_column(Text, default="")
+    by: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.services import Ports
 from storage.cases import CallRepo, CaseRepo, DeadlineRepo, DraftRepo, ExampleRepo, FollowerRepo, OfferRepo
+from storage.civic import AssessmentRepo, HomeRepo, MatterRepo, PlaceRepo
 from storage.db import Clock
 from storage.delivery import OutboxRepo, PostRepo
 from storage.ledgers import LedgerReadRepo
@@ -51,4 +52,8 @@ class SqlUnitOfWork:
             api_keys=ApiKeyRepo(session),
             logins=LoginRepo(session),
             snapshots=SnapshotRepo(session),
+            places=PlaceRepo(session),
+            homes=HomeRepo(session),
+            matters=MatterRepo(session),
+            assessments=AssessmentRepo(session),
         )

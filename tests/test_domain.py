@@ -123,6 +123,8 @@ def _used_keys() -> set[str]:
     keys -= {"notice.case.card", "notice.activity.card", "notice.volunteer.review", "notice.order.card"}
     keys -= {"notice.points.board", "notice.call.card", "notice.fixed.recorded", "notice.stats.month"}
     keys -= {"notice.fixed.eve", "notice.fixed.morning"}
+    keys -= {"notice.home.review", "notice.matter.card", "notice.matter.result", "notice.matter.proposed"}
+    keys -= {"notice.rating.closed"}
     keys |= {
         "notice.fixed.eve",
         "notice.fixed.morning",
@@ -158,6 +160,10 @@ def _used_keys() -> set[str]:
     steps = ("community", "title", "description", "place", "start", "end", "capacity", "points_rule", "points", "team")
     keys |= {f"form.ask.{k}" for k in steps} | {f"form.field.{k}" for k in steps}
     keys |= {f"intent_answer.{i}" for i in ("greet", "out_of_scope")}
+    keys |= {f"civic.state.{s}" for s in ("pending", "confirmed", "refused")}
+    keys |= {f"civic.per.{p}" for p in ("person", "household")} | {"ledger.home", "matter_option.yes"}
+    keys |= {f"civic.part.{p}" for p in ("residents", "spot_checks", "review", "cases")}
+    keys |= {f"civic.{k}" for k in ("confirm", "refuse", "accept", "decline", "rating_start")}
     return keys
 
 

@@ -8,6 +8,7 @@ timeline entries and Telegram messages as a button press) and into the audit log
 from __future__ import annotations
 
 import hmac
+import io
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -23,8 +24,9 @@ from starlette.routing import BaseRoute, Route
 
 from desk.console.svg import GridShape, Legend, Pin, Series, Tiles, bar_chart, line_chart, map_svg
 from desk.console.telegram_login import verified_id
-from desk.ledgers import LINE_LEDGERS, collect, plain_word, read_lines, table, text, to_bytes
+from desk.ledgers import LINE_LEDGERS, Sheet, cell, collect, plain_word, read_lines, table, text, to_bytes, workbook
 from domain.cases.model import CATEGORIES
+from domain.civic.assessment import PARTS, quarter_of
 from domain.kernel.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from domain.kernel.i18n import say
 from domain.kernel.people import UserRef
@@ -124,6 +126,9 @@ class Console:
             Route("/console/volunteers", self.volunteers),
             Route("/console/ledger/{kind}", self.ledger),
             Route("/console/audit", self.audit),
+            Route("/console/residents", self.residents),
+            Route("/console/residents/export", self.residents_export),
+            Route("/console/property", self.property, methods=["GET", "POST"]),
         ]
 
     # ---- rendering and sessions
@@ -506,6 +511,125 @@ class Console:
             return self._page(request, "audit.html", session, entries=entries, names=names)
 
         return await self._guarded(request, page)
+
+    # ---- residents: 议事, building heads, the property assessment
+
+    async def residents(self, request: Request) -> Response:
+        """Matters with their outcome (never who voted what) and buildings with their heads and homes."""
+
+        async def page(svc: Services, session: ConsoleSession) -> Response:
+            unit = await svc.dashboard.home(session.user, request.query_params.get("unit"))
+            board = svc.civic.board
+            return self._page(
+                request, "residents.html", session, unit=unit, matters=await board.matter_lines(unit.code),
+                buildings=await board.building_lines(unit.code), quarter=quarter_of(svc.clock()),
+            )  # fmt: skip
+
+        return await self._guarded(request, page)
+
+    async def property(self, request: Request) -> Response:
+        """The quarter's 五位一体 ranking, each compound's rating, and the form for spot checks and reviews."""
+        form = await request.form() if request.method == "POST" else None
+        locale = _locale(request)
+
+        async def page(svc: Services, session: ConsoleSession) -> Response:
+            await svc.dashboard.home(session.user, None)  # staff only
+            quarter = _quarter(request.query_params.get("quarter")) or quarter_of(svc.clock())
+            message = error = None
+            if form is not None:
+                if not _csrf_ok(session, form.get("csrf")):
+                    return self._page(request, "message.html", session, 403, message=text("console.csrf", locale))
+                try:
+                    score = float(str(form.get("score") or "x"))
+                except ValueError:
+                    score = -1.0
+                try:
+                    check = await svc.civic.rating.record(
+                        session.user, str(form.get("company") or ""), str(form.get("kind") or ""),
+                        str(form.get("period") or "").strip(), score, str(form.get("note") or "")[:500],
+                    )  # fmt: skip
+                    await svc.access.record(session.user, f"check_{check.kind}", check.company_code,
+                                            f"{check.period} {check.score}")  # fmt: skip
+                    message = text("console.property.saved", locale)
+                except (Invalid, Forbidden, NotFound) as e:
+                    error = self._refusal(request, e)
+            label, ranking = await svc.civic.rating.ranking(quarter)
+            weights = "，".join(
+                f"{text('console.property.part.' + k, locale)} {svc.rules.civic.plan.weights[k]:g}" for k in PARTS
+            )
+            return self._page(
+                request, "property.html", session, 400 if error else 200, quarter=label, ranking=ranking, parts=PARTS,
+                rounds=await svc.civic.board.round_results(label), companies=await svc.civic.rating.companies(),
+                message=message, error=error, weights=weights,
+            )  # fmt: skip
+
+        return await self._guarded(request, page)
+
+    async def residents_export(self, request: Request) -> Response:
+        """议事, building heads and the property assessment as an Excel download."""
+        locale = _locale(request)
+
+        async def page(svc: Services, session: ConsoleSession) -> Response:
+            unit = await svc.dashboard.home(session.user, request.query_params.get("unit"))
+            quarter = _quarter(request.query_params.get("quarter")) or quarter_of(svc.clock())
+            board = svc.civic.board
+            _, ranking = await svc.civic.rating.ranking(quarter)
+            sheets = _civic_sheets(unit.name, quarter, await board.matter_lines(unit.code),
+                                   await board.building_lines(unit.code), ranking, locale)  # fmt: skip
+            await svc.access.record(session.user, "export", unit.code, f"residents {quarter}")
+            buffer = io.BytesIO()
+            workbook(sheets).save(buffer)
+            return Response(
+                buffer.getvalue(),
+                media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                headers={"Content-Disposition": f'attachment; filename="residents-{unit.code}-{quarter}.xlsx"'},
+            )
+
+        return await self._guarded(request, page)
+
+
+def _quarter(value: str | None) -> str | None:
+    value = (value or "").strip().upper()
+    return value if len(value) == 6 and value[:4].isdigit() and value[4] == "Q" and value[5] in "1234" else None
+
+
+def _civic_sheets(
+    unit: str, quarter: str, matters: list[Any], buildings: list[Any], ranking: list[Any], locale: str
+) -> list[Sheet]:
+    """The residents' ledgers: 议事台账, 楼栋长台账, 物业考核."""
+
+    def sheet(key: str, title: str, headers: list[str], rows: list[list[object]]) -> Sheet:
+        names = [text(f"ledger.col.{h}", locale) for h in headers]
+        none: list[str | None] = [None] * len(headers)
+        return Sheet(text(f"ledger.sheet.{key}", locale), title, names, [[cell(v) for v in r] for r in rows], none,
+                     [None] * len(headers))  # fmt: skip
+
+    matter_rows: list[list[object]] = []
+    for line in matters:
+        m = line.matter
+        counted = m.state.value in ("closed", "decided")
+        counts = "；".join(f"{o} {m.counts.get(str(i), 0)}" for i, o in enumerate(m.options)) if counted else ""
+        follow = "；".join(f"{f.text}（{f.case_number}）" for f in line.follow_ups)
+        matter_rows.append([
+            m.id, m.title, line.scope, line.unit, text(f"console.matter_state.{m.state.value}", locale),
+            m.opens_at, m.closes_at, m.eligible if counted else None, m.turnout if counted else None,
+            (text("ledger.answer_yes" if m.quorum_met else "ledger.answer_no", locale) if counted else ""),
+            counts, m.decision or m.answer, follow,
+        ])  # fmt: skip
+    title = text("ledger.title", locale, unit=unit, month=quarter, sheet="")
+    return [
+        sheet("matters", title + text("ledger.sheet.matters", locale),
+              ["id", "title", "scope", "unit", "state", "opens", "closes", "eligible", "turnout", "quorum", "counts",
+               "decision", "follow_ups"], matter_rows),
+        sheet("buildings", title + text("ledger.sheet.buildings", locale),
+              ["compound", "building", "heads", "confirmed", "pending"],
+              [[b.compound, b.building, "、".join(b.heads), b.confirmed, b.pending] for b in buildings]),
+        sheet("property", title + text("ledger.sheet.property", locale),
+              ["rank", "company", "total", *PARTS, "respondents", "flagged"],
+              [[r.rank or None, r.name, round(r.total, 1) if r.total is not None else None,
+                *[round(r.parts[p], 1) if p in r.parts else None for p in PARTS], r.respondents,
+                text("ledger.answer_yes" if r.flagged else "ledger.answer_no", locale)] for r in ranking]),
+    ]  # fmt: skip
 
 
 # A dashboard chart's drawing width: about the width of its card at a desk, so its text stays at reading size

@@ -66,7 +66,8 @@ class WhistleService:
             raise Invalid("unknown_department", code=department[:40])
         if len(note) > MAX_TEXT:
             raise Invalid("text_too_long", max=MAX_TEXT)
-        call = DepartmentCall(case.id, unit.code, self.clock(), actor.id, note.strip())
+        # The system calls a property company to a case in a compound it serves (actor None).
+        call = DepartmentCall(case.id, unit.code, self.clock(), actor.id if actor else None, note.strip())
         if not await self.calls.add(call):
             raise Conflict("already_called", department=unit.name)
 

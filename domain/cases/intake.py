@@ -18,7 +18,7 @@ from domain.cases.service import CaseService
 from domain.cases.sla import Levels
 from domain.cases.urgency import danger_in, suggests_urgent
 from domain.kernel.errors import Conflict, Invalid, NotFound
-from domain.kernel.events import MatterToFile
+from domain.kernel.events import CaseOpened, EventBus, MatterToFile
 from domain.kernel.media import stored_key
 from domain.kernel.people import Role, User
 from domain.kernel.time import Clock, day_code
@@ -33,7 +33,14 @@ class ReportService:
     """A private-chat draft that becomes a case once it has a description and a place."""
 
     def __init__(
-        self, drafts: Drafts, examples: Examples, cases: Cases, case_service: CaseService, org: OrgService, clock: Clock
+        self,
+        drafts: Drafts,
+        examples: Examples,
+        cases: Cases,
+        case_service: CaseService,
+        org: OrgService,
+        clock: Clock,
+        events: EventBus | None = None,
     ) -> None:
         self.drafts = drafts
         self.examples = examples
@@ -41,6 +48,7 @@ class ReportService:
         self.case_service = case_service
         self.org = org
         self.clock = clock
+        self.events = events or EventBus()
 
     async def draft(self, user: User) -> Draft | None:
         """The user's open draft."""
@@ -314,4 +322,5 @@ class ReportService:
             CaseEvent(case.id, user.id, now, None, CaseState.NEW, "submit", None, draft.photo_file_id)
         )
         await self.case_service.open(case)
+        await self.events.publish(CaseOpened(case.id, case.category, case.unit_code, user.id, case.lat, case.lon))
         return case, unit

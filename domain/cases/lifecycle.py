@@ -27,7 +27,7 @@ from `actions_for`, so a rule is never written twice. A new operation is one row
 | takeover      | claimed, on_site    | =        | supervisor | actor  | keep        | move up   | –              |
 | urge          | claimed, on_site    | =        | supervisor | keep   | keep        | –         | –              |
 | overdue       | open                | =        | system     | keep   | –           | update    | late, 1/round  |
-| whistle       | open                | =        | whistler   | keep   | report-in   | update    | –              |
+| whistle       | open                | =        | whistler, system | keep | report-in | update  | –            |
 | override      | open, calls pending | =        | street     | keep   | keep        | update    | –              |
 | rate          | resolved            | closed   | reporter   | keep   | rated       | update    | closed         |
 | reopen        | resolved            | new      | reporter   | clear  | new round   | repost    | reopened       |
@@ -39,7 +39,8 @@ from `actions_for`, so a rule is never written twice. A new operation is one row
 Who: *handler* — staff of the case's unit or of any unit above it, or an administrator; *supervisor* — staff
 of a unit above the case's unit, or an administrator (督办); *whistler* — staff of the community or street in
 the case's line, or an administrator (吹哨); *street* — staff of the street in its line, or an administrator;
-*reporter* — the person who reported it; *system* — the deadline sweeper. What each needs (a reason, a person,
+*reporter* — the person who reported it; *system* — the deadline sweeper (and intake, which calls a property
+company to a case in a compound it serves). What each needs (a reason, a person,
 a grid, a category, a note …) is the row's `needs`.
 
 首接负责: whoever took a case keeps it until it is done. When a deadline runs out, an **unclaimed** case climbs
@@ -205,7 +206,7 @@ TABLE: tuple[Row, ...] = (
     _row("takeover", HELD, None, A.SUPERVISOR, holder=Holder.ACTOR, post=Post.MOVE),
     _row("urge", HELD, None, A.SUPERVISOR, needs=Need.OPTIONAL_TEXT, post=Post.NONE),
     _row("overdue", OPEN, None, A.SYSTEM, needs=Need.DEADLINE, tell="case.late"),
-    _row("whistle", OPEN, None, A.WHISTLER, needs=Need.DEPARTMENT, button=True, when=When.DEPARTMENTS),
+    _row("whistle", OPEN, None, A.WHISTLER, A.SYSTEM, needs=Need.DEPARTMENT, button=True, when=When.DEPARTMENTS),
     _row("override", OPEN, None, A.STREET, needs=Need.REASON, when=When.CALLS_PENDING),
     _row("rate", frozenset({S.RESOLVED}), S.CLOSED, A.REPORTER, needs=Need.RATING, clocks=Clocks.RATED,
          tell="case.closed"),

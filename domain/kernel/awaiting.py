@@ -32,6 +32,10 @@ class Awaited(enum.StrEnum):
     VOLUNTEER_NAME = "volunteer_name"  # ref: ""
     ACTIVITY_FORM = "activity_form"  # ref: the form step
     DEPARTMENT_NOTE = "department_note"  # ref: "case id:department code"
+    HOME_FLAT = "home_flat"  # ref: building code
+    MATTER_PROPOSAL = "matter_proposal"  # ref: ""
+    MATTER_ANSWER = "matter_answer"  # ref: matter id
+    RATING_COMMENT = "rating_comment"  # ref: rating round id
 
 
 # How long a question stays open; after that the reply is treated as a new message.
@@ -43,6 +47,10 @@ TTL: dict[Awaited, timedelta] = {
     Awaited.VOLUNTEER_NAME: timedelta(days=7),
     Awaited.ACTIVITY_FORM: timedelta(days=7),
     Awaited.DEPARTMENT_NOTE: timedelta(hours=24),
+    Awaited.HOME_FLAT: timedelta(days=1),
+    Awaited.MATTER_PROPOSAL: timedelta(days=1),
+    Awaited.MATTER_ANSWER: timedelta(days=1),
+    Awaited.RATING_COMMENT: timedelta(days=1),
 }
 
 

@@ -65,6 +65,28 @@ class MatterToFile:
     index: int
 
 
+@dataclass(frozen=True)
+class CaseOpened:
+    """A case was filed and posted (a property company serving its place may be called to it)."""
+
+    case_id: int
+    category: str
+    unit_code: str
+    reporter_id: int
+    lat: float | None
+    lon: float | None
+
+
+@dataclass(frozen=True)
+class HomeConfirmed:
+    """A building head vouched for a resident's home (a building head's service earns points)."""
+
+    home_id: int
+    head_id: int
+    grid_code: str
+    community_code: str | None
+
+
 class EventBus:
     """Synchronous publish/subscribe for one unit of work."""
 

@@ -17,6 +17,8 @@ from domain.org.model import Level, Unit
 
 # Documented limits of a district file (README, "District files").
 CODE_MAX = 32
+# Places people live in, in the same district file; not units of the hierarchy.
+PLACE_LEVELS = ("compound", "building")
 NAME_MAX = 100
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 # Overlaps smaller than about one square metre are digitising noise on a shared border, not overlaps.
@@ -70,6 +72,8 @@ def parse_district(data: Any, existing: list[Unit] | None = None) -> tuple[list[
         if not isinstance(props, dict):
             problems.append(ImportProblem(i, None, "feature has no properties"))
             continue
+        if props.get("level") in PLACE_LEVELS:
+            continue  # compounds and buildings: the residents' context reads them (domain/civic/places.py)
         code = props.get("code")
         name = props.get("name")
         level = props.get("level")
@@ -95,7 +99,11 @@ def parse_district(data: Any, existing: list[Unit] | None = None) -> tuple[list[
             problems.append(ImportProblem(i, code, f"'name' is longer than {NAME_MAX} characters"))
         if level not in {lv.value for lv in Level}:
             problems.append(
-                ImportProblem(i, code, f"level must be street, community, grid or department, not {str(level)[:20]!r}")
+                ImportProblem(
+                    i,
+                    code,
+                    f"level must be street, community, grid, department, compound or building, not {str(level)[:20]!r}",
+                )
             )
             continue
         if parent is not None and (not isinstance(parent, str) or len(parent) > CODE_MAX):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain.kernel.errors import Conflict
-from domain.kernel.events import AttendanceRecorded, CaseResolved, EventBus, OrderRated
+from domain.kernel.events import AttendanceRecorded, CaseResolved, EventBus, HomeConfirmed, OrderRated
 from domain.kernel.i18n import memo
 from domain.kernel.notices import Audience, Notice, Notices
 from domain.org.service import OrgService
@@ -26,6 +26,7 @@ class Rewards:
         bus.subscribe(CaseResolved, self.case_resolved)
         bus.subscribe(AttendanceRecorded, self.attendance)
         bus.subscribe(OrderRated, self.order_rated)
+        bus.subscribe(HomeConfirmed, self.home_confirmed)
 
     async def case_resolved(self, event: CaseResolved) -> None:
         """Keyed by case: a reopened case resolved again earns nothing more."""
@@ -97,6 +98,19 @@ class Rewards:
                 memo("ledger.order", self.rules.locale, id=event.order_id),
                 f"order:{event.order_id}",
                 f"order:{event.order_id}",
+                None,
+                event.community_code,
+            )
+
+    async def home_confirmed(self, event: HomeConfirmed) -> None:
+        """A building head's confirmation of a home earns points once per home."""
+        if self.rules.head_confirm_points > 0:
+            await self.points.earn(
+                event.head_id,
+                self.rules.head_confirm_points,
+                memo("ledger.home", self.rules.locale, id=event.home_id),
+                f"home:{event.home_id}",
+                f"home:{event.home_id}",
                 None,
                 event.community_code,
             )

@@ -20,6 +20,8 @@ class PointsRules:
     report_points_default: int = 5
     # Points a volunteer earns for a service order the resident rated well.
     order_points: int = 10
+    # Points a building head earns for each resident's home they confirm (楼栋长's service).
+    head_confirm_points: int = 2
     # The most staff may award in one go.
     award_max: int = 1000
     # The monthly credit-star board: how many, and until which day of the month a late board is still posted.

@@ -6,8 +6,23 @@ from collections.abc import Awaitable, Callable
 
 from domain.cases.stats import Rates
 from domain.kernel.notices import Action, Notice, PostMode, Word
-from handlers.callbacks import ActCb, BroadcastCb, CallCb, CaseCb, FixCb, OfferCb, OrdCb, RateCb, VolCb, WhistleCb
+from handlers.callbacks import (
+    ActCb,
+    AssessCb,
+    BroadcastCb,
+    CallCb,
+    CaseCb,
+    FixCb,
+    HomeCb,
+    MatterCb,
+    OfferCb,
+    OrdCb,
+    RateCb,
+    VolCb,
+    WhistleCb,
+)
 from handlers.i18n import Markup, plain, t
+from handlers.views import civic
 from handlers.views.audience import Recipient, ViewContext
 from handlers.views.cards import activity_card, case_card, order_card, place
 from handlers.views.messages import Button, TgMessage, rows
@@ -57,6 +72,16 @@ def button(action: Action, locale: str) -> Button:
         return Button(plain("order.done_button", locale), OrdCb(a="done", id=action.ref).pack())
     if name == "order.rate":
         return Button(plain(f"rating.{action.value}", locale), OrdCb(a=action.value, id=action.ref).pack())
+    if name in ("home.confirm", "home.refuse"):
+        verb = name.removeprefix("home.")
+        return Button(
+            plain(f"civic.{verb}", locale), HomeCb(a="ok" if verb == "confirm" else "no", v=str(action.ref)).pack()
+        )
+    if name == "rating.start":
+        return Button(plain("civic.rating_start", locale), AssessCb(a="go", r=action.ref).pack())
+    if name in ("matter.accept", "matter.decline"):
+        verb = name.removeprefix("matter.")
+        return Button(plain(f"civic.{verb}", locale), MatterCb(a=verb[:3], id=action.ref).pack())
     raise ValueError(f"no Telegram button for action {name}")
 
 
@@ -258,7 +283,68 @@ async def _stats_month(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
     return TgMessage(to.chat_id, stats_text(totals, grids, str(n.params["month"]), to.locale))
 
 
+async def _home_review(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
+    return TgMessage(to.chat_id, civic.review(n.params, to.locale), buttons=buttons(n.actions, to.locale, per_row=2))
+
+
+async def _matter_card(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
+    closed = n.mode is PostMode.CLOSE
+    text = civic.matter_text(n.params, to.locale, result=closed)
+    votes = [] if closed else civic.vote_button(int(str(n.params["id"])), ctx.bot_username, to.locale)
+    return TgMessage(to.chat_id, text, buttons=votes)
+
+
+async def _matter_result(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
+    text = Markup(t("civic.result_header", to.locale) + "\n" + civic.matter_text(n.params, to.locale, result=True))
+    return TgMessage(to.chat_id, text)
+
+
+async def _matter_proposed(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
+    p = n.params
+    lines = [t("civic.proposed", to.locale, id=p["id"], title=p["title"], scope=p["scope"])]
+    if p.get("body"):
+        lines.append(t("civic.matter_body", to.locale, body=p["body"]))
+    if "accepted" in p:
+        lines.append(t("civic.proposal_accepted", to.locale, who=p["accepted"]))
+    if "declined" in p:
+        lines.append(t("civic.proposal_declined", to.locale, who=p["declined"], answer=p["answer"]))
+    return TgMessage(to.chat_id, "\n".join(lines), buttons=buttons(n.actions, to.locale, per_row=2))
+
+
+async def _matter_decided(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
+    p = n.params
+    lines = [t("notice.matter.decided", to.locale, id=p["id"], title=p["title"], decision=p["decision"])]
+    for text, number in list(p.get("actions") or []):  # type: ignore[call-overload]
+        lines.append(t("civic.follow_up_line", to.locale, text=text, number=number))
+    return TgMessage(to.chat_id, "\n".join(lines))
+
+
+async def _rating_closed(n: Notice, to: Recipient, ctx: ViewContext) -> TgMessage:
+    p = n.params
+    names = {i.key: i.name(to.locale) for i in ctx.svc.rules.civic.plan.items}
+    lines = [
+        t(
+            "civic.rating_closed",
+            to.locale,
+            quarter=p["quarter"],
+            compound=p["compound"],
+            company=p["company"],
+            n=p["respondents"],
+            score=civic.score(p["score"], to.locale),  # type: ignore[arg-type]
+        )
+    ]
+    for key, mean in list(p.get("means") or []):  # type: ignore[call-overload]
+        lines.append(t("civic.rating_mean", to.locale, item=names.get(key, key), mean=f"{mean:.1f}"))
+    return TgMessage(to.chat_id, "\n".join(lines))
+
+
 RENDERERS: dict[str, Renderer] = {
+    "rating.closed": _rating_closed,
+    "home.review": _home_review,
+    "matter.card": _matter_card,
+    "matter.result": _matter_result,
+    "matter.proposed": _matter_proposed,
+    "matter.decided": _matter_decided,
     "call.card": _call_card,
     "fixed.recorded": _fixed_recorded,
     "broadcast.report": _broadcast_report,

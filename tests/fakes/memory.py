@@ -16,6 +16,7 @@ from domain.points.model import LedgerEntry
 from domain.services import Ports, Rules, Services
 from domain.volunteering.activity_file import ActivitySpec
 from domain.volunteering.model import Activity, Signup, Team, Volunteer
+from tests.fakes import civic
 
 
 class Clock:
@@ -349,6 +350,10 @@ class Calls:
     async def of_cases(self, case_ids: list[int]) -> list[DepartmentCall]:
         """Calls of many cases."""
         return [c for c in self.rows.values() if c.case_id in set(case_ids)]
+
+    async def of_department(self, department: str, since: datetime, until: datetime) -> list[DepartmentCall]:
+        """A department's calls in a period."""
+        return [c for c in self.rows.values() if c.department == department and since <= c.called_at < until]
 
 
 class KeyValue:
@@ -750,6 +755,10 @@ def world(admins: frozenset[UserRef] = frozenset()) -> World:
         api_keys=Unused(),  # type: ignore[arg-type]
         logins=Logins(),
         snapshots=Snapshots(),
+        places=civic.Places(),
+        homes=civic.Homes(),
+        matters=civic.Matters(),
+        assessments=civic.Assessments(),
     )
     told = NoticeLog()
     svc = Services(ports, told, clock, Rules(admins=admins))
