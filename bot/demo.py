@@ -21,6 +21,7 @@ from bot.demo_cast import (
     VOLUNTEER_B,
     WORKER,
 )
+from bot.demo_civic import play_residents
 from bot.demo_deadlines import play_deadlines
 from bot.grids import import_units
 from bot.recording import RecordingSession
@@ -209,6 +210,7 @@ async def run_demo(db: Path) -> int:
             await play(script)
             await play_deadlines(script, clock, places())
             await play_volunteers(script, clock)
+            await play_residents(script, clock)
         finally:
             print("gridbot demo — 每个聊天里各人看到的内容（按时间顺序）")
             print(script.render())
@@ -218,8 +220,6 @@ async def run_demo(db: Path) -> int:
 
         async with app.sessions() as s:
             rows = (await s.execute(text("select number, state, rating, reopen_count from cases order by id"))).all()
-        for number, state, rating, reopened in rows:
-            print(f"case {number}: state={state} rating={rating} reopened={reopened}")
             volunteer = (
                 await s.execute(
                     text(
@@ -230,13 +230,22 @@ async def run_demo(db: Path) -> int:
                 )
             ).one_or_none()
             orders = (await s.execute(text("select state from shop_orders"))).scalars().all()
+            matter = (await s.execute(text("select state from matters"))).scalars().all()
+            followed = (await s.execute(text("select count(*) from matter_follow_ups"))).scalar()
+            rated = (await s.execute(text("select count(*) from rating_answers"))).scalar()
+            called = (await s.execute(text("select state from case_calls where department = 'QH-P-XL'"))).scalars()
+            called_states = list(called)
+        for number, state, rating, reopened in rows:
+            print(f"case {number}: state={state} rating={rating} reopened={reopened}")
         balance, hours = volunteer if volunteer else (None, None)
         print(f"volunteer 陈大爷: balance={balance} hours={hours} orders={list(orders)}")
+        print(f"议事: {list(matter)}, follow-ups {followed}; property: rated by {rated}, called {called_states}")
         ok = rows and rows[0][1] == "closed" and rows[0][2] == "satisfied" and rows[0][3] == 1
         # The urgent case the community supervised stayed its worker's and was closed by its reporter.
         ok = ok and len(rows) > 2 and rows[2][1] == "closed" and rows[2][2] == "satisfied"
         ok = bool(ok) and volunteer is not None and volunteer[1] == 2 and list(orders) == ["picked_up"]
         ok = ok and counts.get("failed", 0) == 0
+        ok = ok and list(matter) == ["decided"] and followed == 2 and rated == 2 and called_states == ["reported"]
         print("demo: the loop closed as scripted" if ok else "demo: FAILED — see transcript above")
         print("工作台 / staff console on this data: gridbot web --demo  (it prints a one-time login link)")
         return 0 if ok else 1

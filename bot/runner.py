@@ -43,11 +43,12 @@ class StartupError(Exception):
 
 
 async def periodic_jobs(app: App) -> None:
-    """Hourly: post monthly boards that are due, forget old update ids."""
+    """Hourly: post monthly boards that are due, credit building heads' month of service, forget old update ids."""
     async with app.sessions.begin() as session:
         _, svc, _ = app.uow.unit_of_work(session)
         posted = await svc.board.post_monthly()
         flagged = await svc.orders.flag_untaken()
+        await svc.civic.homes.monthly_service()
     if posted or flagged:
         app.sender.wake()
     if posted:

@@ -30,7 +30,8 @@ from domain.cases.stats import StatsService
 from domain.cases.steps import Deps, Steps
 from domain.cases.sweeper import Sweeper
 from domain.cases.verdicts import Verdicts
-from domain.civic.ports import Assessments, Homes, Matters, Places
+from domain.civic.model import CaseBrief
+from domain.civic.ports import Assessments, Homes, Matters, Places, Teams
 from domain.civic.rules import CivicRules
 from domain.civic.wiring import Civic, CivicPorts
 from domain.kernel.awaiting import Awaitings, Conversation
@@ -39,6 +40,7 @@ from domain.kernel.events import (
     CaseOpened,
     CaseResolved,
     EventBus,
+    HeadServed,
     HomeConfirmed,
     MatterToFile,
     OrderRated,
@@ -109,6 +111,7 @@ class Ports:
     homes: Homes
     matters: Matters
     assessments: Assessments
+    block_teams: Teams
 
 
 @dataclass(frozen=True)
@@ -152,6 +155,7 @@ class Services:
         self.events.subscribe(OrderRated, lambda e: self.rewards.order_rated(e))
         self.events.subscribe(MatterToFile, self._file_matter)
         self.events.subscribe(HomeConfirmed, lambda e: self.rewards.home_confirmed(e))
+        self.events.subscribe(HeadServed, lambda e: self.rewards.head_served(e))
         self.events.subscribe(CaseResolved, lambda e: self.civic.matters.case_resolved(e))
         self.events.subscribe(CaseOpened, self._call_property)
 
@@ -171,6 +175,11 @@ class Services:
     async def _body_score(self, code: str, since: datetime, until: datetime) -> float | None:
         ports = self.ports
         return (await body_figures(ports.calls, ports.deadlines, ports.cases, code, since, until)).score
+
+    async def _open_cases(self, units: list[str]) -> list[CaseBrief]:
+        cases = await self.ports.cases.open_in(units, 200)
+        return [CaseBrief(c.number, c.category, c.state.value, c.description, c.lat, c.lon, c.reporter_id, c.unit_code)
+                for c in cases]  # fmt: skip
 
     async def _file_follow_up(self, unit_code: str, text: str, by: int) -> tuple[int, str]:
         case = await self.reports.file_matter(MatterToFile(unit_code, text, by, 0, 0))
@@ -311,7 +320,8 @@ class Services:
     def reports(self) -> ReportService:
         """Drafts and submission."""
         ports = self.ports
-        return ReportService(ports.drafts, ports.examples, ports.cases, self.cases, self.org, self.clock, self.events)
+        return ReportService(ports.drafts, ports.examples, ports.cases, self.cases, self.org, self.clock, self.events,
+                             lambda user: self.civic.homes.is_head(user))  # fmt: skip
 
     @cached_property
     def groups(self) -> GroupService:
@@ -379,6 +389,6 @@ class Services:
     def civic(self) -> Civic:
         """Residents: homes, building heads, 议事, property companies and their assessment."""
         p = self.ports
-        ports = CivicPorts(p.places, p.homes, p.matters, p.assessments, p.forms)
+        ports = CivicPorts(p.places, p.homes, p.matters, p.assessments, p.forms, p.block_teams)
         return Civic(ports, self.org, self.people, self.notices, self.events, self.clock, self.rules.civic,
-                     self._file_follow_up, self._body_score)  # fmt: skip
+                     self._file_follow_up, self._body_score, self._open_cases)  # fmt: skip

@@ -29,6 +29,11 @@ _KEYS = {
     "选项": "options", "options": "options", "范围": "scope", "scope": "scope", "天数": "days", "days": "days",
     "截止": "days", "法定": "quorum", "quorum": "quorum", "按户": "household", "per household": "household",
 }  # fmt: skip
+# How a role is named in /team add (either language).
+ROLE_WORDS = {
+    "党员": "party", "party": "party", "网格员": "grid", "grid": "grid", "物业": "steward", "管家": "steward",
+    "steward": "steward", "楼栋长": "head", "head": "head", "志愿者": "volunteer", "volunteer": "volunteer",
+}  # fmt: skip
 _KEY_LINE = re.compile(r"^\s*([^:：]{1,14})\s*[:：]\s*(.*)$")
 _BULLET = re.compile(r"^\s*(?:[-•·*]|\d{1,2}[.、)）])\s*")
 
@@ -143,6 +148,11 @@ def router() -> Router:
     async def pending_cmd(message: Message, svc: Services, user: User, tg: Tg) -> None:
         await pending(message.chat.id, svc, user, tg)
 
+    @r.message(Command("for"), F.chat.type == ChatType.PRIVATE)
+    async def for_cmd(message: Message, command: CommandObject, svc: Services, user: User, tg: Tg) -> None:
+        draft = await svc.reports.for_resident(user, command.args or "")
+        await tg.send(TgMessage(message.chat.id, t("civic.for_set", user.locale, who=draft.on_behalf or "")))
+
     @r.message(Command("votes"), F.chat.type == ChatType.PRIVATE)
     async def votes_cmd(message: Message, svc: Services, user: User, tg: Tg) -> None:
         await tg.send(views.open_list(message.chat.id, await svc.civic.matters.listing(user), user.locale))
@@ -165,7 +175,9 @@ def router() -> Router:
     @r.message(Command("decide"), F.chat.type.in_(GROUPS))
     async def decide_cmd(message: Message, command: CommandObject, svc: Services, user: User, tg: Tg) -> None:
         matter_id, decision, actions = parse_decision(command.args or "")
-        await svc.civic.matters.decide(user, matter_id, decision, actions)
+        follow_ups = await svc.civic.matters.decide(user, matter_id, decision, actions)
+        numbers = "、".join(f.case_number for f in follow_ups) or "—"
+        await tg.send(TgMessage(message.chat.id, t("civic.decided", tg.group_locale, id=matter_id, cases=numbers)))
 
     @r.message(Command("head"), F.chat.type.in_(GROUPS))
     async def head_cmd(message: Message, command: CommandObject, svc: Services, user: User, tg: Tg) -> None:
@@ -175,15 +187,35 @@ def router() -> Router:
         head = await target_user(message, args, svc)
         place = " ".join(a for a in args if not a.startswith("@"))
         if not place:
-            raise Invalid("head_usage")
+            raise Invalid("building_head_usage")
         unit = await tg.group_unit(svc, message.chat.id)
         level, code = await svc.civic.places.resolve(place, unit.code)
         if level is not ScopeLevel.BUILDING:
-            raise Invalid("head_usage")
+            raise Invalid("building_head_usage")
         await svc.civic.homes.appoint(user, code, head, remove)
         label = await svc.civic.places.label(level, code)
         key = "civic.head_removed" if remove else "civic.head_named"
         await tg.send(TgMessage(message.chat.id, t(key, tg.group_locale, who=head.display_name, building=label)))
+
+    @r.message(Command("team4n", "4n"), F.chat.type.in_(GROUPS))
+    async def team_cmd(message: Message, command: CommandObject, svc: Services, user: User, tg: Tg) -> None:
+        args, loc = (command.args or "").split(), tg.group_locale
+        unit = await tg.group_unit(svc, message.chat.id)
+        teams = svc.civic.teams
+        if not args:
+            await tg.send(TgMessage(message.chat.id, views.teams_text(await teams.of_unit(unit.code), loc)))
+            return
+        verb = args[0].lower()
+        if verb in ("new", "新建"):
+            team = await teams.form(user, unit.code, args[1:])
+        elif verb in ("add", "remove", "加入", "移出") and len(args) >= 3:
+            member = await target_user(message, args[2:3], svc)
+            role = ROLE_WORDS.get(args[3].lower(), "") if len(args) > 3 else "volunteer"
+            team = await teams.name(user, bounded_id(args[1], "block_team_usage"), member, role or "?",
+                                    remove=verb in ("remove", "移出"))  # fmt: skip
+        else:
+            raise Invalid("block_team_usage")
+        await tg.send(TgMessage(message.chat.id, views.teams_text([team], loc)))
 
     @r.callback_query(HomeCb.filter())
     async def home_button(query: CallbackQuery, callback_data: HomeCb, svc: Services, user: User, tg: Tg) -> None:
@@ -210,6 +242,8 @@ def router() -> Router:
             await tg.send(TgMessage(chat, t("civic.ask_flat", loc, building=label)))
         elif a == "pending":
             await pending(chat, svc, user, tg)
+        elif a == "cases":
+            await tg.send(views.head_cases(chat, await svc.civic.property.head_cases(user), loc))
         else:
             raise Invalid("stale_button")
 

@@ -55,6 +55,7 @@ def _case(row: CaseRow | Row[Any]) -> Case:
         merged_into=row.merged_into,
         close_reason=row.close_reason,
         origin_unit=row.origin_unit,
+        on_behalf=row.on_behalf,
     )
 
 
@@ -167,6 +168,16 @@ class CaseRepo:
                 CaseRow.lat.between(lat - dlat, lat + dlat),
                 CaseRow.lon.between(lon - dlon, lon + dlon),
             )
+        )
+        return [_case(r) for r in rows.scalars()]
+
+    async def open_in(self, units: list[str], limit: int) -> list[Case]:
+        """Open cases now held by these units, newest first."""
+        rows = await self.s.execute(
+            select(CaseRow)
+            .where(CaseRow.unit_code.in_(units), CaseRow.state.in_(("new", "claimed", "on_site")))
+            .order_by(CaseRow.id.desc())
+            .limit(limit)
         )
         return [_case(r) for r in rows.scalars()]
 

@@ -24,6 +24,9 @@ from domain.civic.model import (
 from storage.db import conflict_insert
 from storage.orm import (
     BallotRow,
+    BlockTeamBuildingRow,
+    BlockTeamMemberRow,
+    BlockTeamRow,
     BuildingHeadRow,
     BuildingRow,
     CheckRow,
@@ -216,6 +219,11 @@ class HomeRepo:
         """The heads of a building."""
         query = select(BuildingHeadRow.user_id).where(BuildingHeadRow.building_code == building)
         return sorted((await self.s.execute(query)).scalars())
+
+    async def all_heads(self) -> list[tuple[str, int, datetime]]:
+        """(building, head, since) of every building head."""
+        rows = await self.s.execute(select(BuildingHeadRow))
+        return [(r.building_code, r.user_id, r.created_at) for r in rows.scalars()]
 
     async def headed_by(self, user_id: int) -> list[str]:
         """The buildings a person heads."""
@@ -438,3 +446,66 @@ class AssessmentRepo:
         )
         rows = (await self.s.execute(query)).scalars()
         return [Check(r.company_code, r.kind, r.period, r.score, r.note, r.by, r.at) for r in rows]
+
+
+class TeamRepo:
+    """4+N teams of one session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def add(self, grid: str, buildings: list[str], by: int, at: datetime) -> int:
+        """A team and its buildings."""
+        row = BlockTeamRow(grid_code=grid, created_by=by, created_at=at)
+        self.s.add(row)
+        await self.s.flush()
+        self.s.add_all([BlockTeamBuildingRow(building_code=b, team_id=row.id) for b in buildings])
+        await self.s.flush()
+        return int(row.id)
+
+    async def get(self, team_id: int) -> tuple[str, list[str]] | None:
+        """A team's grid and buildings."""
+        row = await self.s.get(BlockTeamRow, team_id)
+        if row is None:
+            return None
+        query = select(BlockTeamBuildingRow.building_code).where(BlockTeamBuildingRow.team_id == team_id)
+        return row.grid_code, sorted((await self.s.execute(query)).scalars())
+
+    async def of_buildings(self, buildings: list[str]) -> list[int]:
+        """Teams already serving any of these buildings."""
+        query = select(BlockTeamBuildingRow.team_id).where(BlockTeamBuildingRow.building_code.in_(buildings))
+        return sorted(set((await self.s.execute(query)).scalars()))
+
+    async def of_grids(self, grids: list[str]) -> list[int]:
+        """Teams of these grids."""
+        query = select(BlockTeamRow.id).where(BlockTeamRow.grid_code.in_(grids)).order_by(BlockTeamRow.id)
+        return list((await self.s.execute(query)).scalars())
+
+    async def add_member(self, team_id: int, user_id: int, role: str) -> bool:
+        """A member (False if already on the team)."""
+        insert = conflict_insert(self.s)
+        result = await self.s.execute(
+            insert(BlockTeamMemberRow)
+            .values(team_id=team_id, user_id=user_id, role=role)
+            .on_conflict_do_nothing(index_elements=["team_id", "user_id"])
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def remove_member(self, team_id: int, user_id: int) -> bool:
+        """Off the team."""
+        result = await self.s.execute(
+            delete(BlockTeamMemberRow).where(
+                BlockTeamMemberRow.team_id == team_id, BlockTeamMemberRow.user_id == user_id
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def members(self, team_id: int) -> list[tuple[int, str]]:
+        """(user id, role) of a team."""
+        query = select(BlockTeamMemberRow.user_id, BlockTeamMemberRow.role).where(BlockTeamMemberRow.team_id == team_id)
+        return [(int(u), str(r)) for u, r in (await self.s.execute(query)).all()]
+
+    async def heads_of(self, building: str) -> list[int]:
+        """The building's heads."""
+        query = select(BuildingHeadRow.user_id).where(BuildingHeadRow.building_code == building)
+        return sorted((await self.s.execute(query)).scalars())

@@ -145,6 +145,7 @@ class CaseRow(Base):
     merged_into: Mapped[int | None] = mapped_column(BigInteger)
     close_reason: Mapped[str | None] = mapped_column(String(16))
     origin_unit: Mapped[str | None] = mapped_column(String(32), index=True)
+    on_behalf: Mapped[str | None] = mapped_column(String(80))
 
 
 class CaseEventRow(Base):
@@ -718,3 +719,30 @@ class CheckRow(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     by: Mapped[int] = mapped_column(BigInteger)
     at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class BlockTeamRow(Base):
+    """A 4+N team (楼栋 4+N 小组) of a grid."""
+
+    __tablename__ = "block_teams"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    grid_code: Mapped[str] = mapped_column(ForeignKey("units.code"), index=True)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class BlockTeamBuildingRow(Base):
+    """A building a 4+N team serves (each building in one team at most)."""
+
+    __tablename__ = "block_team_buildings"
+    building_code: Mapped[str] = mapped_column(ForeignKey("buildings.code"), primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("block_teams.id"), index=True)
+
+
+class BlockTeamMemberRow(Base):
+    """A member of a 4+N team and their role (party, grid, steward, head, volunteer)."""
+
+    __tablename__ = "block_team_members"
+    team_id: Mapped[int] = mapped_column(ForeignKey("block_teams.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(12))

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.services import Ports
 from storage.cases import CallRepo, CaseRepo, DeadlineRepo, DraftRepo, ExampleRepo, FollowerRepo, OfferRepo
-from storage.civic import AssessmentRepo, HomeRepo, MatterRepo, PlaceRepo
+from storage.civic import AssessmentRepo, HomeRepo, MatterRepo, PlaceRepo, TeamRepo
 from storage.db import Clock
 from storage.delivery import OutboxRepo, PostRepo
 from storage.ledgers import LedgerReadRepo
@@ -56,4 +56,5 @@ class SqlUnitOfWork:
             homes=HomeRepo(session),
             matters=MatterRepo(session),
             assessments=AssessmentRepo(session),
+            block_teams=TeamRepo(session),
         )

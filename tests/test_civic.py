@@ -231,6 +231,12 @@ async def test_the_desk_shows_matters_heads_and_the_property_ranking_and_records
     await s.say(WORKER, "/head @zhao_head 杏林小区3号楼", group=GRID_GROUP)
     voter = Person(975001, "投票人", "voter_1")
     await confirmed(s, voter, "1-101")
+    await s.say(WORKER, "/4n new 杏林小区3号楼 杏林小区2号楼", group=GRID_GROUP)
+    assert "还缺：党员、网格员、物业管家" in texts(sent_to(s.session, GRID_GROUP.id))[-1]
+    await s.say(WORKER, "/4n add 1 @wang_grid 网格员", group=GRID_GROUP)
+    assert "网格员：王网格员" in texts(sent_to(s.session, GRID_GROUP.id))[-1]
+    await s.say(RIDER, "/4n add 1 @liu_rider 党员", group=GRID_GROUP)
+    assert "只有本网格" in texts(sent_to(s.session, GRID_GROUP.id))[-1]
     await s.say(WORKER, "/vote 楼道装感应灯\n范围：杏林小区", group=GRID_GROUP)
     await s.say(voter, "/start m1")
     await s.press(voter, "不同意")
@@ -241,22 +247,55 @@ async def test_the_desk_shows_matters_heads_and_the_property_ranking_and_records
         page = (await http.get("/console/residents?unit=QH")).text
         assert "楼道装感应灯" in page and "不同意 1" in page and "1 / 1" in page
         assert "楼栋长老赵" in page and "投票人" not in page  # counts, never who voted
+        assert "网格员：王网格员" in page
         page = (await http.get("/console/property")).text
         token = csrf_of(page)
-        refused = await http.post("/console/property", data={"csrf": token, "company": "QH-P-XL", "kind": "spot",
-                                                            "period": "2026-13", "score": "80", "note": ""})  # fmt: skip
+        form = {"csrf": token, "company": "QH-P-XL", "kind": "spot", "period": "2026-13", "score": "80", "note": ""}
+        refused = await http.post("/console/property", data=form)
         assert refused.status_code == 400 and "分数要在 0 到 100 之间" in refused.text
-        saved = await http.post("/console/property?quarter=2026Q4", data={"csrf": token, "company": "QH-P-XL",
-                                "kind": "spot", "period": "2026-11", "score": "72.5", "note": "垃圾桶满溢"})  # fmt: skip
+        form = {**form, "period": "2026-11", "score": "72.5", "note": "垃圾桶满溢"}
+        saved = await http.post("/console/property?quarter=2026Q4", data=form)
         assert saved.status_code == 200 and "已保存" in saved.text and "72.5" in saved.text
-        forged = await http.post("/console/property", data={"csrf": "x", "company": "QH-P-XL", "kind": "spot",
-                                                           "period": "2026-11", "score": "0"})  # fmt: skip
+        forged = await http.post("/console/property", data={**form, "csrf": "x", "score": "0"})
         assert forged.status_code == 403
         book = await http.get("/console/residents/export?unit=QH&quarter=2026Q4")
         assert book.status_code == 200
     sheets = load_workbook(io.BytesIO(book.content))
-    assert sheets.sheetnames == ["议事台账", "楼栋长台账", "物业考核"]
+    assert sheets.sheetnames == ["议事台账", "楼栋长台账", "4+N小组台账", "物业考核"]
+    members = list(sheets["4+N小组台账"].iter_rows(values_only=True))[2:]
+    assert ("楼栋长", "楼栋长老赵") in [(r[2], r[3]) for r in members]
     rows = list(sheets["物业考核"].iter_rows(values_only=True))
     assert any(r[1] == "杏林物业服务中心" and r[4] == 72.5 for r in rows[2:])
     assert await scalar(s.app, "select count(*) from assessment_checks") == 1
     assert await scalar(s.app, "select count(*) from console_audit where action = 'check_spot'") == 1
+
+
+async def test_a_building_head_reports_for_a_resident_and_sees_the_open_cases_of_the_compound(
+    district: Script, spot: dict[str, float]
+) -> None:
+    s = district
+    await s.say(HEAD, "/start")
+    await s.say(WORKER, "/head @zhao_head 杏林小区3号楼", group=GRID_GROUP)
+    await s.say(RIDER, "/start")
+    await s.say(RIDER, "/for 周阿姨 2单元301")
+    assert "只有楼栋长可以代居民上报" in texts(sent_to(s.session, RIDER.id))[-1]
+    await s.say(HEAD, "/for 周阿姨 2单元301 电话13912345678")
+    assert "为 周阿姨" in texts(sent_to(s.session, HEAD.id))[-1]
+    await s.say(HEAD, "📷 随手拍")
+    await s.say(HEAD, "周阿姨家楼上漏水 天花板在滴水")
+    assert "代报：为 周阿姨" in texts(sent_to(s.session, HEAD.id))[-1]
+    await s.press(HEAD, "x", data="d:cat:building_safety")
+    await s.press(HEAD, "x", data="d:place:QH-01-02")
+    await s.press(HEAD, "提交")
+    card = texts(sent_to(s.session, GRID_GROUP.id))[-1]
+    assert "代报：楼栋长为 周阿姨 2单元301 电话139****5678 代报" in card
+    assert await scalar(s.app, "select on_behalf from cases") == "周阿姨 2单元301 电话13912345678"
+    # Someone else's report elsewhere in the grid is not the head's; one from a confirmed neighbour is.
+    await s.say(RIDER, "东门外马路上有个坑")
+    await s.press(RIDER, "x", data="d:cat:road_traffic")
+    await s.press(RIDER, "x", data="d:place:QH-01-02")
+    await s.press(RIDER, "提交")
+    await s.say(HEAD, "/home")
+    await s.press(HEAD, "本楼案件")
+    listed = texts(sent_to(s.session, HEAD.id))[-1]
+    assert "漏水" in listed and "马路" not in listed and "骑手" not in listed

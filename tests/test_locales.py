@@ -71,3 +71,23 @@ def test_domain_words_are_plain_text() -> None:
         for key, word in _load(locale, CATALOGUES[1]).items():
             # Plain text: "&" is a fine character here (renderers escape it), tags are not.
             assert not re.search(r"<[a-z/]", str(word)), f"{locale}:{key} has markup"
+
+
+class _Strict(yaml.SafeLoader):
+    """A loader that refuses a key written twice in one mapping (YAML would silently keep the last)."""
+
+
+def _no_duplicates(loader: _Strict, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    keys = [loader.construct_object(k, deep=deep) for k, _ in node.value]
+    twice = sorted({str(k) for k in keys if keys.count(k) > 1})
+    assert not twice, f"keys written twice near line {node.start_mark.line + 1}: {twice}"
+    return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+
+_Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
+
+
+def test_no_key_is_written_twice() -> None:
+    for folder in CATALOGUES:
+        for locale in ("zh-CN", "en"):
+            yaml.load((folder / f"{locale}.yml").read_text(encoding="utf-8"), Loader=_Strict)

@@ -523,6 +523,7 @@ class Console:
             return self._page(
                 request, "residents.html", session, unit=unit, matters=await board.matter_lines(unit.code),
                 buildings=await board.building_lines(unit.code), quarter=quarter_of(svc.clock()),
+                teams=await svc.civic.teams.of_unit(unit.code),
             )  # fmt: skip
 
         return await self._guarded(request, page)
@@ -576,6 +577,8 @@ class Console:
             _, ranking = await svc.civic.rating.ranking(quarter)
             sheets = _civic_sheets(unit.name, quarter, await board.matter_lines(unit.code),
                                    await board.building_lines(unit.code), ranking, locale)  # fmt: skip
+            teams = await svc.civic.teams.of_unit(unit.code)
+            sheets.insert(2, _team_sheet(teams, locale, unit.name, quarter))
             await svc.access.record(session.user, "export", unit.code, f"residents {quarter}")
             buffer = io.BytesIO()
             workbook(sheets).save(buffer)
@@ -586,6 +589,18 @@ class Console:
             )
 
         return await self._guarded(request, page)
+
+
+def _team_sheet(teams: list[Any], locale: str, unit: str, quarter: str) -> Sheet:
+    """4+N teams: one row per member."""
+    rows: list[list[object]] = []
+    for team in teams:
+        for name, role in team.members or [("", "")]:
+            role_name = text(f"console.role.{role}", locale) if role else ""
+            rows.append([team.id, "、".join(team.buildings), role_name, name])
+    headers = [text(f"ledger.col.{h}", locale) for h in ("id", "building", "role", "member")]
+    title = text("ledger.title", locale, unit=unit, month=quarter, sheet=text("ledger.sheet.teams_4n", locale))
+    return Sheet(text("ledger.sheet.teams_4n", locale), title, headers, rows, [None] * 4, [None] * 4)
 
 
 def _quarter(value: str | None) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from domain.cases.model import (
     CATEGORIES,
     INTENTS,
@@ -17,7 +19,7 @@ from domain.cases.ports import Cases, Drafts, Examples
 from domain.cases.service import CaseService
 from domain.cases.sla import Levels
 from domain.cases.urgency import danger_in, suggests_urgent
-from domain.kernel.errors import Conflict, Invalid, NotFound
+from domain.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from domain.kernel.events import CaseOpened, EventBus, MatterToFile
 from domain.kernel.media import stored_key
 from domain.kernel.people import Role, User
@@ -27,6 +29,7 @@ from domain.org.model import Level, Unit
 from domain.org.service import OrgService
 
 ADDRESS_MAX = 200
+ON_BEHALF_MAX = 40
 
 
 class ReportService:
@@ -41,6 +44,7 @@ class ReportService:
         org: OrgService,
         clock: Clock,
         events: EventBus | None = None,
+        may_report_for: Callable[[User], Awaitable[bool]] | None = None,
     ) -> None:
         self.drafts = drafts
         self.examples = examples
@@ -49,6 +53,8 @@ class ReportService:
         self.org = org
         self.clock = clock
         self.events = events or EventBus()
+        # Who may report for a resident (代报): the residents' context knows the building heads.
+        self.may_report_for = may_report_for
 
     async def draft(self, user: User) -> Draft | None:
         """The user's open draft."""
@@ -74,6 +80,20 @@ class ReportService:
     async def start(self, user: User) -> Draft:
         """Open (or keep) a draft."""
         draft = await self._draft(user)
+        await self.drafts.save(draft)
+        return draft
+
+    async def for_resident(self, user: User, who: str) -> Draft:
+        """代报: the next report is filed for a resident (a name and flat, staff see it); building heads only."""
+        who = " ".join(who.split())
+        if not who:
+            raise Invalid("for_usage")
+        if len(who) > ON_BEHALF_MAX:
+            raise Invalid("text_too_long", max=ON_BEHALF_MAX)
+        if self.may_report_for is None or not await self.may_report_for(user):
+            raise Forbidden("for_heads_only")
+        draft = await self._draft(user)
+        draft.on_behalf = who
         await self.drafts.save(draft)
         return draft
 
@@ -316,6 +336,7 @@ class ReportService:
                 urgent=bool(draft.urgent),
                 photo_unique_id=draft.photo_unique_id,
                 origin_unit=unit.code,
+                on_behalf=draft.on_behalf,
             )
         )
         await self.cases.add_event(

@@ -93,6 +93,8 @@ class Draft:
     urgent: bool | None = None
     # Telegram's id of the photo's file (the same file sent again has the same id): catches a resent photo.
     photo_unique_id: str | None = None
+    # 代报: the resident a building head is reporting for.
+    on_behalf: str | None = None
 
     @property
     def has_place(self) -> bool:
@@ -164,6 +166,8 @@ class Case:
     close_reason: str | None = None
     # The unit it was first sent to: monthly figures count it there, wherever it went since.
     origin_unit: str | None = None
+    # 代报: who a building head filed it for (a name and flat, masked); shown to staff only.
+    on_behalf: str | None = None
 
 
 @dataclass

@@ -46,6 +46,7 @@ def card(case: Case, unit: Unit) -> dict[str, object]:
         "role": Word(f"role.{case.reporter_role.value}"),
         "state": Word(f"state.{case.state.value}"),
         "urgent": case.urgent,
+        "on_behalf": mask_personal_numbers(case.on_behalf) if case.on_behalf else None,
     }
 
 

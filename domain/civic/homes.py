@@ -15,10 +15,10 @@ from domain.civic.model import Building, Home, HomeState, Per, ScopeLevel
 from domain.civic.places import PlaceBook
 from domain.civic.ports import Homes
 from domain.kernel.errors import Conflict, Forbidden, Invalid, NotFound
-from domain.kernel.events import EventBus, HomeConfirmed
+from domain.kernel.events import EventBus, HeadServed, HomeConfirmed
 from domain.kernel.notices import Action, Audience, Notice, Notices, PostMode, Subject
 from domain.kernel.people import PeopleService, User
-from domain.kernel.time import Clock
+from domain.kernel.time import Clock, previous_month
 from domain.org.service import OrgService
 
 HOMES_MAX = 3  # a person lives in a few flats at most; more is a typing slip or abuse
@@ -167,6 +167,21 @@ class HomeService:
         label = await self.book.label(ScopeLevel.BUILDING, building.code)
         await self.notices.emit(Notice("home.head_named", Audience.person(head.id), {"building": label}))
         return building
+
+    async def monthly_service(self) -> int:
+        """Heads who served the whole of last month earn their month's points (once: the ledger keys it)."""
+        start, _, month = previous_month(self.clock())
+        served: dict[int, str] = {}
+        for building, head, since in await self.homes.all_heads():
+            if since <= start and head not in served:
+                served[head] = await self.book.grid_of(building)
+        for head, grid in served.items():
+            await self.events.publish(HeadServed(head, month, await self.org.community_of(grid)))
+        return len(served)
+
+    async def is_head(self, user: User) -> bool:
+        """Whether the person heads any building (building heads may report for a resident: 代报)."""
+        return bool(await self.homes.headed_by(user.id))
 
     async def headed(self, user: User) -> list[str]:
         """Names of the buildings a person heads."""

@@ -130,6 +130,20 @@ class FollowUp:
 
 
 @dataclass(frozen=True)
+class CaseBrief:
+    """A case as a building head may see it: what, where, how far along; never who reported it."""
+
+    number: str
+    category: str
+    state: str
+    description: str
+    lat: float | None
+    lon: float | None
+    reporter_id: int
+    unit_code: str
+
+
+@dataclass(frozen=True)
 class RatingRound:
     """One compound's residents' rating of its property company in one quarter."""
 

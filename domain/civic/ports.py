@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from domain.civic.model import (
     Building,
+    CaseBrief,
     Check,
     Compound,
     FollowUp,
@@ -61,6 +62,8 @@ class Homes(Protocol):
 
     async def heads(self, building: str) -> list[int]: ...
 
+    async def all_heads(self) -> list[tuple[str, int, datetime]]: ...
+
     async def headed_by(self, user_id: int) -> list[str]: ...
 
 
@@ -92,6 +95,26 @@ class Matters(Protocol):
     async def follow_up_of_case(self, case_id: int) -> FollowUp | None: ...
 
     async def voters(self, matter_id: int) -> list[int]: ...
+
+
+class Teams(Protocol):
+    """4+N teams and their members."""
+
+    async def add(self, grid: str, buildings: list[str], by: int, at: datetime) -> int: ...
+
+    async def get(self, team_id: int) -> tuple[str, list[str]] | None: ...
+
+    async def of_buildings(self, buildings: list[str]) -> list[int]: ...
+
+    async def of_grids(self, grids: list[str]) -> list[int]: ...
+
+    async def add_member(self, team_id: int, user_id: int, role: str) -> bool: ...
+
+    async def remove_member(self, team_id: int, user_id: int) -> bool: ...
+
+    async def members(self, team_id: int) -> list[tuple[int, str]]: ...
+
+    async def heads_of(self, building: str) -> list[int]: ...
 
 
 class Assessments(Protocol):
@@ -127,6 +150,9 @@ class Scratch(Protocol):
 
     async def delete(self, user_id: int, kind: str) -> None: ...
 
+
+# Open cases held by some units (a grid and those above it), as briefs.
+OpenCases = Callable[[list[str]], Awaitable[list[CaseBrief]]]
 
 # A called body's case score (0–100) for calls made in [since, until), None without calls.
 BodyScore = Callable[[str, datetime, datetime], Awaitable[float | None]]

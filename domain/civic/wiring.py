@@ -9,10 +9,21 @@ from domain.civic.board import CivicBoard
 from domain.civic.homes import HomeService
 from domain.civic.matters import MatterService
 from domain.civic.places import PlaceBook
-from domain.civic.ports import Assessments, BodyScore, FileCase, Homes, Matters, Places, Scratch
+from domain.civic.ports import (
+    Assessments,
+    BodyScore,
+    FileCase,
+    Homes,
+    Matters,
+    OpenCases,
+    Places,
+    Scratch,
+    Teams,
+)
 from domain.civic.property import PropertyDesk
 from domain.civic.rating import RatingService
 from domain.civic.rules import CivicRules
+from domain.civic.teams import TeamService
 from domain.kernel.events import EventBus
 from domain.kernel.notices import Notices
 from domain.kernel.people import PeopleService
@@ -29,6 +40,7 @@ class CivicPorts:
     matters: Matters
     assessments: Assessments
     scratch: Scratch
+    teams: Teams
 
 
 class Civic:
@@ -45,6 +57,7 @@ class Civic:
         rules: CivicRules,
         file_case: FileCase,
         body_score: BodyScore,
+        open_cases: OpenCases | None = None,
     ) -> None:
         self.ports = ports
         self.org = org
@@ -55,6 +68,7 @@ class Civic:
         self.rules = rules
         self.file_case = file_case
         self.body_score = body_score
+        self.open_cases = open_cases
 
     @cached_property
     def places(self) -> PlaceBook:
@@ -76,7 +90,7 @@ class Civic:
     @cached_property
     def property(self) -> PropertyDesk:
         """Which property company serves the place of a case."""
-        return PropertyDesk(self.places, self.ports.homes, self.rules)
+        return PropertyDesk(self.places, self.ports.homes, self.rules, self.open_cases)
 
     @cached_property
     def rating(self) -> RatingService:
@@ -90,3 +104,8 @@ class Civic:
     def board(self) -> CivicBoard:
         """What the desk shows: matters, buildings and heads, the property ranking."""
         return CivicBoard(self.org, self.people, self.homes, self.matters, self.rating)
+
+    @cached_property
+    def teams(self) -> TeamService:
+        """4+N teams of buildings."""
+        return TeamService(self.ports.teams, self.places, self.org, self.people, self.clock)

@@ -87,6 +87,15 @@ class HomeConfirmed:
     community_code: str | None
 
 
+@dataclass(frozen=True)
+class HeadServed:
+    """A building head served a whole month (their service earns points once a month)."""
+
+    head_id: int
+    month: str
+    community_code: str | None
+
+
 class EventBus:
     """Synchronous publish/subscribe for one unit of work."""
 

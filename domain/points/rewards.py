@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from domain.kernel.errors import Conflict
-from domain.kernel.events import AttendanceRecorded, CaseResolved, EventBus, HomeConfirmed, OrderRated
+from domain.kernel.events import AttendanceRecorded, CaseResolved, EventBus, HeadServed, HomeConfirmed, OrderRated
 from domain.kernel.i18n import memo
 from domain.kernel.notices import Audience, Notice, Notices
 from domain.org.service import OrgService
@@ -27,6 +27,7 @@ class Rewards:
         bus.subscribe(AttendanceRecorded, self.attendance)
         bus.subscribe(OrderRated, self.order_rated)
         bus.subscribe(HomeConfirmed, self.home_confirmed)
+        bus.subscribe(HeadServed, self.head_served)
 
     async def case_resolved(self, event: CaseResolved) -> None:
         """Keyed by case: a reopened case resolved again earns nothing more."""
@@ -111,6 +112,19 @@ class Rewards:
                 memo("ledger.home", self.rules.locale, id=event.home_id),
                 f"home:{event.home_id}",
                 f"home:{event.home_id}",
+                None,
+                event.community_code,
+            )
+
+    async def head_served(self, event: HeadServed) -> None:
+        """A month as a building head earns points once per person and month."""
+        if self.rules.head_month_points > 0:
+            await self.points.earn(
+                event.head_id,
+                self.rules.head_month_points,
+                memo("ledger.head_month", self.rules.locale, month=event.month),
+                f"head:{event.head_id}:{event.month}",
+                f"head:{event.month}",
                 None,
                 event.community_code,
             )

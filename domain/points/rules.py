@@ -22,6 +22,8 @@ class PointsRules:
     order_points: int = 10
     # Points a building head earns for each resident's home they confirm (楼栋长's service).
     head_confirm_points: int = 2
+    # Points a building head earns for each whole month of service.
+    head_month_points: int = 10
     # The most staff may award in one go.
     award_max: int = 1000
     # The monthly credit-star board: how many, and until which day of the month a late board is still posted.

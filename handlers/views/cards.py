@@ -70,6 +70,8 @@ def case_card(params: Mapping[str, object], locale: str, above: str | None = Non
         t("case.reporter_line", locale, role=p["role"]),
         state,
     ]
+    if p.get("on_behalf"):
+        lines.insert(-1, t("case.on_behalf_line", locale, who=p["on_behalf"]))
     lines += clock_lines(p, locale)
     if p.get("followers"):
         lines.append(t("case.followers_line", locale, n=p["followers"]))

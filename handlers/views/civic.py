@@ -7,8 +7,13 @@ from collections.abc import Mapping
 from domain.civic.assessment import PARTS, Standing
 from domain.civic.homes import HomeView
 from domain.civic.matters import Ballot
+from domain.civic.model import CaseBrief
+from domain.civic.teams import TeamView
+from domain.kernel.notices import Word
+from domain.kernel.privacy import mask_personal_numbers
 from handlers.callbacks import AssessCb, HomeCb, MatterCb
 from handlers.i18n import Markup, local_time, plain, t
+from handlers.text import clip_plain
 from handlers.views.messages import Button, TgMessage, rows
 
 
@@ -34,7 +39,8 @@ def homes(chat: int, mine: list[HomeView], headed: list[str], locale: str) -> Tg
     buttons = [[Button(plain("civic.register_button", locale), HomeCb(a="reg").pack())]]
     if headed:
         lines.append(t("civic.heads_line", locale, buildings="、".join(headed)))
-        buttons.append([Button(plain("civic.pending_button", locale), HomeCb(a="pending").pack())])
+        buttons.append([Button(plain("civic.pending_button", locale), HomeCb(a="pending").pack()),
+                        Button(plain("civic.cases_button", locale), HomeCb(a="cases").pack())])  # fmt: skip
     return TgMessage(chat, "\n".join(lines), buttons=buttons)
 
 
@@ -162,4 +168,31 @@ def ranking_text(quarter: str, rows: list[Standing], locale: str) -> Markup:
         lines.append(t(key, locale, rank=r.rank or "–", name=r.name, total=score(r.total, locale), parts=parts,
                        n=r.respondents))  # fmt: skip
     lines.append(t("civic.ranking_footer", locale))
+    return Markup("\n".join(lines))
+
+
+def head_cases(chat: int, cases: list[tuple[str, CaseBrief]], locale: str) -> TgMessage:
+    """Open cases in a building head's compounds (what and how far along; never who reported)."""
+    if not cases:
+        return TgMessage(chat, t("civic.cases_none", locale))
+    lines = [t("civic.cases_title", locale)]
+    for compound, c in cases:
+        lines.append(t("civic.case_line", locale, compound=compound, number=c.number,
+                       category=Word(f"category.{c.category}"), state=Word(f"state.{c.state}"),
+                       description=clip_plain(mask_personal_numbers(c.description), 40)))  # fmt: skip
+    return TgMessage(chat, "\n".join(lines))
+
+
+def teams_text(teams: list[TeamView], locale: str) -> Markup:
+    """4+N teams: buildings, members by role, the roles still empty."""
+    if not teams:
+        return t("civic.teams_none", locale)
+    lines = []
+    for team in teams:
+        lines.append(t("civic.team_title", locale, id=team.id, buildings="、".join(team.buildings)))
+        for name, role in team.members:
+            lines.append(t("civic.team_member", locale, name=name, role=plain(f"civic.role.{role}", locale)))
+        if team.missing:
+            missing = "、".join(plain(f"civic.role.{r}", locale) for r in team.missing)
+            lines.append(t("civic.team_missing", locale, roles=missing))
     return Markup("\n".join(lines))

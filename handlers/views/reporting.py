@@ -86,6 +86,8 @@ def draft_status(
         lines.append(t("draft.category", locale, category=Word(f"category.{draft.category}")))
     if draft.place_hint:
         lines.append(t("draft.place_hint", locale, place=draft.place_hint))
+    if draft.on_behalf:
+        lines.append(t("draft.on_behalf", locale, who=draft.on_behalf))
     if draft.urgent and urgent is not None:
         lines.append(t("draft.urgent_line", locale, promise=promise(urgent)))
     if draft.candidates and draft.text:

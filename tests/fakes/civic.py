@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from datetime import datetime
+from datetime import UTC, datetime
 
 from domain.civic.model import (
     Building,
@@ -57,6 +57,7 @@ class Homes:
         self.rows: dict[int, Home] = {}
         self.ids = itertools.count(1)
         self.head_rows: set[tuple[str, int]] = set()
+        self.since: dict[tuple[str, int], datetime] = {}
 
     async def add(self, user_id: int, building: str, entrance: str, room: str, at: datetime) -> Home:
         for h in self.rows.values():
@@ -93,6 +94,7 @@ class Homes:
         if (building, user_id) in self.head_rows:
             return False
         self.head_rows.add((building, user_id))
+        self.since[(building, user_id)] = at
         return True
 
     async def drop_head(self, building: str, user_id: int) -> bool:
@@ -115,6 +117,9 @@ class Homes:
 
     async def heads(self, building: str) -> list[int]:
         return sorted(u for b, u in self.head_rows if b == building)
+
+    async def all_heads(self) -> list[tuple[str, int, datetime]]:
+        return [(b, u, self.since.get((b, u), datetime(2026, 1, 1, tzinfo=UTC))) for b, u in sorted(self.head_rows)]
 
     async def headed_by(self, user_id: int) -> list[str]:
         return sorted(b for b, u in self.head_rows if u == user_id)
@@ -235,3 +240,42 @@ class Assessments:
 
     async def checks(self, company_code: str, periods: list[str]) -> list[Check]:
         return [c for c in self.c if c.company_code == company_code and c.period in periods]
+
+
+class Teams:
+    """4+N teams in memory."""
+
+    def __init__(self, homes: Homes) -> None:
+        self.homes = homes
+        self.t: dict[int, tuple[str, list[str]]] = {}
+        self.m: dict[tuple[int, int], str] = {}
+        self.ids = itertools.count(1)
+
+    async def add(self, grid: str, buildings: list[str], by: int, at: datetime) -> int:
+        tid = next(self.ids)
+        self.t[tid] = (grid, sorted(buildings))
+        return tid
+
+    async def get(self, team_id: int) -> tuple[str, list[str]] | None:
+        return self.t.get(team_id)
+
+    async def of_buildings(self, buildings: list[str]) -> list[int]:
+        return sorted(tid for tid, (_, bs) in self.t.items() if set(bs) & set(buildings))
+
+    async def of_grids(self, grids: list[str]) -> list[int]:
+        return sorted(tid for tid, (g, _) in self.t.items() if g in grids)
+
+    async def add_member(self, team_id: int, user_id: int, role: str) -> bool:
+        if (team_id, user_id) in self.m:
+            return False
+        self.m[(team_id, user_id)] = role
+        return True
+
+    async def remove_member(self, team_id: int, user_id: int) -> bool:
+        return self.m.pop((team_id, user_id), None) is not None
+
+    async def members(self, team_id: int) -> list[tuple[int, str]]:
+        return [(u, r) for (t, u), r in self.m.items() if t == team_id]
+
+    async def heads_of(self, building: str) -> list[int]:
+        return await self.homes.heads(building)

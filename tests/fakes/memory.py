@@ -227,6 +227,12 @@ class Cases:
             if c.category == category and c.state.value in ("new", "claimed", "on_site") and c.created_at >= since
         ]
 
+    async def open_in(self, units: list[str], limit: int) -> list[Case]:
+        """Open cases of these units, newest first."""
+        open_ = ("new", "claimed", "on_site")
+        found = [c for c in self.rows.values() if c.unit_code in units and c.state.value in open_]
+        return sorted(found, key=lambda c: -c.id)[:limit]
+
     async def open_with_photo(self, photo_unique_id: str) -> list[Case]:
         """Open cases with the same photo."""
         return [dataclasses.replace(c) for c in self.rows.values() if c.photo_unique_id == photo_unique_id]
@@ -729,6 +735,7 @@ def world(admins: frozenset[UserRef] = frozenset()) -> World:
     staff, cases, ledger, acts = Staff(people), Cases(), Ledger(), Activities()
     deadlines = Deadlines()
     kv = KeyValue()
+    homes = civic.Homes()
     ports = Ports(
         people=people,
         units=units,
@@ -756,9 +763,10 @@ def world(admins: frozenset[UserRef] = frozenset()) -> World:
         logins=Logins(),
         snapshots=Snapshots(),
         places=civic.Places(),
-        homes=civic.Homes(),
+        homes=homes,
         matters=civic.Matters(),
         assessments=civic.Assessments(),
+        block_teams=civic.Teams(homes),
     )
     told = NoticeLog()
     svc = Services(ports, told, clock, Rules(admins=admins))

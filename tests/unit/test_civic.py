@@ -259,3 +259,30 @@ async def test_a_quarter_of_property_rating_checks_and_the_ranking(d: District) 
     assert {n.params["compound"]: n.params["respondents"] for n in closed} == {"杏林小区": 2}
     answers = await svc.ports.assessments.answers([rid])
     assert all("139****5678" in a.comment for a in answers)
+
+
+async def test_4n_teams_are_formed_by_the_grid_and_heads_serve_monthly(d: District) -> None:
+    await _places(d)
+    svc = d.w.svc
+    head = await d.w.person("楼栋长")
+    await svc.civic.homes.appoint(d.worker, "XL-3", head)
+    teams = svc.civic.teams
+    with pytest.raises(Forbidden):
+        await teams.form(d.rider, "G1", ["杏林小区1号楼", "杏林小区3号楼"])
+    with pytest.raises(Invalid):
+        await teams.form(d.worker, "G1", ["杏林小区1号楼", "和苑1栋"])  # two grids (和苑 is in G2)
+    team = await teams.form(d.worker, "G1", ["杏林小区1号楼", "杏林小区3号楼"])
+    assert team.members == [("楼栋长", "head")] and team.missing == ["party", "grid", "steward"]
+    with pytest.raises(Conflict):
+        await teams.form(d.worker, "G1", ["杏林小区3号楼"])
+    team = await teams.name(d.worker, team.id, d.worker, "grid")
+    with pytest.raises(Invalid):
+        await teams.name(d.worker, team.id, d.rider, "boss")
+    assert [r for _, r in team.members] == ["grid", "head"]
+    assert [t.id for t in await teams.of_unit("C1")] == [team.id]
+    # A month of service: the head appointed on 23 November has served no whole month until December is over.
+    assert await svc.civic.homes.monthly_service() == 0
+    d.w.clock.now = d.w.clock.now.replace(year=2027, month=1, day=2)
+    assert await svc.civic.homes.monthly_service() == 1
+    await svc.civic.homes.monthly_service()
+    assert (await svc.points.standing(head)).balance == svc.rules.points.head_month_points  # once a month

@@ -147,9 +147,36 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_assessment_checks_company", "assessment_checks", ["company_code", "period"])
+    op.create_table(
+        "block_teams",
+        sa.Column("id", BigId, autoincrement=True, nullable=False),
+        sa.Column("grid_code", sa.String(length=64), sa.ForeignKey("units.code"), nullable=False),
+        sa.Column("created_by", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", At, nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_block_teams_grid_code", "block_teams", ["grid_code"])
+    op.create_table(
+        "block_team_buildings",
+        sa.Column("building_code", sa.String(length=64), sa.ForeignKey("buildings.code"), nullable=False),
+        sa.Column("team_id", BigId, sa.ForeignKey("block_teams.id"), nullable=False),
+        sa.PrimaryKeyConstraint("building_code"),
+    )
+    op.create_index("ix_block_team_buildings_team_id", "block_team_buildings", ["team_id"])
+    op.create_table(
+        "block_team_members",
+        sa.Column("team_id", BigId, sa.ForeignKey("block_teams.id"), nullable=False),
+        sa.Column("user_id", BigId, sa.ForeignKey("users.id"), nullable=False),
+        sa.Column("role", sa.String(length=12), nullable=False),
+        sa.PrimaryKeyConstraint("team_id", "user_id"),
+    )
+    with op.batch_alter_table("cases") as batch:
+        batch.add_column(sa.Column("on_behalf", sa.String(length=80), nullable=True))
 
 
 def downgrade() -> None:
     """Revert."""
-    for table in ("assessment_checks", "rating_answers", "rating_rounds", "matter_follow_ups", "ballots", "matters", "building_heads", "homes", "buildings", "compounds"):
+    with op.batch_alter_table("cases") as batch:
+        batch.drop_column("on_behalf")
+    for table in ("block_team_members", "block_team_buildings", "block_teams", "assessment_checks", "rating_answers", "rating_rounds", "matter_follow_ups", "ballots", "matters", "building_heads", "homes", "buildings", "compounds"):
         op.drop_table(table)
