@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     report_points: Annotated[dict[str, int], NoDecode] = Field(default_factory=lambda: dict(_POINTS.report_points))
     report_points_default: int = Field(_POINTS.report_points_default, ge=0)
     order_points: int = Field(_POINTS.order_points, ge=0)
+    # A building head's points: per resident's home confirmed, per whole month of service.
+    head_confirm_points: int = Field(_POINTS.head_confirm_points, ge=0, le=1000)
+    head_month_points: int = Field(_POINTS.head_month_points, ge=0, le=1000)
     award_max: int = Field(_POINTS.award_max, ge=1, le=100_000)
     # --- volunteering
     checkin_radius_m: float = Field(_VOLUNTEERING.checkin_radius_m, gt=0)

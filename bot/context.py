@@ -69,6 +69,8 @@ def rules_from(settings: Settings, files: Files | None = None) -> Rules:
             report_points=dict(settings.report_points),
             report_points_default=settings.report_points_default,
             order_points=settings.order_points,
+            head_confirm_points=settings.head_confirm_points,
+            head_month_points=settings.head_month_points,
             award_max=settings.award_max,
             locale=settings.default_locale,
         ),

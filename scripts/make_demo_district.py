@@ -204,6 +204,46 @@ DEPARTMENTS = (
 )
 
 
+# Property companies serving the compounds (bodies called to property cases, rated each quarter).
+PROPERTY = (("QH-P-XL", "杏林物业服务中心"), ("QH-P-HY", "和苑物业公司"))
+# Compounds (小区) and their buildings: code, name, grid, company, whether it has a point, and its buildings as
+# (code suffix, name, east-west offset of its point from the compound's in degrees, or None for no point).
+COMPOUNDS = (
+    (
+        "QH-01-02-XL",
+        "杏林小区",
+        "QH-01-02",
+        "QH-P-XL",
+        True,
+        (("01", "1号楼", -0.0004), ("02", "2号楼", 0.0), ("03", "3号楼", 0.0004)),
+    ),
+    ("QH-01-02-HY", "和苑小区", "QH-01-02", "QH-P-HY", False, (("01", "1栋", None),)),
+    ("QH-01-01-XY", "杏园小区", "QH-01-01", "QH-P-HY", True, (("01", "1号楼", None), ("02", "2号楼", None))),
+)
+
+
+def _point(poly: Polygon, dx: float = 0.0) -> dict[str, Any]:
+    p = poly.representative_point()
+    return {"type": "Point", "coordinates": [round(p.x + dx, NDIGITS), round(p.y, NDIGITS)]}
+
+
+def place_features(grids: dict[str, Polygon]) -> list[dict[str, Any]]:
+    """Compounds and buildings (their points inside their grid), then the property companies."""
+    out: list[dict[str, Any]] = []
+    for code, name, grid, company, pointed, buildings in COMPOUNDS:
+        props = {"code": code, "name": name, "level": "compound", "parent": grid, "property": company}
+        out.append({"type": "Feature", "properties": props, "geometry": _point(grids[grid]) if pointed else None})
+        for suffix, bname, dx in buildings:
+            geometry = _point(grids[grid], dx) if dx is not None else None
+            assert geometry is None or grids[grid].contains(Point(geometry["coordinates"])), (code, suffix)
+            props = {"code": f"{code}-{suffix}", "name": bname, "level": "building", "parent": code}
+            out.append({"type": "Feature", "properties": props, "geometry": geometry})
+    for pcode, pname in PROPERTY:
+        props = {"code": pcode, "name": pname, "level": "department", "parent": STREET["code"]}
+        out.append({"type": "Feature", "properties": props, "geometry": None})
+    return out
+
+
 def build() -> tuple[dict[str, Any], dict[str, Any]]:
     """Build the district FeatureCollection and the places mapping, asserting all invariants."""
     rng = random.Random(SEED)
@@ -245,6 +285,8 @@ def build() -> tuple[dict[str, Any], dict[str, Any]]:
                 }
             )
 
+    check_district(features, grids)
+    features += place_features(grids)
     # Functional departments the street calls to cases (吹哨报到): units of their own, without a polygon.
     for dcode, dname in DEPARTMENTS:
         features.append(
@@ -254,8 +296,6 @@ def build() -> tuple[dict[str, Any], dict[str, Any]]:
                 "geometry": None,
             }
         )
-
-    check_district(features, grids)
 
     park = Polygon(net.cell_ring(*PARK_CELL))
     river = net.river_polygon()

@@ -89,18 +89,29 @@ class HomeService:
         await self._ask_review(home, building, user)
         return home
 
+    async def reviewers(self, building_code: str) -> list[int]:
+        """Who is asked to confirm a home: the building's heads and the grid's staff (else the community's)."""
+        grid = await self.book.grid_of(building_code)
+        staff = [u.id for u in await self.org.staff.members(grid)]
+        if not staff:
+            community = await self.org.community_of(grid)
+            staff = [u.id for u in await self.org.staff.members(community)] if community else []
+        return list(dict.fromkeys([*await self.homes.heads(building_code), *staff]))
+
     async def _ask_review(self, home: Home, building: Building, user: User) -> None:
+        # An address is private: its reviewers get it privately; a grid's group (residents are in it too) only
+        # hears that a registration waits, without who or where.
         view = await self.view(home)
         params = self._card(view, user.display_name)
         actions = (Action("home.confirm", home.id), Action("home.refuse", home.id))
-        heads = await self.homes.heads(building.code)
+        for reviewer in await self.reviewers(building.code):
+            await self.notices.emit(
+                Notice(
+                    "home.review", Audience.person(reviewer), params, actions, Subject("home", home.id), PostMode.NEW
+                )
+            )
         grid = await self.book.grid_of(building.code)
-        for head in heads:
-            await self.notices.emit(Notice("home.review", Audience.person(head), params, actions))
-        # The grid's staff see every registration of the grid (the heads may be away); the post shows who decided.
-        await self.notices.emit(
-            Notice("home.review", Audience.unit(grid), params, actions, Subject("home", home.id), PostMode.NEW)
-        )
+        await self.notices.emit(Notice("home.waiting", Audience.unit(grid), {"compound": view.compound}))
 
     @staticmethod
     def _card(view: HomeView, name: str) -> dict[str, object]:
@@ -136,8 +147,9 @@ class HomeService:
         params = {**self._card(view, resident.display_name if resident else ""), "decided": actor.display_name,
                   "confirmed": confirm}  # fmt: skip
         grid = await self.book.grid_of(home.building_code)
-        await self.notices.emit(Notice("home.review", Audience.unit(grid), params, (), Subject("home", home.id),
-                                       PostMode.CLOSE))  # fmt: skip
+        for reviewer in await self.reviewers(home.building_code):
+            await self.notices.emit(Notice("home.review", Audience.person(reviewer), params, (),
+                                           Subject("home", home.id), PostMode.CLOSE))  # fmt: skip
         kind = "home.confirmed" if confirm else "home.refused"
         await self.notices.emit(Notice(kind, Audience.person(home.user_id), self._card(view, "")))
         if confirm and actor.id in await self.homes.heads(home.building_code):

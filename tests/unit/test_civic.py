@@ -73,7 +73,9 @@ async def test_a_head_confirms_a_home_once_and_earns_points(d: District) -> None
     resident = await d.w.person("住户小李")
     home = await svc.civic.homes.register(resident, "XL-3", "2单元301")
     review = [n for n in d.w.told.notices if n.kind == "home.review"]
-    assert {n.audience.key for n in review} == {str(head.id), "G1"}  # the head, and the grid's staff
+    assert {n.audience.key for n in review} == {str(head.id), str(d.worker.id), str(d.colleague.id)}
+    waiting = [n for n in d.w.told.notices if n.kind == "home.waiting"]
+    assert [n.audience.key for n in waiting] == ["G1"] and "room" not in waiting[0].params  # no address there
     with pytest.raises(Forbidden):
         await svc.civic.homes.decide(d.rider, home.id, True)
     assert [v.home.id for v in await svc.civic.homes.pending_for(head)] == [home.id]
