@@ -16,6 +16,7 @@ from bot.demo_cast import (
     WORKER,
 )
 from bot.demo_deadlines import MovableClock, tick
+from bot.runner import periodic_jobs
 from bot.scripted import Line, Person, Script
 from domain.kernel.time import CHINA_TZ
 
@@ -72,6 +73,7 @@ async def play_residents(script: Script, clock: MovableClock) -> None:
     await script.press(OWNERS[1], "提交")
     await script.press(STEWARD, "报到", group=PROPERTY_GROUP)
     # The quarter's rating: the residents are asked privately once; two answer; the housing office's spot check.
+    await periodic_jobs(script.app)  # the hourly round opens the quarter's rating
     await tick(script, clock, "物业季度测评开始", GRID_GROUP.id, minutes=1)
     for who, score in zip(OWNERS[:2], ("4", "3"), strict=True):
         await script.press(who, "开始测评")

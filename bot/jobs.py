@@ -36,7 +36,7 @@ class SweepResult:
 
 async def sweep(app: App) -> SweepResult:
     """One round: act on every due deadline (in batches, one transaction each), remind of fixed days, count the
-    votes of matters whose window ended, open and close the quarter's property ratings, post the month's figures
+    votes of matters whose window ended, close the property ratings whose window ended, post the month's figures
     on the 1st, report finished broadcasts, refresh a few stale closed-month figures, and keep new case photos in
     the office's media store."""
     result = SweepResult()
@@ -51,7 +51,7 @@ async def sweep(app: App) -> SweepResult:
         _, svc, _ = app.uow.unit_of_work(session)
         result.fixed_day_reminders = await svc.fixed_days.remind()
         result.matters = await svc.civic.matters.close_due()
-        result.matters += await svc.civic.rating.open_due() + await svc.civic.rating.close_due()
+        result.matters += await svc.civic.rating.close_due()
         result.monthly_posts = len(await svc.stats.post_monthly())
     result.broadcast_reports = await report_broadcasts(app)
     async with app.sessions.begin() as session:

@@ -43,13 +43,15 @@ class StartupError(Exception):
 
 
 async def periodic_jobs(app: App) -> None:
-    """Hourly: post monthly boards that are due, credit building heads' month of service, forget old update ids."""
+    """Hourly: post monthly boards that are due, credit building heads' month of service, open the quarter's
+    property ratings once their day has come, forget old update ids."""
     async with app.sessions.begin() as session:
         _, svc, _ = app.uow.unit_of_work(session)
         posted = await svc.board.post_monthly()
         flagged = await svc.orders.flag_untaken()
         await svc.civic.homes.monthly_service()
-    if posted or flagged:
+        opened = await svc.civic.rating.open_due()
+    if posted or flagged or opened:
         app.sender.wake()
     if posted:
         log.info("monthly credit-star boards posted to %s", posted)

@@ -22,7 +22,7 @@ from handlers.group import GROUPS
 from handlers.i18n import duration, plain, t
 from handlers.views.messages import Button, TgMessage, rows
 from handlers.views.notices import private_chat
-from handlers.views.render import stats_text
+from handlers.views.render import body_text, stats_text
 
 RATINGS = {"满意": "satisfied", "基本满意": "basic", "不满意": "unsatisfied"}
 MONTH = re.compile(r"[0-9]{4}-[0-9]{2}", re.ASCII)
@@ -129,6 +129,11 @@ def router() -> Router:
         month = (command.args or "").strip() or local(svc.clock()).strftime("%Y-%m")
         if not MONTH.fullmatch(month) or not 2000 <= int(month[:4]) <= 2100 or not 1 <= int(month[5:]) <= 12:
             raise Invalid("stats_usage")
+        if unit.level is Level.DEPARTMENT:
+            # A department's (or property company's) own figures: the cases it was called to.
+            body = await svc.stats.body(unit.code, month)
+            await tg.send(TgMessage(message.chat.id, body_text(unit.name, month, body, tg.group_locale)))
+            return
         totals, grids = await svc.stats.rates(unit, month)
         lines = [stats_text(totals, grids, month, tg.group_locale)]
         # Per-worker figures are for the levels above the grid: a grid's own group may hold 楼长 and volunteers.

@@ -35,6 +35,8 @@ ROLE_WORDS = {
     "steward": "steward", "楼栋长": "head", "head": "head", "志愿者": "volunteer", "volunteer": "volunteer",
 }  # fmt: skip
 _KEY_LINE = re.compile(r"^\s*([^:：]{1,14})\s*[:：]\s*(.*)$")
+# A closing day: 2026-12-20, 12-20, 12月20日, 12/20.
+_DATE = re.compile(r"(?:(?P<y>20\d\d)\s*[-/年.]\s*)?(?P<m>\d{1,2})\s*[-/月.]\s*(?P<d>\d{1,2})\s*[日号]?")
 _BULLET = re.compile(r"^\s*(?:[-•·*]|\d{1,2}[.、)）])\s*")
 
 
@@ -54,6 +56,9 @@ def parse_matter(args: str) -> MatterDraft:
             draft.options = [o for o in re.split(r"\s*[/／|｜、]\s*", val) if o]
         elif key == "scope":
             draft.scope = val
+        elif key == "days" and (when := _DATE.search(val)):
+            year, month, day = when.group("y"), when.group("m"), when.group("d")
+            draft.closes_on = (int(month), int(day), int(year) if year else None)
         elif key in ("days", "quorum"):
             digits = re.sub(r"[^0-9]", "", val)
             if not digits or len(digits) > 4:
@@ -196,6 +201,12 @@ def router() -> Router:
         label = await svc.civic.places.label(level, code)
         key = "civic.head_removed" if remove else "civic.head_named"
         await tg.send(TgMessage(message.chat.id, t(key, tg.group_locale, who=head.display_name, building=label)))
+
+    @r.message(Command("heads"), F.chat.type.in_(GROUPS))
+    async def heads_cmd(message: Message, svc: Services, user: User, tg: Tg) -> None:
+        unit = await tg.group_unit(svc, message.chat.id)
+        lines = await svc.civic.board.building_lines(unit.code)
+        await tg.send(TgMessage(message.chat.id, views.heads_text(lines, tg.group_locale)))
 
     @r.message(Command("team4n", "4n"), F.chat.type.in_(GROUPS))
     async def team_cmd(message: Message, command: CommandObject, svc: Services, user: User, tg: Tg) -> None:

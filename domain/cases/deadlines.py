@@ -224,7 +224,7 @@ class DeadlineClock:
 
     async def report_in(self, case: Case, department: str) -> Deadline:
         """A called department's time to report in."""
-        duration = self.policy.department_report_in_urgent if case.urgent else self.policy.department_report_in
+        duration = self.policy.report_in(department, case.urgent)
         return await self._add(case, "report_in", duration, self.clock(), department)
 
     async def reported(self, case: Case, department: str) -> str | None:

@@ -103,6 +103,15 @@ class Policy:
     duplicate_radius_wide_m: float = 250.0
     duplicate_wide_categories: tuple[str, ...] = ("road_traffic", "public_facility")
     duplicate_days: int = 7
+    # A body's own report-in times (a property company's contract may promise less or more): code → (normal, urgent).
+    department_units: dict[str, tuple[Duration, Duration]] = field(default_factory=dict)
+
+    def report_in(self, department: str, urgent: bool) -> Duration:
+        """How long a called body has to report in (its own time if the file gives one)."""
+        normal, fast = self.department_units.get(
+            department, (self.department_report_in, self.department_report_in_urgent)
+        )
+        return fast if urgent else normal
 
     def levels(self, category: str, urgent: bool) -> Levels:
         """The deadlines of a category at an urgency (the category's own, else the default)."""
@@ -212,7 +221,17 @@ def parse_policy(text: str) -> Policy:
     office = _office_hours(data.get("office_hours", "08:30-17:30"), problems)
     escalate = _section("escalate_after", data.get("escalate_after"), {"normal", "urgent"}, problems)
     follow = _section("follow_up", data.get("follow_up"), {"remind_after", "close_after"}, problems)
-    department = _section("department", data.get("department"), {"report_in", "report_in_urgent"}, problems)
+    department = _section("department", data.get("department"), {"report_in", "report_in_urgent", "units"}, problems)
+    units: dict[str, tuple[Duration, Duration]] = {}
+    for code, own in _section("department.units", department.get("units"), None, problems).items():
+        own = _section(f"department.units.{code}", own, {"report_in", "report_in_urgent"}, problems)
+        normal_in = _duration(
+            f"department.units.{code}.report_in", own.get("report_in"), Duration(2, "hours"), problems
+        )
+        urgent_in = _duration(
+            f"department.units.{code}.report_in_urgent", own.get("report_in_urgent"), Duration(10, "minutes"), problems
+        )
+        units[code] = (normal_in, urgent_in)
     dups = _section(
         "duplicates", data.get("duplicates"), {"radius_m", "radius_wide_m", "wide_categories", "days"}, problems
     )
@@ -239,6 +258,7 @@ def parse_policy(text: str) -> Policy:
         _number("duplicates.radius_wide_m", dups.get("radius_wide_m"), d.duplicate_radius_wide_m, 5000, problems),
         tuple(str(c) for c in wide),
         int(_number("duplicates.days", dups.get("days"), d.duplicate_days, 365, problems)),
+        units,
     )
     if not policy.normal.resolve:
         problems.append("urgency.normal.resolve is required (every case needs a time to be resolved)")

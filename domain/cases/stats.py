@@ -24,6 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from domain.cases.bodies import BodyFigures, body_figures
 from domain.cases.model import Case, CaseState, Deadline
 from domain.cases.ports import Calls, Cases, Deadlines, Followers, RateSnapshots
 from domain.kernel.hours import QuietHours
@@ -197,6 +198,11 @@ class StatsService:
         # Only whether a case climbed is counted: asking for that, not for every timeline, keeps a month of a
         # big street (tens of thousands of cases, four events each) from loading every event.
         return cases, await self.cases.with_action(ids, "escalate"), await self.deadlines.of_cases(ids)
+
+    async def body(self, code: str, label: str) -> BodyFigures:
+        """A called body's own figures for a month (a department, a property company): its calls and how they went."""
+        start, end = month_bounds(label)
+        return await body_figures(self.calls, self.deadlines, self.cases, code, start, end)
 
     async def rates(self, unit: Unit, label: str, max_age: timedelta | None = None) -> tuple[Rates, list[Rates]]:
         """The unit's figures for a month, and (for a community or street) its grids' figures, best first.

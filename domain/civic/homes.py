@@ -110,8 +110,10 @@ class HomeService:
                     "home.review", Audience.person(reviewer), params, actions, Subject("home", home.id), PostMode.NEW
                 )
             )
-        grid = await self.book.grid_of(building.code)
-        await self.notices.emit(Notice("home.waiting", Audience.unit(grid), {"compound": view.compound}))
+        if not await self.homes.heads(building.code):
+            # No head to ask: the grid's group hears that one waits (its staff may not have opened a private chat).
+            grid = await self.book.grid_of(building.code)
+            await self.notices.emit(Notice("home.waiting", Audience.unit(grid), {"compound": view.compound}))
 
     @staticmethod
     def _card(view: HomeView, name: str) -> dict[str, object]:

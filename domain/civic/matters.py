@@ -16,7 +16,7 @@ Nobody sees who voted what: ballots are counted, never listed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from domain.civic.homes import HomeService
 from domain.civic.model import FollowUp, Matter, MatterState, Per, ScopeLevel
@@ -50,6 +50,8 @@ class MatterDraft:
     days: int | None = None
     quorum_pct: int | None = None
     per: Per = Per.PERSON
+    # A closing day instead of a number of days: (month, day) this year or next, or a full date.
+    closes_on: tuple[int, int, int | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -111,12 +113,24 @@ class MatterService:
         if any(len(o) > OPTION_MAX for o in options):
             raise Invalid("text_too_long", max=OPTION_MAX)
         days = self.rules.window_days if draft.days is None else draft.days
+        if draft.closes_on is not None:
+            days = self._days_until(*draft.closes_on)
         if not 1 <= days <= self.rules.window_days_max:
             raise Invalid("matter_days", max=self.rules.window_days_max)
         quorum = self.rules.quorum_pct if draft.quorum_pct is None else draft.quorum_pct
         if not 0 <= quorum <= 100:
             raise Invalid("matter_quorum")
         return MatterDraft(title, body, options, draft.scope.strip(), days, quorum, draft.per)
+
+    def _days_until(self, month: int, day: int, year: int | None) -> int:
+        today = local(self.clock()).date()
+        try:
+            target = date(year or today.year, month, day)
+            if year is None and target < today:
+                target = date(today.year + 1, month, day)  # "12月20日" written in late December means next year's
+        except ValueError:
+            raise Invalid("matter_usage") from None
+        return (target - today).days
 
     async def open(self, actor: User, unit_code: str, draft: MatterDraft) -> Matter:
         """Staff put a matter to the residents of a scope (by default their group's grid or community)."""
@@ -230,7 +244,7 @@ class MatterService:
             raise Forbidden("matter_propose_home")
         building = await self.book.building(homes[0].home.building_code)
         compound = await self.book.compound(building.compound_code)
-        d = self._check(MatterDraft(title[:TITLE_MAX], body))
+        d = self._check(MatterDraft(mask_personal_numbers(title)[:TITLE_MAX], body))
         matter = Matter(
             0, d.title, mask_personal_numbers(d.body), compound.grid_code, MatterState.PROPOSED, self.clock(),
             d.options, ScopeLevel.COMPOUND, compound.code, Per.PERSON, d.quorum_pct or 0, proposer_id=user.id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from domain.civic.assessment import PARTS, Standing
+from domain.civic.board import BuildingLine
 from domain.civic.homes import HomeView
 from domain.civic.matters import Ballot
 from domain.civic.model import CaseBrief
@@ -196,3 +197,20 @@ def teams_text(teams: list[TeamView], locale: str) -> Markup:
             missing = "、".join(plain(f"civic.role.{r}", locale) for r in team.missing)
             lines.append(t("civic.team_missing", locale, roles=missing))
     return Markup("\n".join(lines))
+
+
+HEADS_SHOWN = 60
+
+
+def heads_text(lines: list[BuildingLine], locale: str) -> Markup:
+    """Every building of the unit with its heads (the grid head's list to reach them); homes as counts only."""
+    if not lines:
+        return t("civic.heads_none", locale)
+    out = [t("civic.heads_title", locale)]
+    for b in lines[:HEADS_SHOWN]:
+        heads = "、".join(b.heads) or plain("civic.heads_vacant", locale)
+        out.append(t("civic.heads_building", locale, compound=b.compound, building=b.building, heads=heads,
+                     confirmed=b.confirmed))  # fmt: skip
+    if len(lines) > HEADS_SHOWN:
+        out.append(t("civic.heads_more", locale, n=len(lines) - HEADS_SHOWN))
+    return Markup("\n".join(out))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from domain.cases.bodies import BodyFigures
 from domain.cases.stats import Rates
 from domain.kernel.notices import Action, Notice, PostMode, Word
 from handlers.callbacks import (
@@ -243,6 +244,15 @@ def rates_lines(r: Rates, locale: str) -> list[str]:
             departments=r.department_cases,
         )
     ]
+
+
+def body_text(name: str, month: str, f: BodyFigures, locale: str) -> str:
+    """A called body's month: its calls, report-in on time, its part done, the cases' satisfaction."""
+    if not f.calls:
+        return str(t("stats.body_none", locale, unit=name, month=month))
+    return str(t("stats.body", locale, unit=name, month=month, calls=f.calls,
+                 on_time=_rate(f.on_time / f.calls, locale), done=_rate(f.done / f.calls, locale),
+                 satisfied=_rate(f.satisfied / f.rated if f.rated else None, locale)))  # fmt: skip
 
 
 RANK_SHOWN = 30

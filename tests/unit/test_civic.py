@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -74,8 +75,11 @@ async def test_a_head_confirms_a_home_once_and_earns_points(d: District) -> None
     home = await svc.civic.homes.register(resident, "XL-3", "2单元301")
     review = [n for n in d.w.told.notices if n.kind == "home.review"]
     assert {n.audience.key for n in review} == {str(head.id), str(d.worker.id), str(d.colleague.id)}
+    assert "home.waiting" not in d.w.told.kinds()  # the building has a head: the group is not bothered
+    headless = await svc.civic.homes.register(await d.w.person("一号楼住户"), "XL-1", "101")
     waiting = [n for n in d.w.told.notices if n.kind == "home.waiting"]
     assert [n.audience.key for n in waiting] == ["G1"] and "room" not in waiting[0].params  # no address there
+    assert headless.state is HomeState.PENDING
     with pytest.raises(Forbidden):
         await svc.civic.homes.decide(d.rider, home.id, True)
     assert [v.home.id for v in await svc.civic.homes.pending_for(head)] == [home.id]
@@ -288,3 +292,31 @@ async def test_4n_teams_are_formed_by_the_grid_and_heads_serve_monthly(d: Distri
     assert await svc.civic.homes.monthly_service() == 1
     await svc.civic.homes.monthly_service()
     assert (await svc.points.standing(head)).balance == svc.rules.points.head_month_points  # once a month
+
+
+async def test_a_closing_day_is_counted_from_today(d: District) -> None:
+    await _places(d)
+    svc = d.w.svc
+    m = await svc.civic.matters.open(d.worker, "G1", MatterDraft("装门禁", scope="XL", closes_on=(11, 30, None)))
+    assert m.closes_at is not None and m.closes_at.day == 30 and m.closes_at.month == 11  # 7 days after 23 Nov
+    with pytest.raises(Invalid):
+        await svc.civic.matters.open(d.worker, "G1", MatterDraft("t", closes_on=(11, 23, 2026)))  # today: 0 days
+    with pytest.raises(Invalid):
+        await svc.civic.matters.open(d.worker, "G1", MatterDraft("t", closes_on=(2, 30, None)))
+
+
+def test_a_property_company_may_have_its_own_report_in_time(tmp_path: Path) -> None:
+    from domain.cases.sla import DEFAULT_POLICY, PolicyError, load_policy
+
+    text = DEFAULT_POLICY.read_text(encoding="utf-8").replace(
+        "  report_in_urgent: 10 minutes\n",
+        "  report_in_urgent: 10 minutes\n  units:\n    QH-P-XL: {report_in: 30 minutes}\n",
+        1,
+    )
+    path = tmp_path / "sla.yml"
+    path.write_text(text, encoding="utf-8")
+    policy = load_policy(path)
+    assert policy.report_in("QH-P-XL", False).amount == 30 and policy.report_in("QH-D-CG", False).amount == 2
+    path.write_text(text.replace("report_in: 30 minutes", "report_im: 30 minutes"), encoding="utf-8")
+    with pytest.raises(PolicyError, match="report_im"):
+        load_policy(path)
