@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from domain.civic.model import Building, Home, HomeState, Per, ScopeLevel
@@ -65,6 +66,8 @@ class HomeService:
         self.notices = notices
         self.events = events
         self.clock = clock
+        # What follows a confirmation elsewhere in the context (a rating open in the compound asks the newcomer).
+        self.on_confirmed: Callable[[Home], Awaitable[None]] | None = None
 
     async def view(self, home: Home) -> HomeView:
         """A home with its names."""
@@ -154,6 +157,8 @@ class HomeService:
                                            Subject("home", home.id), PostMode.CLOSE))  # fmt: skip
         kind = "home.confirmed" if confirm else "home.refused"
         await self.notices.emit(Notice(kind, Audience.person(home.user_id), self._card(view, "")))
+        if confirm and self.on_confirmed is not None:
+            await self.on_confirmed(home)
         if confirm and actor.id in await self.homes.heads(home.building_code):
             community = await self.org.community_of(grid)
             await self.events.publish(HomeConfirmed(home.id, actor.id, grid, community))

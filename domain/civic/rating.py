@@ -20,7 +20,7 @@ from domain.civic.assessment import (
     rank,
     rating_window,
 )
-from domain.civic.model import Check, Compound, RatingAnswer, RatingRound
+from domain.civic.model import Check, Compound, Home, RatingAnswer, RatingRound
 from domain.civic.places import PlaceBook
 from domain.civic.ports import Assessments, BodyScore, Homes, Scratch
 from domain.kernel.errors import Conflict, Forbidden, Invalid, NotFound
@@ -103,6 +103,21 @@ class RatingService:
                     Notice("rating.ask", Audience.person(uid), params, (Action("rating.start", rid),))
                 )
         return opened
+
+    async def ask_newcomer(self, home: Home) -> None:
+        """A home confirmed while its compound's rating is open: its resident is asked too."""
+        building = await self.book.building(home.building_code)
+        now = self.clock()
+        for r in await self.store.rounds(quarter_of(now)):
+            if r.compound_code != building.compound_code or r.state != "open" or now >= r.closes_at:
+                continue
+            if await self.store.answered(r.id, home.user_id):
+                continue
+            compound = await self.book.compound(r.compound_code)
+            params = {"quarter": r.quarter, "compound": compound.name,
+                      "company": (await self.org.get(r.company_code)).name, "closes": r.closes_at}  # fmt: skip
+            await self.notices.emit(Notice("rating.ask", Audience.person(home.user_id), params,
+                                           (Action("rating.start", r.id),)))  # fmt: skip
 
     async def result(self, r: RatingRound) -> RoundResult:
         """A round's figures so far."""

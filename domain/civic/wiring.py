@@ -78,7 +78,11 @@ class Civic:
     @cached_property
     def homes(self) -> HomeService:
         """Residents' homes and building heads."""
-        return HomeService(self.ports.homes, self.places, self.org, self.people, self.notices, self.events, self.clock)
+        service = HomeService(
+            self.ports.homes, self.places, self.org, self.people, self.notices, self.events, self.clock
+        )
+        service.on_confirmed = lambda home: self.rating.ask_newcomer(home)
+        return service
 
     @cached_property
     def matters(self) -> MatterService:

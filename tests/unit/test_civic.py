@@ -258,6 +258,8 @@ async def test_a_quarter_of_property_rating_checks_and_the_ranking(d: District) 
     assert best.parts == {"residents": 80.0, "spot_checks": 70.0, "review": 90.0} and best.respondents == 2
     assert best.total == pytest.approx((80 * 40 + 70 * 30 + 90 * 10) / 80)
     assert not best.flagged and ranked[1].flagged and ranked[1].total == 50.0
+    newcomer = await _resident(d, "新住户", room="409")  # confirmed while the rating is open: asked too
+    assert any(n.kind == "rating.ask" and n.audience.key == str(newcomer.id) for n in d.w.told.notices)
     d.w.later(days=15)
     assert await rating.close_due() == 1
     closed = [n for n in d.w.told.notices if n.kind == "rating.closed"]
