@@ -162,21 +162,6 @@ class Settings(BaseSettings):
             return {k.strip(): int(v) for k, v in (p.split("=", 1) for p in value.split(",") if p.strip())}
         return value
 
-    @field_validator("property_categories", mode="before")
-    @classmethod
-    def _property_categories(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [x.strip() for x in value.split(",") if x.strip()]
-        return value
-
-    @field_validator("property_categories")
-    @classmethod
-    def _property_known(cls, value: list[str]) -> list[str]:
-        unknown = [c for c in value if c not in CATEGORIES]
-        if unknown:
-            raise ValueError(f"unknown categories {', '.join(unknown)} (expected some of {', '.join(CATEGORIES)})")
-        return value
-
     @field_validator("assessment_file")
     @classmethod
     def _assessment(cls, value: Path | None) -> Path | None:
@@ -186,14 +171,14 @@ class Settings(BaseSettings):
             load_plan(value)
         return value
 
-    @field_validator("open311_private_categories", mode="before")
+    @field_validator("open311_private_categories", "property_categories", mode="before")
     @classmethod
     def _private(cls, value: object) -> object:
         if isinstance(value, str):
             return [x.strip() for x in value.split(",") if x.strip()]
         return value
 
-    @field_validator("open311_private_categories")
+    @field_validator("open311_private_categories", "property_categories")
     @classmethod
     def _private_known(cls, value: list[str]) -> list[str]:
         unknown = [c for c in value if c not in CATEGORIES]

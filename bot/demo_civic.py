@@ -24,14 +24,14 @@ BUILDING_HEAD = Person(900601, "赵大姐", "zhao_dajie")
 OWNERS = [Person(900611, "周阿姨", "zhou_ayi"), Person(900612, "吴师傅", "wu_shifu"), NEIGHBOUR]
 
 
-async def register_home(script: Script, who: Person, flat: str) -> None:
-    """/home → 登记住址 → community → compound → building → flat: four taps and a line."""
+async def register_home(script: Script, who: Person, flat: str, building: str = "3号楼") -> None:
+    """/home → 登记住址 → community → compound → building (of 杏林小区) → flat: four taps and a line."""
     await script.say(who, "/start")
     await script.say(who, "/home")
     await script.press(who, "登记住址")
     await script.press(who, "杏林社区")
     await script.press(who, "杏林小区")
-    await script.press(who, "3号楼")
+    await script.press(who, building)
     await script.say(who, flat)
 
 

@@ -9,6 +9,7 @@ from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
+from domain.civic.assessment import quarter_label
 from domain.civic.matters import MatterDraft
 from domain.civic.model import Per, ScopeLevel
 from domain.kernel.awaiting import Awaited
@@ -260,8 +261,8 @@ def router() -> Router:
 
     @r.message(Command("assess"), F.chat.type.in_(GROUPS))
     async def assess_cmd(message: Message, command: CommandObject, svc: Services, user: User, tg: Tg) -> None:
-        quarter = (command.args or "").strip().upper() or None
-        if quarter is not None and not re.fullmatch(r"20\d\dQ[1-4]", quarter):
+        quarter = quarter_label(command.args)
+        if quarter is None and (command.args or "").strip():
             raise Invalid("assess_usage")
         unit = await tg.group_unit(svc, message.chat.id)
         if not await svc.civic.rating.level_ok(unit.code):

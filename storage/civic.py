@@ -239,6 +239,10 @@ def _matter(r: MatterRow) -> Matter:
     )  # fmt: skip
 
 
+def _follow_up(r: FollowUpRow) -> FollowUp:
+    return FollowUp(r.matter_id, r.index, r.text, r.case_id, r.case_number)
+
+
 class MatterRepo:
     """Matters, ballots and follow-ups of one session."""
 
@@ -347,12 +351,12 @@ class MatterRepo:
         """A matter's follow-ups in order."""
         query = select(FollowUpRow).where(FollowUpRow.matter_id == matter_id).order_by(FollowUpRow.index)
         rows = (await self.s.execute(query)).scalars()
-        return [FollowUp(r.matter_id, r.index, r.text, r.case_id, r.case_number) for r in rows]
+        return [_follow_up(r) for r in rows]
 
     async def follow_up_of_case(self, case_id: int) -> FollowUp | None:
         """The follow-up a case was filed for, if any."""
         r = (await self.s.execute(select(FollowUpRow).where(FollowUpRow.case_id == case_id))).scalars().first()
-        return FollowUp(r.matter_id, r.index, r.text, r.case_id, r.case_number) if r else None
+        return _follow_up(r) if r else None
 
 
 def _round(r: RatingRoundRow) -> RatingRound:
@@ -504,8 +508,3 @@ class TeamRepo:
         """(user id, role) of a team."""
         query = select(BlockTeamMemberRow.user_id, BlockTeamMemberRow.role).where(BlockTeamMemberRow.team_id == team_id)
         return [(int(u), str(r)) for u, r in (await self.s.execute(query)).all()]
-
-    async def heads_of(self, building: str) -> list[int]:
-        """The building's heads."""
-        query = select(BuildingHeadRow.user_id).where(BuildingHeadRow.building_code == building)
-        return sorted((await self.s.execute(query)).scalars())

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.demo_cast import ADMIN, COMMUNITY_GROUP, COMMUNITY_STAFF, GRID_GROUP, RIDER, WORKER
+from bot.demo_civic import register_home
 from bot.jobs import sweep
 from bot.runner import periodic_jobs
 from bot.scripted import Group, Person, Script
@@ -23,20 +24,9 @@ HEAD = Person(970001, "楼栋长老赵", "zhao_head")
 AUNT = Person(970002, "住户周阿姨", "zhou_ayi")
 
 
-async def register(s: Script, who: Person, flat: str = "2单元301", building: str = "3号楼") -> None:
-    """/home → 登记住址 → community → compound → building → flat."""
-    await s.say(who, "/start")
-    await s.say(who, "/home")
-    await s.press(who, "登记住址")
-    await s.press(who, "杏林社区")
-    await s.press(who, "杏林小区")
-    await s.press(who, building)
-    await s.say(who, flat)
-
-
 async def confirmed(s: Script, who: Person, flat: str) -> None:
     """Registered, and confirmed by the grid worker from the card they got privately."""
-    await register(s, who, flat)
+    await register_home(s, who, flat)
     _, data = s.button(WORKER.id, "确认", on=who.first_name)
     await s.press(WORKER, "确认", data=data)
 
@@ -49,7 +39,7 @@ async def test_a_home_is_registered_and_a_building_head_confirms_it(district: Sc
     assert "楼栋长" in texts(sent_to(s.session, HEAD.id))[-1]
     await s.say(RIDER, "/head @zhao_head 杏林小区3号楼", group=GRID_GROUP)
     assert "只有本楼楼栋长或本网格工作人员" in texts(sent_to(s.session, GRID_GROUP.id))[-1]
-    await register(s, AUNT, "２单元３０１")  # full-width digits, as a phone keyboard may type them
+    await register_home(s, AUNT, "２单元３０１")  # full-width digits, as a phone keyboard may type them
     assert "已提交" in texts(sent_to(s.session, AUNT.id))[-1]
     group = texts(sent_to(s.session, GRID_GROUP.id))
     assert not any("301" in x or AUNT.first_name in x for x in group)  # neighbours read the group
@@ -78,7 +68,7 @@ async def test_a_home_is_registered_and_a_building_head_confirms_it(district: Sc
 
 async def test_a_bad_flat_is_asked_again_and_nothing_is_kept(district: Script) -> None:
     s = district
-    await register(s, AUNT, "就是那个楼")
+    await register_home(s, AUNT, "就是那个楼")
     assert "没看懂门牌" in texts(sent_to(s.session, AUNT.id))[-1]
     assert await scalar(s.app, "select count(*) from homes") == 0
     await s.say(AUNT, "2-502")

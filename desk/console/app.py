@@ -26,7 +26,7 @@ from desk.console.svg import GridShape, Legend, Pin, Series, Tiles, bar_chart, l
 from desk.console.telegram_login import verified_id
 from desk.ledgers import LINE_LEDGERS, Sheet, cell, collect, plain_word, read_lines, table, text, to_bytes, workbook
 from domain.cases.model import CATEGORIES
-from domain.civic.assessment import PARTS, quarter_of
+from domain.civic.assessment import PARTS, quarter_label, quarter_of
 from domain.kernel.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from domain.kernel.i18n import say
 from domain.kernel.people import UserRef
@@ -535,7 +535,7 @@ class Console:
 
         async def page(svc: Services, session: ConsoleSession) -> Response:
             await svc.dashboard.home(session.user, None)  # staff only
-            quarter = _quarter(request.query_params.get("quarter")) or quarter_of(svc.clock())
+            quarter = quarter_label(request.query_params.get("quarter")) or quarter_of(svc.clock())
             message = error = None
             if form is not None:
                 if not _csrf_ok(session, form.get("csrf")):
@@ -572,13 +572,12 @@ class Console:
 
         async def page(svc: Services, session: ConsoleSession) -> Response:
             unit = await svc.dashboard.home(session.user, request.query_params.get("unit"))
-            quarter = _quarter(request.query_params.get("quarter")) or quarter_of(svc.clock())
+            quarter = quarter_label(request.query_params.get("quarter")) or quarter_of(svc.clock())
             board = svc.civic.board
             _, ranking = await svc.civic.rating.ranking(quarter)
             sheets = _civic_sheets(unit.name, quarter, await board.matter_lines(unit.code),
-                                   await board.building_lines(unit.code), ranking, locale)  # fmt: skip
-            teams = await svc.civic.teams.of_unit(unit.code)
-            sheets.insert(2, _team_sheet(teams, locale, unit.name, quarter))
+                                   await board.building_lines(unit.code), await svc.civic.teams.of_unit(unit.code),
+                                   ranking, locale)  # fmt: skip
             await svc.access.record(session.user, "export", unit.code, f"residents {quarter}")
             buffer = io.BytesIO()
             workbook(sheets).save(buffer)
@@ -591,27 +590,10 @@ class Console:
         return await self._guarded(request, page)
 
 
-def _team_sheet(teams: list[Any], locale: str, unit: str, quarter: str) -> Sheet:
-    """4+N teams: one row per member."""
-    rows: list[list[object]] = []
-    for team in teams:
-        for name, role in team.members or [("", "")]:
-            role_name = text(f"console.role.{role}", locale) if role else ""
-            rows.append([team.id, "、".join(team.buildings), role_name, name])
-    headers = [text(f"ledger.col.{h}", locale) for h in ("id", "building", "role", "member")]
-    title = text("ledger.title", locale, unit=unit, month=quarter, sheet=text("ledger.sheet.teams_4n", locale))
-    return Sheet(text("ledger.sheet.teams_4n", locale), title, headers, rows, [None] * 4, [None] * 4)
-
-
-def _quarter(value: str | None) -> str | None:
-    value = (value or "").strip().upper()
-    return value if len(value) == 6 and value[:4].isdigit() and value[4] == "Q" and value[5] in "1234" else None
-
-
 def _civic_sheets(
-    unit: str, quarter: str, matters: list[Any], buildings: list[Any], ranking: list[Any], locale: str
+    unit: str, quarter: str, matters: list[Any], buildings: list[Any], teams: list[Any], ranking: list[Any], locale: str
 ) -> list[Sheet]:
-    """The residents' ledgers: 议事台账, 楼栋长台账, 物业考核."""
+    """The residents' ledgers: 议事台账, 楼栋长台账, 4+N小组台账 (a row per member), 物业考核."""
 
     def sheet(key: str, title: str, headers: list[str], rows: list[list[object]]) -> Sheet:
         names = [text(f"ledger.col.{h}", locale) for h in headers]
@@ -631,6 +613,11 @@ def _civic_sheets(
             (text("ledger.answer_yes" if m.quorum_met else "ledger.answer_no", locale) if counted else ""),
             counts, m.decision or m.answer, follow,
         ])  # fmt: skip
+    member_rows: list[list[object]] = [
+        [team.id, "、".join(team.buildings), text(f"console.role.{role}", locale) if role else "", name]
+        for team in teams
+        for name, role in team.members or [("", "")]
+    ]
     title = text("ledger.title", locale, unit=unit, month=quarter, sheet="")
     return [
         sheet("matters", title + text("ledger.sheet.matters", locale),
@@ -639,6 +626,8 @@ def _civic_sheets(
         sheet("buildings", title + text("ledger.sheet.buildings", locale),
               ["compound", "building", "heads", "confirmed", "pending"],
               [[b.compound, b.building, "、".join(b.heads), b.confirmed, b.pending] for b in buildings]),
+        sheet("teams_4n", title + text("ledger.sheet.teams_4n", locale), ["id", "building", "role", "member"],
+              member_rows),
         sheet("property", title + text("ledger.sheet.property", locale),
               ["rank", "company", "total", *PARTS, "respondents", "flagged"],
               [[r.rank or None, r.name, round(r.total, 1) if r.total is not None else None,

@@ -222,20 +222,20 @@ def parse_policy(text: str) -> Policy:
     escalate = _section("escalate_after", data.get("escalate_after"), {"normal", "urgent"}, problems)
     follow = _section("follow_up", data.get("follow_up"), {"remind_after", "close_after"}, problems)
     department = _section("department", data.get("department"), {"report_in", "report_in_urgent", "units"}, problems)
-    units: dict[str, tuple[Duration, Duration]] = {}
-    for code, own in _section("department.units", department.get("units"), None, problems).items():
-        own = _section(f"department.units.{code}", own, {"report_in", "report_in_urgent"}, problems)
-        normal_in = _duration(
-            f"department.units.{code}.report_in", own.get("report_in"), Duration(2, "hours"), problems
-        )
-        urgent_in = _duration(
-            f"department.units.{code}.report_in_urgent", own.get("report_in_urgent"), Duration(10, "minutes"), problems
-        )
-        units[code] = (normal_in, urgent_in)
     dups = _section(
         "duplicates", data.get("duplicates"), {"radius_m", "radius_wide_m", "wide_categories", "days"}, problems
     )
     d = Policy(normal, urgent)
+    units: dict[str, tuple[Duration, Duration]] = {}
+    for code, own in _section("department.units", department.get("units"), None, problems).items():
+        own = _section(f"department.units.{code}", own, {"report_in", "report_in_urgent"}, problems)
+        where = f"department.units.{code}"
+        units[code] = (
+            _duration(f"{where}.report_in", own.get("report_in"), d.department_report_in, problems),
+            _duration(
+                f"{where}.report_in_urgent", own.get("report_in_urgent"), d.department_report_in_urgent, problems
+            ),
+        )
     wide = dups.get("wide_categories", list(d.duplicate_wide_categories))
     if not isinstance(wide, list) or any(c not in CATEGORIES for c in wide):
         problems.append(f"duplicates.wide_categories: expected a list of categories from {', '.join(CATEGORIES)}")

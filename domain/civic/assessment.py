@@ -8,6 +8,7 @@ other weights scaled up, so a company is never ranked on a zero it did not earn.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
@@ -92,6 +93,12 @@ def quarter_of(at: datetime) -> str:
     """2026Q4: the Beijing quarter of a moment."""
     d = local(at)
     return f"{d.year}Q{(d.month - 1) // 3 + 1}"
+
+
+def quarter_label(text: str | None) -> str | None:
+    """2026Q4 as someone typed it (2026q4, spaces around), or None when it names no quarter."""
+    label = (text or "").strip().upper()
+    return label if re.fullmatch(r"20\d\dQ[1-4]", label) else None
 
 
 def quarter_bounds(quarter: str) -> tuple[datetime, datetime]:

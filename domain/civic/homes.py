@@ -206,12 +206,15 @@ class HomeService:
         """Names of the buildings a person heads."""
         return [await self.book.label(ScopeLevel.BUILDING, b) for b in await self.homes.headed_by(user.id)]
 
+    async def confirmed(self, user: User) -> list[Home]:
+        """A person's confirmed homes, oldest first."""
+        return [h for h in await self.homes.of_user(user.id) if h.state is HomeState.CONFIRMED]
+
     async def voter_key(self, user: User, buildings: list[str], per: Per) -> str | None:
         """Whose vote this person casts in a scope covering `buildings`: themselves, or their household; None
         when no confirmed home of theirs is in it."""
         covered = set(buildings)
-        homes = [h for h in await self.homes.of_user(user.id) if h.state is HomeState.CONFIRMED]
-        inside = sorted((h for h in homes if h.building_code in covered), key=lambda h: h.id)
+        inside = [h for h in await self.confirmed(user) if h.building_code in covered]
         if not inside:
             return None
         return f"u:{user.id}" if per is Per.PERSON else f"h:{inside[0].household}"

@@ -155,12 +155,9 @@ class MatterService:
         )  # fmt: skip
 
     async def _eligible(self, matter: Matter) -> int:
+        # Confirmed people (or households) in the scope's buildings.
         buildings = await self.book.covered(matter.scope_level, matter.scope_code)
-        return await self.matters_eligible(buildings, matter.per)
-
-    async def matters_eligible(self, buildings: list[str], per: Per) -> int:
-        """Confirmed people (or households) in these buildings."""
-        return await self.homes.homes.count_confirmed(buildings, per is Per.HOUSEHOLD) if buildings else 0
+        return await self.homes.homes.count_confirmed(buildings, matter.per is Per.HOUSEHOLD) if buildings else 0
 
     async def card(self, matter: Matter) -> dict[str, object]:
         """What a matter's post and ballot show (no voter, ever)."""
@@ -186,6 +183,9 @@ class MatterService:
         matter = await self.get(matter_id)
         if matter.state is MatterState.PROPOSED or matter.state is MatterState.DECLINED:
             raise NotFound("matter_missing")
+        return await self._ballot(user, matter)
+
+    async def _ballot(self, user: User, matter: Matter) -> Ballot:
         key = await self._key(user, matter)
         choice = await self.matters.ballot(matter.id, key) if key else None
         return Ballot(matter, await self.book.label(matter.scope_level, matter.scope_code), key is not None, choice)
@@ -239,10 +239,10 @@ class MatterService:
         title, _, body = text.partition("\n")
         if not title.strip():
             raise Invalid("matter_propose_usage")
-        homes = [h for h in await self.homes.mine(user) if h.home.state.value == "confirmed"]
+        homes = await self.homes.confirmed(user)
         if not homes:
             raise Forbidden("matter_propose_home")
-        building = await self.book.building(homes[0].home.building_code)
+        building = await self.book.building(homes[0].building_code)
         compound = await self.book.compound(building.compound_code)
         d = self._check(MatterDraft(mask_personal_numbers(title)[:TITLE_MAX], body))
         matter = Matter(
@@ -355,13 +355,12 @@ class MatterService:
     async def listing(self, user: User) -> list[Ballot]:
         """Open matters this person may vote on (from their confirmed homes)."""
         units: set[str] = set()
-        for view in await self.homes.mine(user):
-            if view.home.state.value == "confirmed":
-                grid = await self.book.grid_of(view.home.building_code)
-                units |= {u.code for u in await self.org.lineage(grid)}
+        for home in await self.homes.confirmed(user):
+            grid = await self.book.grid_of(home.building_code)
+            units |= {u.code for u in await self.org.lineage(grid)}
         out = []
         for matter in await self.matters.open_in(sorted(units), self.clock()):
-            ballot = await self.ballot(user, matter.id)
+            ballot = await self._ballot(user, matter)
             if ballot.eligible:
                 out.append(ballot)
         return out

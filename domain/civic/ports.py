@@ -114,8 +114,6 @@ class Teams(Protocol):
 
     async def members(self, team_id: int) -> list[tuple[int, str]]: ...
 
-    async def heads_of(self, building: str) -> list[int]: ...
-
 
 class Assessments(Protocol):
     """Rating rounds and answers, spot checks and reviews."""

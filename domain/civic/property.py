@@ -49,13 +49,8 @@ class PropertyDesk:
             compound = await self.compound_at(event.unit_code, event.lat, event.lon)
         if compound is None:
             # No point (or none inside a compound): the reporter's confirmed home in this unit's compounds.
-            mine = {c.code: c for c in await self.book.compounds_in(event.unit_code)}
-            for home in await self.homes.of_user(event.reporter_id):
-                if home.state is HomeState.CONFIRMED:
-                    building = await self.book.building(home.building_code)
-                    if building.compound_code in mine:
-                        compound = mine[building.compound_code]
-                        break
+            mine = {c.code for c in await self.book.compounds_in(event.unit_code)}
+            compound = await self._home_compound(event.reporter_id, mine)
         return compound.property_code if compound else None
 
     async def head_cases(self, user: User, limit: int = 20) -> list[tuple[str, CaseBrief]]:
@@ -88,6 +83,7 @@ class PropertyDesk:
         return out
 
     async def _home_compound(self, user_id: int, among: set[str]) -> Compound | None:
+        """The compound, among these, of the person's first confirmed home there."""
         for home in await self.homes.of_user(user_id):
             if home.state is HomeState.CONFIRMED:
                 building = await self.book.building(home.building_code)

@@ -8,6 +8,7 @@ staff (the console). The ranking combines the parts (`assessment.combine`).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from domain.civic.assessment import (
@@ -92,17 +93,19 @@ class RatingService:
             residents = await self.homes.residents([b.code for b in await self.book.buildings_of(c.code)])
             if not residents:
                 continue  # nobody to ask (yet): no round, no empty result
-            rid = await self.store.add_round(RatingRound(0, quarter, c.code, c.property_code, opens, closes))
+            new = RatingRound(0, quarter, c.code, c.property_code, opens, closes)
+            rid = await self.store.add_round(new)
             if rid is None:
                 continue
             opened += 1
-            company = (await self.org.get(c.property_code)).name
-            params = {"quarter": quarter, "compound": c.name, "company": company, "closes": closes}
-            for uid in residents:
-                await self.notices.emit(
-                    Notice("rating.ask", Audience.person(uid), params, (Action("rating.start", rid),))
-                )
+            await self._ask(residents, dataclasses.replace(new, id=rid), c)
         return opened
+
+    async def _ask(self, users: list[int], r: RatingRound, compound: Compound) -> None:
+        params = {"quarter": r.quarter, "compound": compound.name,
+                  "company": (await self.org.get(r.company_code)).name, "closes": r.closes_at}  # fmt: skip
+        for uid in users:
+            await self.notices.emit(Notice("rating.ask", Audience.person(uid), params, (Action("rating.start", r.id),)))
 
     async def ask_newcomer(self, home: Home) -> None:
         """A home confirmed while its compound's rating is open: its resident is asked too."""
@@ -113,11 +116,7 @@ class RatingService:
                 continue
             if await self.store.answered(r.id, home.user_id):
                 continue
-            compound = await self.book.compound(r.compound_code)
-            params = {"quarter": r.quarter, "compound": compound.name,
-                      "company": (await self.org.get(r.company_code)).name, "closes": r.closes_at}  # fmt: skip
-            await self.notices.emit(Notice("rating.ask", Audience.person(home.user_id), params,
-                                           (Action("rating.start", r.id),)))  # fmt: skip
+            await self._ask([home.user_id], r, await self.book.compound(r.compound_code))
 
     async def result(self, r: RatingRound) -> RoundResult:
         """A round's figures so far."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from domain.civic.model import ScopeLevel
 from domain.civic.places import PlaceBook
-from domain.civic.ports import Teams
+from domain.civic.ports import Homes, Teams
 from domain.kernel.errors import Conflict, Invalid, NotFound
 from domain.kernel.people import PeopleService, User
 from domain.kernel.time import Clock
@@ -36,8 +36,11 @@ class TeamView:
 class TeamService:
     """Forms 4+N teams and names their members; the grid's staff (or above) only."""
 
-    def __init__(self, teams: Teams, book: PlaceBook, org: OrgService, people: PeopleService, clock: Clock) -> None:
+    def __init__(
+        self, teams: Teams, homes: Homes, book: PlaceBook, org: OrgService, people: PeopleService, clock: Clock
+    ) -> None:
         self.teams = teams
+        self.homes = homes
         self.book = book
         self.org = org
         self.people = people
@@ -62,7 +65,7 @@ class TeamService:
             raise Conflict("block_team_exists")
         team_id = await self.teams.add(grid, buildings, actor.id, self.clock())
         for b in buildings:
-            for head in await self.teams.heads_of(b):
+            for head in await self.homes.heads(b):
                 await self.teams.add_member(team_id, head, "head")
         return await self.view(team_id)
 

@@ -112,4 +112,4 @@ class Civic:
     @cached_property
     def teams(self) -> TeamService:
         """4+N teams of buildings."""
-        return TeamService(self.ports.teams, self.places, self.org, self.people, self.clock)
+        return TeamService(self.ports.teams, self.ports.homes, self.places, self.org, self.people, self.clock)

@@ -245,8 +245,7 @@ class Assessments:
 class Teams:
     """4+N teams in memory."""
 
-    def __init__(self, homes: Homes) -> None:
-        self.homes = homes
+    def __init__(self) -> None:
         self.t: dict[int, tuple[str, list[str]]] = {}
         self.m: dict[tuple[int, int], str] = {}
         self.ids = itertools.count(1)
@@ -276,6 +275,3 @@ class Teams:
 
     async def members(self, team_id: int) -> list[tuple[int, str]]:
         return [(u, r) for (t, u), r in self.m.items() if t == team_id]
-
-    async def heads_of(self, building: str) -> list[int]:
-        return await self.homes.heads(building)

@@ -735,7 +735,6 @@ def world(admins: frozenset[UserRef] = frozenset()) -> World:
     staff, cases, ledger, acts = Staff(people), Cases(), Ledger(), Activities()
     deadlines = Deadlines()
     kv = KeyValue()
-    homes = civic.Homes()
     ports = Ports(
         people=people,
         units=units,
@@ -763,10 +762,10 @@ def world(admins: frozenset[UserRef] = frozenset()) -> World:
         logins=Logins(),
         snapshots=Snapshots(),
         places=civic.Places(),
-        homes=homes,
+        homes=civic.Homes(),
         matters=civic.Matters(),
         assessments=civic.Assessments(),
-        block_teams=civic.Teams(homes),
+        block_teams=civic.Teams(),
     )
     told = NoticeLog()
     svc = Services(ports, told, clock, Rules(admins=admins))
