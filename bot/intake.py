@@ -74,6 +74,10 @@ class UpdateFeeder:
             return True
 
 
+async def _gave_up() -> bool:
+    return False
+
+
 class Lanes:
     """Updates of different chats handled at once, each chat's (and each person's) strictly in arrival order.
 
@@ -81,10 +85,16 @@ class Lanes:
     own chat and nobody else's. `confirmed` is the highest update id below which every update was handled: what a
     poller may confirm to Telegram (a crash then loses nothing; what was handled beyond it is skipped as a
     duplicate when Telegram delivers it again).
+
+    An update that gave up (webhook: the database stayed away) shuts its lanes: a later update of the same chat or
+    person gives up too, unhandled, until the first one is delivered again and handled (or `shut_s` passes), so
+    Telegram's redeliveries keep the chat's order.
     """
 
-    def __init__(self, feeder: UpdateFeeder, limit: int = 64) -> None:
+    def __init__(self, feeder: UpdateFeeder, limit: int = 64, shut_s: float = 300.0) -> None:
         self.feeder = feeder
+        self.shut_s = shut_s
+        self._shut: dict[str, tuple[int, float]] = {}  # lane key → (the update that gave up, until when)
         self._tails: dict[str, asyncio.Task[bool]] = {}
         self._running: dict[int, asyncio.Task[bool]] = {}
         self._done: set[int] = set()
@@ -107,8 +117,10 @@ class Lanes:
 
     async def submit(self, update: Update, give_up_after_s: float | None = None) -> asyncio.Task[bool]:
         """Start handling an update behind the earlier updates of its lanes; waits while `limit` are running."""
-        await self._room.acquire()
         keys = lane_keys(update)
+        if self._shut_for(update.update_id, keys):
+            return asyncio.create_task(_gave_up())
+        await self._room.acquire()
         before = [t for k in keys if (t := self._tails.get(k)) is not None]
         task = asyncio.create_task(self._run(update, keys, before, give_up_after_s))
         for key in keys:
@@ -120,11 +132,16 @@ class Lanes:
     async def _run(
         self, update: Update, keys: tuple[str, ...], before: list[asyncio.Task[bool]], give_up_after_s: float | None
     ) -> bool:
+        handled = False
         try:
             if before:
                 await asyncio.wait(before)
-            return await self.feeder.feed(update, give_up_after_s)
+            if any(not t.result() for t in before if not t.cancelled() and t.exception() is None):
+                return False  # an earlier update of this lane gave up: this one waits for its redelivery
+            handled = await self.feeder.feed(update, give_up_after_s)
+            return handled
         finally:
+            self._mark(update.update_id, keys, handled)
             self._running.pop(update.update_id, None)
             self._done.add(update.update_id)
             self._room.release()
@@ -134,6 +151,18 @@ class Lanes:
             for key in keys:
                 if self._tails.get(key) is me:
                     del self._tails[key]
+
+    def _shut_for(self, update_id: int, keys: tuple[str, ...]) -> bool:
+        now = time.monotonic()
+        return any((shut := self._shut.get(k)) is not None and shut[0] != update_id and now < shut[1] for k in keys)
+
+    def _mark(self, update_id: int, keys: tuple[str, ...], handled: bool) -> None:
+        for key in keys:
+            shut = self._shut.get(key)
+            if handled and shut is not None and (shut[0] == update_id or time.monotonic() >= shut[1]):
+                del self._shut[key]  # the update that gave up came back and was handled: the lane opens
+            elif not handled and shut is None:
+                self._shut[key] = (update_id, time.monotonic() + self.shut_s)
 
     def _advance(self) -> None:
         while self._pending and self._pending[0] in self._done:

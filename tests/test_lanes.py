@@ -105,6 +105,48 @@ async def test_at_most_limit_updates_run_at_once() -> None:
     assert peak == 4
 
 
+async def test_a_chat_whose_update_gave_up_waits_for_its_redelivery() -> None:
+    """Webhook: the database stayed away for one update (503); the chat's later updates must not overtake it."""
+    away = {"first"}
+    handled: list[str] = []
+
+    class Flaky:
+        async def feed(self, update: Update, give_up_after_s: float | None = None) -> bool:
+            assert update.message is not None and update.message.text is not None
+            text = update.message.text
+            if text in away:
+                away.discard(text)  # the database is back by the time Telegram delivers it again
+                return False
+            handled.append(text)
+            return True
+
+    lanes = Lanes(Flaky(), limit=8)  # type: ignore[arg-type]
+    first, second = text_update(1, 1, "first"), text_update(1, 1, "second")
+    other = text_update(2, 2, "other chat")
+    tasks = [await lanes.submit(u, give_up_after_s=1.0) for u in (first, second, other)]  # all in flight at once
+    assert [await t for t in tasks] == [False, False, True]  # the second waited behind the first; others go on
+    later = text_update(1, 1, "later")
+    assert await (await lanes.submit(later, give_up_after_s=1.0)) is False  # arrives while the lane is shut
+    assert await (await lanes.submit(second, give_up_after_s=1.0)) is False  # redelivered before the first
+    for u in (first, second, later):  # Telegram delivers them again
+        assert await (await lanes.submit(u, give_up_after_s=1.0)) is True
+    assert handled == ["other chat", "first", "second", "later"]
+
+
+async def test_a_shut_lane_opens_after_a_while_if_the_update_never_comes_back() -> None:
+    class GivesUpOnce:
+        calls = 0
+
+        async def feed(self, update: Update, give_up_after_s: float | None = None) -> bool:
+            self.calls += 1
+            return self.calls > 1
+
+    lanes = Lanes(GivesUpOnce(), limit=8, shut_s=0.05)  # type: ignore[arg-type]
+    assert await (await lanes.submit(text_update(3, 3, "lost"), give_up_after_s=1.0)) is False
+    await asyncio.sleep(0.06)
+    assert await (await lanes.submit(text_update(3, 3, "next"), give_up_after_s=1.0)) is True
+
+
 async def test_forty_riders_report_at_once_each_in_order(district: Script, spot: dict[str, float]) -> None:
     """Real updates through the real dispatcher, interleaved across 40 private chats (SQLite and PostgreSQL)."""
     script = district
