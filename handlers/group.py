@@ -109,9 +109,6 @@ def router() -> Router:
         text = message.text or message.caption or ""
         if not text.strip():
             return
-        unit = await svc.org.find_unit_for(channel(message.chat.id))
-        if unit is None:
-            return
         handle = f"@{tg.bot_username}" if tg.bot_username else None
         mentioned = handle is not None and handle.lower() in text.lower()
         if handle is not None and mentioned:
@@ -126,7 +123,7 @@ def router() -> Router:
         if parent is not None and parent.from_user is not None and not parent.from_user.is_bot:
             said = parent.text or parent.caption or ""
             replying_to = await classifier.classify(said) if said.strip() else None
-        await svc.groups.consider(unit, user, text, photo, where, cls, mentioned, replying_to)
+        await svc.groups.consider(channel(message.chat.id), user, text, photo, where, cls, mentioned, replying_to)
 
     @r.callback_query(OfferCb.filter())
     async def offer(

@@ -31,7 +31,7 @@ SHIPPED_MODEL = Path(__file__).parent / "trained" / "nlu.npz"
 MODEL_FORMAT = 1
 PIPELINE_NAME = "tfidf-char-lr"
 # Bump when the features or estimator change, so cached models built by older code are not reused.
-PIPELINE_REV = "9"
+PIPELINE_REV = "10"
 _DIGITS = re.compile(r"\d+")
 # A tone number typed after a pinyin syllable (lu4deng1, "wu4 ye4"): a syllable ends in a vowel, n, g or r.
 _TONE = re.compile(r"(?<=[aeiouvünrg])[1-5](?=[a-z]|\W|$)")
@@ -64,15 +64,19 @@ def normalize(text: str) -> str:
     """Full-width to half-width, Traditional to Simplified, lower case, pinyin tone marks and numbers dropped, every
     other number → 0 (building numbers carry no class signal), punctuation and symbols → a space (how much of it,
     and where — "？？" after every clause, "……", "gas,smell,building3" — is how people type, not what they say),
-    and whole-sentence pinyin typed without spaces split into its syllables, as the training data's pinyin copies
-    are."""
+    voice-input fillers (那个、就是、嗯) dropped unless they are all there is, and whole-sentence pinyin typed without
+    spaces split into its syllables, as the training data's pinyin copies are."""
     text = _t2s()(unicodedata.normalize("NFKC", text)).lower()
     text = _TONE.sub("", _MARKED.sub(_unmark, text))
     text = _DIGITS.sub("0", _PUNCTUATION.sub(" ", text))
-    return _spaced_pinyin(" ".join(text.split()))
+    # Fillers say nothing about what a message is, and spoken input scatters them everywhere (chosen on eight
+    # training authors held out: fillers every few characters 0.913 → 0.945 intent accuracy, clean 0.955 both).
+    spoken = _FILLERS.sub(" ", text)
+    return _spaced_pinyin(" ".join((spoken if spoken.strip() else text).split()))
 
 
 _PUNCTUATION = re.compile(r"[^\w\s]+|_+")
+_FILLERS = re.compile(r"就是说|就是|那个|然后|嗯+|呃+")
 _LATIN_RUN = re.compile(r"[a-z]+")
 
 
@@ -84,21 +88,46 @@ def _syllables() -> frozenset[str]:
     return frozenset(p for c in range(0x4E00, 0x9FA6) for p in lazy_pinyin(chr(c)) if p.isalpha())
 
 
+@functools.cache
+def _syllable_costs() -> dict[str, float]:
+    # How often each syllable is read in pypinyin's phrase dictionary (≈ 400,000 words), as −log p: typed pinyin is
+    # split into its likeliest syllables ("denan" is de nan, not den an; "quner" is qun er only if nothing better).
+    import math
+    import unicodedata
+
+    from pypinyin.phrases_dict import phrases_dict
+
+    counts = dict.fromkeys(_syllables(), 1)
+    for readings in phrases_dict.values():
+        for reading in readings:
+            spelled = unicodedata.normalize("NFD", reading[0]).replace("u\u0308", "v")  # lǜ → lv, as typed
+            plain = "".join(c for c in spelled if not unicodedata.combining(c))
+            if plain in counts:
+                counts[plain] += 1
+    total = sum(counts.values())
+    return {syllable: math.log(total / n) for syllable, n in counts.items()}
+
+
 def _split_syllables(run: str) -> list[str] | None:
-    """A run of letters as pinyin syllables (longest first, backtracking), or None if it is not pinyin."""
-    inventory = _syllables()
-
-    @functools.cache
-    def split(start: int) -> tuple[str, ...] | None:
-        if start == len(run):
-            return ()
-        for n in range(min(6, len(run) - start), 0, -1):
-            if run[start : start + n] in inventory and (tail := split(start + n)) is not None:
-                return (run[start : start + n], *tail)
+    """A run of letters as its likeliest pinyin syllables (fewest, commonest), or None if it is not pinyin."""
+    costs = _syllable_costs()
+    # best[i]: the cheapest split of run[:i] and where its last syllable starts.
+    best: list[tuple[float, int]] = [(0.0, 0)] + [(float("inf"), 0)] * len(run)
+    for i in range(len(run)):
+        if best[i][0] == float("inf"):
+            continue
+        for n in range(1, min(6, len(run) - i) + 1):
+            cost = costs.get(run[i : i + n])
+            if cost is not None and best[i][0] + cost < best[i + n][0]:
+                best[i + n] = (best[i][0] + cost, i)
+    if best[-1][0] == float("inf"):
         return None
-
-    found = split(0) if len(run) <= 80 else None
-    return list(found) if found is not None else None
+    out, end = [], len(run)
+    while end:
+        start = best[end][1]
+        out.append(run[start:end])
+        end = start
+    return out[::-1]
 
 
 def _spaced_pinyin(text: str) -> str:
@@ -143,17 +172,35 @@ class Prediction:
 
 _CHAR_GRAMS = TfidfVectorizer(analyzer="char", ngram_range=(1, 3)).build_analyzer()
 _LATIN_WORD = re.compile(r"[a-z]{2,}")
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
+
+
+@functools.cache
+def _sound(char: str) -> str | None:
+    """The toneless syllable of one Chinese character (its commonest reading)."""
+    from pypinyin import lazy_pinyin
+
+    syllable = lazy_pinyin(char)[0]
+    return syllable if syllable.isascii() and syllable.isalpha() else None
 
 
 def features(norm: str) -> list[str]:
-    """Character 1–3-grams of a normalized text, character pairs one apart (marked ¤), and its Latin words and
-    word pairs (marked §)."""
+    """Character 1–3-grams of a normalized text, character pairs one apart (marked ¤), and its words and word pairs
+    (marked §): Latin words, and the syllables of its Chinese characters."""
     words = _LATIN_WORD.findall(norm)
     grams: list[str] = _CHAR_GRAMS(norm)
     # A pair with one character skipped meets across the small words people drop in or leave out (电梯又坏了 and
     # 电梯坏了 share 梯坏); English and typed pinyin carry their meaning in words, which trigrams see in pieces.
     skips = [f"¤{a}{c}" for a, c in zip(norm, norm[2:], strict=False) if not (a.isspace() or c.isspace())]
-    return grams + skips + ["§" + w for w in words] + [f"§{a}_{b}" for a, b in itertools.pairwise(words)]
+    pairs = list(itertools.pairwise(words))
+    # Characters read as their syllables too: an input method's homophones (电题, 然气) and typed pinyin (dian ti)
+    # meet the words they stand for. Chosen on eight training authors held out: homophones 0.894 → 0.949 intent
+    # accuracy, clean text unchanged (0.955). Pairs stay inside a run of characters.
+    for run in _HAN_RUN.findall(norm):
+        sounds = [s for s in map(_sound, run) if s]
+        words += sounds
+        pairs += itertools.pairwise(sounds)
+    return grams + skips + ["§" + w for w in words] + [f"§{a}_{b}" for a, b in pairs]
 
 
 def _pipeline() -> Pipeline:

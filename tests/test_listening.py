@@ -155,3 +155,24 @@ async def test_a_reply_that_follows_up_a_neighbours_report_gets_no_offer_of_its_
     await s.feed({"message": chat})
     await s.say(neighbour, "北门外面井盖没了 晚上黑 容易掉进去", group=GRID_GROUP, reply_to_message=chat)
     assert offers(s) == 2
+
+
+TYPED_REPORTS = (
+    "北门外面的井概没了 晚上黑 容易掉近去",  # an input method's homophones (盖 → 概, 进 → 近)
+    "beimenwaimiandejinggaimeile wanshanghei rongyidiaojinqu",  # whole-sentence pinyin, no spaces
+    "那个 就是 北门外面 嗯 井盖没了 然后 晚上黑 容易掉进去",  # voice input
+)
+
+
+async def test_a_report_typed_the_way_people_type_is_offered_and_talk_about_the_same_place_is_not(
+    district: Script, clock: FakeClock
+) -> None:
+    s = district
+    for i, text in enumerate(TYPED_REPORTS):
+        await s.say(Person(900700 + i, f"邻居{i}", f"neighbour_{i}"), text, group=GRID_GROUP)
+        assert offers(s) == i + 1, text
+    talk = ("北门外面的井盖换新的了 走着踏实", "beimen de jinggai huan xin de le", "那个 就是 北门 嗯 新开了家面馆")
+    for text in talk:
+        clock.advance(31 * 60)
+        await s.say(RESIDENT, text, group=GRID_GROUP)
+    assert offers(s) == len(TYPED_REPORTS)

@@ -16,7 +16,7 @@ from domain.kernel.markers import Markers
 from domain.kernel.notices import Action, Audience, Notice, Notices, PostMode, Subject
 from domain.kernel.people import User
 from domain.kernel.time import Clock
-from domain.org.model import Unit
+from domain.org.model import ChannelRef, Unit
 from domain.org.service import OrgService
 
 LISTEN_MODES = ("on", "mention", "off")
@@ -93,7 +93,7 @@ class GroupService:
 
     async def consider(
         self,
-        unit: Unit | None,
+        chat: ChannelRef,
         author: User,
         text: str,
         photo: str | None,
@@ -102,16 +102,18 @@ class GroupService:
         mentioned: bool = False,
         replying_to: Classification | None = None,
     ) -> bool:
-        """Offer [上报][不用了] under a message that reads as a report; at most once per author per cool-down.
-        `replying_to`: how the neighbour's message it replies to reads (a thread's follow-ups are not new reports)."""
-        if unit is None:
-            return False
+        """Offer [上报][不用了] under a message in a bound group that reads as a report; at most once per author per
+        cool-down. `replying_to`: how the neighbour's message it replies to reads (a thread's follow-ups are not new
+        reports)."""
         # Danger to life is never passed over: not for a threshold, a cool-down or "only when @mentioned" (only a
         # group that turned listening off hears nothing), and the emergency numbers come with the offer.
         danger = danger_hint(text, cls)
         # What the message says is decided first, in memory: most group chat ends here, without a query.
         if not danger and (settled(text) or not worth_offering(cls, self.offer_threshold(), mentioned, replying_to)):
             return False  # "消防车来了", "井盖修好了": news of something in hand is no new report
+        unit = await self.org.find_unit_for(chat)
+        if unit is None:
+            return False
         mode = await self.listening(unit.code)
         if mode == "off" or (mode == "mention" and not mentioned and not danger):
             return False
